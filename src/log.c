@@ -1,0 +1,151 @@
+/*
+ * NAME
+ *	log - one greppable line per decision, to syslog and/or stderr
+ * DESCRIPTION
+ *	See log.h. Lines are formatted into a stack buffer and written with
+ *	one write(2) to stderr so that lines of different threads never
+ *	interleave; syslog(3) is thread safe on glibc.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+#include "log.h"
+
+#define LOG_LINE_MAX	2048
+
+static int log_to_stderr = 1;
+static int log_to_syslog;
+static int log_level;
+static log_sink_fn log_sink;
+static void *log_sink_ctx;
+
+static const struct {
+	const char *name;
+	int	value;
+} log_facilities[] = {
+	{"mail", LOG_MAIL}, {"daemon", LOG_DAEMON}, {"user", LOG_USER},
+	{"local0", LOG_LOCAL0}, {"local1", LOG_LOCAL1}, {"local2", LOG_LOCAL2},
+	{"local3", LOG_LOCAL3}, {"local4", LOG_LOCAL4}, {"local5", LOG_LOCAL5},
+	{"local6", LOG_LOCAL6}, {"local7", LOG_LOCAL7},
+};
+
+/* Choose the destinations; -1 for an unknown facility. */
+int
+log_open(const char *name, const char *facility, int to_stderr)
+{
+	for (size_t i = 0; i < sizeof(log_facilities) / sizeof(log_facilities[0]); i++) {
+		if (strcasecmp(facility, log_facilities[i].name) == 0) {
+			openlog(name, LOG_PID | LOG_NDELAY, log_facilities[i].value);
+			log_to_syslog = 1;
+			log_to_stderr = to_stderr;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+void
+log_set_level(int level)
+{
+	log_level = level;
+}
+
+int
+log_get_level(void)
+{
+	return log_level;
+}
+
+void
+log_set_sink(log_sink_fn fn, void *ctx)
+{
+	log_sink = fn;
+	log_sink_ctx = ctx;
+}
+
+/* Send one formatted line to every destination. */
+static void
+log_emit(int prio, const char *line)
+{
+	static const char *const labels[] = {
+		"panic: ", "fatal: ", "fatal: ", "error: ", "warning: ", "", "", "",
+	};
+	char	buf[LOG_LINE_MAX + 32];
+	int	len;
+
+	if (log_to_syslog)
+		syslog(prio, "%s%s", labels[prio & 7], line);
+	if (log_to_stderr) {
+		len = snprintf(buf, sizeof(buf), "targrey-milter: %s%s\n", labels[prio & 7], line);
+		if (len > (int) sizeof(buf) - 1)
+			len = sizeof(buf) - 1;
+		if (write(STDERR_FILENO, buf, (size_t) len) < 0)
+			return;
+	}
+	if (log_sink)
+		log_sink(prio, line, log_sink_ctx);
+}
+
+/* printf-style line at priority PRIO. */
+void
+log_msg(int prio, const char *fmt, ...)
+{
+	char	line[LOG_LINE_MAX];
+	va_list	ap;
+
+	if (prio == LOG_DEBUG && log_level < 2)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	log_emit(prio, line);
+}
+
+/* Copy SRC into DST with everything that could forge a line replaced. */
+size_t
+log_clean(char *dst, size_t size, const char *src)
+{
+	size_t	n = 0;
+	unsigned char c;
+
+	if (size == 0)
+		return 0;
+	if (src == NULL)
+		src = "";
+	for (; *src != '\0' && n + 1 < size; src++) {
+		c = (unsigned char) *src;
+		if (c < 0x21 || c > 0x7e || c == '<' || c == '>')
+			c = (c == ' ' || c == '\t') ? '_' : '?';
+		dst[n++] = (char) c;
+	}
+	if (*src != '\0' && size > 4) {
+		n = size - 4;
+		memcpy(dst + n, "...", 3);
+		n += 3;
+	}
+	dst[n] = '\0';
+	return n;
+}
+
+/* The decision line. */
+void
+log_decision(const log_fields_t *f)
+{
+	char	q[64], act[64], why[LOG_VALUE_MAX], name[LOG_VALUE_MAX], addr[64];
+	char	helo[LOG_VALUE_MAX], from[LOG_VALUE_MAX], to[LOG_VALUE_MAX], stage[32];
+
+	log_clean(q, sizeof(q), f->queue_id && *f->queue_id ? f->queue_id : "NOQUEUE");
+	log_clean(act, sizeof(act), f->action);
+	log_clean(why, sizeof(why), f->reason);
+	log_clean(name, sizeof(name), f->client_name ? f->client_name : "unknown");
+	log_clean(addr, sizeof(addr), f->client_addr);
+	log_clean(helo, sizeof(helo), f->helo);
+	log_clean(from, sizeof(from), f->from);
+	log_clean(to, sizeof(to), f->to);
+	log_clean(stage, sizeof(stage), f->stage);
+	log_msg(LOG_INFO, "%s: action=%s reason=%s client=%s[%s] helo=<%s> from=<%s> to=<%s>"
+	    " stage=%s delay=%.3f%s%s", q, act, why, name, addr, helo, from, to, stage,
+	    f->delay, f->extra ? " " : "", f->extra ? f->extra : "");
+}
