@@ -152,17 +152,10 @@ main_start(const config_t *cfg, int foreground)
 	char	spec[1024];
 	pthread_attr_t attr;
 
-	if (log_open(cfg->syslog_name, cfg->syslog_facility, foreground) < 0) {
-		fprintf(stderr, "targrey-milter: parameter syslog_facility: unknown facility \"%s\"\n",
-		    cfg->syslog_facility);
-		exit(1);
-	}
+	/* runtime_build() checked the facility and the socket name. */
+	log_open(cfg->syslog_name, cfg->syslog_facility, foreground);
 	log_set_level((int) cfg->log_level);
-	if (daemon_socket_spec(cfg->milter_socket, spec, sizeof(spec)) < 0) {
-		fprintf(stderr, "targrey-milter: parameter milter_socket: bad value \"%s\": want"
-		    " inet:PORT@HOST, inet6:PORT@[ADDR], inet:HOST:PORT or unix:/PATH\n", cfg->milter_socket);
-		exit(1);
-	}
+	daemon_socket_spec(cfg->milter_socket, spec, sizeof(spec));
 	if (milter_register(PACKAGE_NAME) < 0 || smfi_setconn(spec) != MI_SUCCESS
 	    || smfi_settimeout((int) (cfg->milter_timeout / 1000)) != MI_SUCCESS
 	    || smfi_opensocket(1) != MI_SUCCESS) {
