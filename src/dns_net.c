@@ -416,8 +416,11 @@ udp_try(const dns_server_t *s, const unsigned char *q, size_t qlen, unsigned id,
 		goto done;
 	while (ans == NULL && !*tc && wait_fd(fd, POLLIN, until, dns)) {
 		n = recv(fd, buf, sizeof(buf), 0);
-		if (n < 0 && errno != EAGAIN && errno != EINTR)
-			break;	/* ICMP unreachable and the like */
+		if (n < 0 && errno != EAGAIN && errno != EINTR) {
+			/* ICMP port unreachable: nobody there, like REFUSED */
+			ans = dns_answer_pack(DNS_TEMPFAIL, type, DNS_TTL_UNKNOWN, NULL, 0);
+			break;
+		}
 		if (n > 0)
 			ans = wire_parse(buf, (size_t)n, id, name, type, tc);
 	}

@@ -208,7 +208,8 @@ spf_evaluate(spf_t *spf, const addr_t *client, const char *helo, const char *sen
 	}
 	if (cfg->spf_helo_reject != SPF_HELO_REJECT_NO_CHECK) {
 		spf_check_helo(spf, client, helo, &out->helo);
-		out->helo.null_sender = null;
+		out->helo.null_sender = null;	/* for envelope-from= */
+		spf_clean(out->helo.sender, sizeof(out->helo.sender), null ? "" : sender);
 		out->helo_done = 1;
 	}
 	if (null && out->helo_done) {

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "config.h"
+#include "ctl_spf.h"
 
 #define CTL_DEFAULT_CONFIG	TG_SYSCONFDIR "/targrey-milter.conf"
 
@@ -30,6 +31,7 @@ static const struct {
 	const char *usage;
 } ctl_commands[] = {
 	{"help", ctl_help, "                 list the commands"},
+	{"spf", ctl_spf, "IP HELO SENDER    run one SPF check: result, reason, headers, DNS queries"},
 };
 
 #define CTL_NCOMMANDS	(sizeof(ctl_commands) / sizeof(ctl_commands[0]))
