@@ -169,8 +169,14 @@ spf_free(spf_t *spf)
 {
 	if (spf == NULL)
 		return NULL;
-	if (spf->server)
-		SPF_server_free(spf->server);
+	if (spf->server) {
+		sigjmp_buf jb;
+
+		spf_jump = &jb;
+		if (sigsetjmp(jb, 0) == 0)
+			SPF_server_free(spf->server);
+		spf_jump = NULL;
+	}
 	free(spf->layer);
 	if (spf->own_dns)
 		dns_free(spf->dns);

@@ -181,10 +181,12 @@ spf_policy_decide(const spf_t *spf, const spf_check_t *helo, const spf_check_t *
 	if (helo && decide_one(cfg, helo, helo_rejects((int)cfg->spf_helo_reject,
 	    helo->result, helo->null_sender), v))
 		return;
-	if (mail && mail->identity == SPF_ID_HELO)	/* <> checked as HELO */
-		(void)decide_one(cfg, mail, helo_rejects(cfg->spf_helo_reject
-		    == SPF_HELO_REJECT_NO_CHECK ? SPF_HELO_REJECT_FAIL
-		    : cfg->spf_helo_reject, mail->result, 1), v);
+	/* <> is checked with the HELO identity: the HELO policy applies,
+	 * unless HELO checks are off, then the MAIL FROM policy does. */
+	if (mail && mail->identity == SPF_ID_HELO
+	    && cfg->spf_helo_reject != SPF_HELO_REJECT_NO_CHECK)
+		(void)decide_one(cfg, mail, helo_rejects(cfg->spf_helo_reject,
+		    mail->result, 1), v);
 	else if (mail)
 		(void)decide_one(cfg, mail, mail_rejects(cfg->spf_mail_from_reject,
 		    mail->result), v);

@@ -21,7 +21,9 @@
  *
  *	spf_policy_decide() is the pure decision: HELO per spf_helo_reject
  *	(fail, softfail, not_pass, null = fail of a null sender only, no),
- *	MAIL FROM per spf_mail_from_reject; a fail that rejects gives
+ *	MAIL FROM per spf_mail_from_reject (a null sender's check, which
+ *	has the HELO identity, per spf_helo_reject, or per
+ *	spf_mail_from_reject when that is no_check); a fail that rejects gives
  *	550 5.7.23 (RFC 7372), permerror with spf_permerror_reject 550
  *	5.7.24, temperror with spf_temperror_defer 451 4.7.24. V->text is
  *	a short reply text without CR, LF or '%'. Either check may be NULL.

@@ -8,7 +8,8 @@
  *	bounded number of queries), the void-lookup limit, MX follow-up
  *	lookups that are not terms, the deadline against a name server
  *	that never answers, IPv4-mapped clients, broken records never
- *	reaching libspf2, the null sender.
+ *	reaching libspf2, the null sender; four threads sharing one checker
+ *	and a small cache (eviction while others read).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <pthread.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include "config.h"
@@ -275,6 +277,68 @@ test_deadline(void **state)
 	close(fd);
 }
 
+#define THREADS		4
+#define THREAD_CHECKS	300
+
+/* One thread's share of checks: domain dN passes 192.0.2.N only. */
+static void *
+thread_checks(void *arg)
+{
+	spf_t  *spf = arg;
+	spf_check_t c;
+	char	sender[64], ip[32];
+	addr_t	a;
+	long	bad = 0;
+	int	i, d;
+
+	for (i = 0; i < THREAD_CHECKS; i++) {
+		d = i % 20;
+		snprintf(sender, sizeof(sender), "u@d%d.example", d);
+		snprintf(ip, sizeof(ip), "192.0.2.%d", i % 2 ? d : 200);
+		addr_parse(ip, &a);
+		spf_check_mailfrom(spf, &a, "mail.example", sender, &c);
+		bad += c.result != (i % 2 ? SPF_RES_PASS : SPF_RES_FAIL);
+	}
+	return (void *)bad;
+}
+
+static void
+test_threads(void **state)
+{
+	dns_opts_t opts = {.zone_mode = 1, .cache_size = 8, .max_ttl_ms = 60000,
+	    .negative_ttl_ms = 1000};
+	pthread_t thr[THREADS];
+	config_t *cfg;
+	dns_t  *dns;
+	spf_t  *spf;
+	char	name[64], rec[64], err[256];
+	void   *bad;
+	int	i;
+
+	(void)state;
+	assert_non_null(cfg = config_load(NULL, 1, stderr));
+	assert_non_null(dns = dns_create(&opts, err, sizeof(err)));
+	for (i = 0; i < 20; i++) {
+		snprintf(name, sizeof(name), "d%d.example", i);
+		snprintf(rec, sizeof(rec), "v=spf1 include:i%d.example -all", i);
+		dns_zone_add(dns, name, DNS_T_TXT, 300, rec, strlen(rec), 0);
+		snprintf(name, sizeof(name), "i%d.example", i);
+		snprintf(rec, sizeof(rec), "v=spf1 ip4:192.0.2.%d -all", i);
+		dns_zone_add(dns, name, DNS_T_TXT, 300, rec, strlen(rec), 0);
+	}
+	assert_non_null(spf = spf_create_dns(cfg, dns, err, sizeof(err)));
+	for (i = 0; i < THREADS; i++)
+		assert_int_equal(pthread_create(&thr[i], NULL, thread_checks, spf), 0);
+	for (i = 0; i < THREADS; i++) {
+		pthread_join(thr[i], &bad);
+		if (bad != NULL)
+			fail_msg("thread %d: got %ld wrong results, want 0", i, (long)bad);
+	}
+	spf_free(spf);
+	dns_free(dns);
+	config_free(cfg);
+}
+
 int
 main(void)
 {
@@ -284,6 +348,7 @@ main(void)
 		cmocka_unit_test(test_records),
 		cmocka_unit_test(test_identities),
 		cmocka_unit_test(test_deadline),
+		cmocka_unit_test(test_threads),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -7,6 +7,8 @@
  *	switches, the reply codes (550 5.7.23, 550 5.7.24, 451 4.7.24),
  *	clean reply text, skip addresses and the three whitelists, and
  *	spf_evaluate() order (HELO first, a rejecting HELO stops there).
+ *	In the table, mail = -2 stands for the null sender's check (HELO
+ *	identity, result fail).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -93,6 +95,9 @@ test_decide(void **state)
 		{"fail", "fail", "no", "no", PA, TE, 0, NULL, NULL},
 		{"no_check", "fail", "no", "no", N, FA, 0, "550", "5.7.23"},
 		{"no_check", "no", "no", "no", N, FA, 0, NULL, NULL},
+		{"no_check", "fail", "no", "no", N, -2, 1, "550", "5.7.23"},
+		{"no_check", "no", "no", "no", N, -2, 1, NULL, NULL},
+		{"null", "no", "no", "no", N, -2, 1, "550", "5.7.23"},
 	};
 	spf_check_t helo, mail;
 	spf_verdict_t v;
@@ -108,7 +113,10 @@ test_decide(void **state)
 
 		fix_init(&f, set);
 		check_make(&helo, SPF_ID_HELO, cases[i].helo, cases[i].null);
-		check_make(&mail, SPF_ID_MAILFROM, cases[i].mail, 0);
+		if (cases[i].mail == -2)	/* <>: a HELO-identity fail */
+			check_make(&mail, SPF_ID_HELO, SPF_RES_FAIL, 1);
+		else
+			check_make(&mail, SPF_ID_MAILFROM, cases[i].mail, 0);
 		spf_policy_decide(f.spf, cases[i].helo == N ? NULL : &helo,
 		    cases[i].mail == N ? NULL : &mail, &v);
 		if ((v.rcode == NULL) != (cases[i].rcode == NULL)
