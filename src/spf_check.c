@@ -8,6 +8,8 @@
  *	budget is a permerror, a deadline a temperror, and INVALID (no
  *	result) never leaves this file.
  * DIAGNOSTICS
+ *	With log_level 2 or more, one debug line per check (identity,
+ *	domain, result, reason, queries, terms, void lookups, time).
  *	A libspf2 internal error ends the check as a temperror and is
  *	logged by the handler in spf.c; the request it held is leaked.
  */
@@ -17,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <spf2/spf.h>
+#include "log.h"
 #include "spf.h"
 #include "spf_int.h"
 #include "spf_layer.h"
@@ -195,6 +198,11 @@ check_run(spf_t *spf, const addr_t *client, const char *helo, const char *env_fr
 	out->queries = ctx.queries;
 	out->lookups = ctx.lookups;
 	out->elapsed_ms = dns_now_ms(spf->dns) - start;
+	log_debug(2, "spf: identity=%s domain=%s client=%s result=%s reason=\"%s\" "
+	    "queries=%u terms=%d voids=%d elapsed=%ldms",
+	    out->identity == SPF_ID_HELO ? "helo" : "mailfrom", out->domain,
+	    out->client_ip, spf_result_name(out->result), out->reason, ctx.queries,
+	    ctx.terms, ctx.voids, out->elapsed_ms);
 }
 
 /* Fill the facts of OUT. */

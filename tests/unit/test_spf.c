@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <spf2/spf.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +27,9 @@
 #include <cmocka.h>
 #include "config.h"
 #include "dns.h"
+#include "log.h"
 #include "spf.h"
+#include "spf_int.h"
 
 typedef struct {
 	config_t *cfg;
@@ -339,6 +342,40 @@ test_threads(void **state)
 	config_free(cfg);
 }
 
+static char last_line[512];
+
+static void
+sink(int prio, const char *line, void *ctx)
+{
+	(void)prio;
+	(void)ctx;
+	snprintf(last_line, sizeof(last_line), "%s", line);
+}
+
+/* libspf2's SPF_error() must come back to the check, not abort(). */
+static void
+test_error_handler(void **state)
+{
+	fix_t  *f = fix_new();
+	sigjmp_buf jb;
+	volatile int back = 0;
+
+	(void)state;
+	fix_check(f, "192.0.2.1", "mail.example", "x@none.example");	/* installs it */
+	log_set_sink(sink, NULL);
+	spf_jump = &jb;
+	if (sigsetjmp(jb, 0) == 0)
+		SPF_error("simulated internal error");
+	else
+		back = 1;
+	spf_jump = NULL;
+	log_set_sink(NULL, NULL);
+	assert_int_equal(back, 1);
+	assert_non_null(strstr(last_line, "libspf2: error at"));
+	assert_non_null(strstr(last_line, "simulated internal error"));
+	fix_free(f);
+}
+
 int
 main(void)
 {
@@ -349,6 +386,7 @@ main(void)
 		cmocka_unit_test(test_identities),
 		cmocka_unit_test(test_deadline),
 		cmocka_unit_test(test_threads),
+		cmocka_unit_test(test_error_handler),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
