@@ -3,7 +3,8 @@
  *	dns_net - DNS messages on the wire: encode, decode, UDP and TCP
  * DESCRIPTION
  *	See dns_int.h. Questions carry an EDNS0 OPT record (1232 bytes);
- *	a truncated UDP answer is asked again over TCP. Answers are
+ *	a truncated UDP answer is asked again over TCP, a FORMERR answer
+ *	again without EDNS (servers that do not know it). Answers are
  *	checked against the question (id, source, name, type) before use:
  *	anything else on the socket is ignored. Every wait is a poll()
  *	bounded by the caller's deadline.
@@ -351,6 +352,10 @@ wire_parse(const unsigned char *m, size_t len, unsigned id, const char *name,
 		return NULL;
 	}
 	rcode = m[3] & 0x0f;
+	if (rcode == 1) {
+		*tc = 2;	/* FORMERR: perhaps a server without EDNS */
+		return NULL;
+	}
 	an = (unsigned)(m[6] << 8 | m[7]);
 	ns = (unsigned)(m[8] << 8 | m[9]);
 	if (rcode == 3 || (rcode == 0 && an == 0))
@@ -484,6 +489,29 @@ done:
 	return ans;
 }
 
+/* Ask server S: UDP, TCP when truncated, once more without EDNS on FORMERR. */
+static dns_answer_t *
+server_ask(const dns_server_t *s, const unsigned char *q, size_t qlen, unsigned id,
+    const char *name, int type, long until, long deadline_ms, const dns_t *dns)
+{
+	unsigned char plain[DNS_NAME_MAX + 64];
+	dns_answer_t *ans;
+	int	tc = 0;
+
+	ans = udp_try(s, q, qlen, id, name, type, until, dns, &tc);
+	if (tc == 2 && q[11] == 1) {
+		memcpy(plain, q, qlen - 11);	/* drop the OPT record */
+		plain[11] = 0;
+		return server_ask(s, plain, qlen - 11, id, name, type, until,
+		    deadline_ms, dns);
+	}
+	if (tc == 1)
+		ans = tcp_try(s, q, qlen, id, name, type, deadline_ms, dns);
+	else if (tc == 2)
+		ans = dns_answer_pack(DNS_TEMPFAIL, type, DNS_TTL_UNKNOWN, NULL, 0);
+	return ans;
+}
+
 dns_answer_t *
 dns_net_query(const dns_server_t *srv, size_t nsrv, const char *name, int type,
     long deadline_ms, const dns_t *dns)
@@ -492,7 +520,7 @@ dns_net_query(const dns_server_t *srv, size_t nsrv, const char *name, int type,
 	dns_answer_t *ans, *last = NULL;
 	long	try_ms = DNS_TRY_MS, start = dns_now_ms(dns), now;
 	unsigned id = arc4random() & 0xffff;
-	int	qlen, tc;
+	int	qlen;
 	size_t	i, answered;
 
 	if ((qlen = wire_query(q, sizeof(q), id, name, type)) < 0)
@@ -501,12 +529,9 @@ dns_net_query(const dns_server_t *srv, size_t nsrv, const char *name, int type,
 		for (answered = i = 0; i < nsrv; i++) {
 			if ((now = dns_now_ms(dns)) >= deadline_ms)
 				goto out;
-			tc = 0;
-			ans = udp_try(&srv[i], q, (size_t)qlen, id, name, type,
-			    now + try_ms < deadline_ms ? now + try_ms : deadline_ms, dns, &tc);
-			if (tc)
-				ans = tcp_try(&srv[i], q, (size_t)qlen, id, name, type,
-				    deadline_ms, dns);
+			ans = server_ask(&srv[i], q, (size_t)qlen, id, name, type,
+			    now + try_ms < deadline_ms ? now + try_ms : deadline_ms,
+			    deadline_ms, dns);
 			if (ans && ans->status != DNS_TEMPFAIL) {
 				dns_answer_free(last);
 				return ans;

@@ -5,7 +5,7 @@
  *	A fake name server on 127.0.0.1 (a thread, UDP and TCP on one free
  *	port) checks the wire code: answers, NXDOMAIN, SERVFAIL, a reply
  *	with a wrong id that must be ignored, truncation and the TCP
- *	retry. A silent server checks the deadline. The zone mode checks
+ *	retry, FORMERR to EDNS and the plain retry. A silent server checks the deadline. The zone mode checks
  *	CNAMEs, NODATA/NXDOMAIN and TIMEOUT; a settable clock checks that
  *	the cache honours TTLs, max_ttl and the negative TTL; FCrDNS runs
  *	against the zone.
@@ -56,7 +56,9 @@ fake_reply(const unsigned char *q, size_t qlen, unsigned char *r, int tcp, int b
 	memset(r + 6, 0, 6);
 	if (bad_id)
 		r[1] ^= 0xff;
-	if (strncmp(name, "nx", 2) == 0)
+	if (strncmp(name, "noedns", 6) == 0 && q[11] != 0)
+		r[3] |= 1;		/* FORMERR to an EDNS question */
+	else if (strncmp(name, "nx", 2) == 0)
 		r[3] |= 3;
 	else if (strncmp(name, "servfail", 8) == 0)
 		r[3] |= 2;
@@ -218,6 +220,7 @@ test_net_answers(void **state)
 		{"nx.example.com", DNS_T_A, DNS_NXDOMAIN, 0, 0},
 		{"host.example.com", DNS_T_MX, DNS_NODATA, 0, 0},
 		{"servfail.example.com", DNS_T_A, DNS_TEMPFAIL, 0, 0},
+		{"noedns.example.com", DNS_T_A, DNS_OK, 1, 4},
 	};
 	fake_t	f;
 	dns_t  *dns;
@@ -245,7 +248,7 @@ test_net_answers(void **state)
 	assert_int_equal(a->cached, 1);
 	assert_int_equal(a->ttl, 60);
 	dns_answer_free(a);
-	assert_int_equal(dns_queries(dns), 6);
+	assert_int_equal(dns_queries(dns), 7);
 	dns_free(dns);
 	fake_stop(&f);
 }
