@@ -63,7 +63,7 @@ ctl_lookup(const config_t *cfg, int argc, char **argv)
 	}
 	if ((t = table_open(argv[1], NULL, why, sizeof(why))) == NULL) {
 		fprintf(stderr, "%s: %s\n", argv[0], why);
-		return 2;
+		return 1;
 	}
 	found = ctl_each_key(argc - 2, argv + 2, ctl_lookup_one, t);
 	fflush(stdout);
@@ -103,7 +103,7 @@ ctl_classify(const config_t *cfg, int argc, char **argv)
 	}
 	if ((s = s25r_create(cfg, NULL, why, sizeof(why))) == NULL) {
 		fprintf(stderr, "%s: %s\n", argv[0], why);
-		return 2;
+		return 1;
 	}
 	ctl_each_key(argc - 1, argv + 1, ctl_classify_one, s);
 	fflush(stdout);

@@ -23,9 +23,9 @@
  *
  *	argv[0] is the subcommand name.
  * DIAGNOSTICS
- *	Exit status 0 when some key was found (lookup) or on success
- *	(classify), 1 when no key was found, 2 for usage errors and tables
- *	that cannot be opened. Bad table lines are reported on stderr.
+ *	Exit status (as postmap): 0 when some key was found (lookup) or on
+ *	success (classify), 1 when no key was found or a table cannot be
+ *	opened, 2 for usage errors. Bad table lines are reported on stderr.
  */
 #ifndef TG_CTL_LOOKUP_H
 #define TG_CTL_LOOKUP_H

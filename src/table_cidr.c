@@ -141,7 +141,8 @@ static int
 cidr_parse_rule(table_t *t, int line, char *p, cidr_rule_t *rule, int want_value)
 {
 	const char *why = NULL;
-	char   *pat, *value = NULL;
+	char   *pat, *value = p;
+	char	shown[128];
 
 	for (rule->match = 1; *p == '!' || table_is_space((unsigned char) *p); p++)
 		if (*p == '!')
@@ -155,17 +156,18 @@ cidr_parse_rule(table_t *t, int line, char *p, cidr_rule_t *rule, int want_value
 		while (table_is_space((unsigned char) *p))
 			p++;
 		value = p;
-		if (*value == '\0')
-			why = "no lookup result";
 	}
+	snprintf(shown, sizeof(shown), "%s", pat);
 	if (*pat == '\0')
 		why = "no address pattern";
-	if (why == NULL && cidr_parse_pattern(pat, &rule->net, &rule->prefix, &why) == 0) {
+	else if (cidr_parse_pattern(pat, &rule->net, &rule->prefix, &why) == 0 && *value == '\0')
+		why = "no lookup result";
+	if (why == NULL) {
 		if (want_value && (rule->value = strdup(value)) == NULL)
 			return -1;
 		return 1;
 	}
-	table_warn(t, line, "%s: skipping this rule", why);
+	table_warn(t, line, "%s in \"%s\": skipping this rule", why, shown);
 	return 0;
 }
 

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "config.h"
+#include "ctl_lookup.h"
 
 #define CTL_DEFAULT_CONFIG	TG_SYSCONFDIR "/targrey-milter.conf"
 
@@ -30,6 +31,8 @@ static const struct {
 	const char *usage;
 } ctl_commands[] = {
 	{"help", ctl_help, "                 list the commands"},
+	{"lookup", ctl_lookup, "TYPE:FILE KEY...|-  print KEY<TAB>RESULT for keys the table answers (as postmap -q)"},
+	{"classify", ctl_classify, "NAME...|-  print NAME<TAB>clean|suspicious<TAB>REASON (S25R)"},
 };
 
 #define CTL_NCOMMANDS	(sizeof(ctl_commands) / sizeof(ctl_commands[0]))
