@@ -16,6 +16,8 @@
 #include "s25r.h"
 #include "table_pcre.h"
 
+#define S25R_NAME_MAX	1025	/* longer names keep a trailing dot */
+
 static const char *const s25r_rules[S25R_RULES] = {
 	NULL,			/* rule 0: no verified name, see s25r_name_unknown() */
 	"^[^.]*[0-9][^0-9.]+[0-9].*\\.",
@@ -147,11 +149,19 @@ int
 s25r_classify(const s25r_t *s, const char *name, const addr_t *addr, s25r_verdict_t *out)
 {
 	char	key[ADDR_TEXT_MAX + 2];
+	char	bare[S25R_NAME_MAX];
 	table_query_t q = { name, addr, NULL };
 	table_answer_t a;
 	int	unknown = s25r_name_unknown(name);
 	int	rule;
+	size_t	len = name ? strlen(name) : 0;
 
+	/* Postfix never shows the root dot; one would add a label to rule 5. */
+	if (len > 1 && name[len - 1] == '.' && len < sizeof(bare)) {
+		memcpy(bare, name, len - 1);
+		bare[len - 1] = '\0';
+		q.name = name = bare;
+	}
 	if (unknown && addr) {	/* name tables get "[ADDR]" */
 		key[0] = '[';
 		addr_format(addr, key + 1, sizeof(key) - 2);

@@ -30,7 +30,8 @@
  *	4. built-in rules 1 to 6 (when s25r_builtin_rules): suspicious,
  *	   reason s25r_rule_N.
  *	5. otherwise clean, reason "no_match".
- *	Name tables get NAME, or "[ADDR]" when there is no name; cidr
+ *	One trailing dot is removed from NAME first (Postfix never shows
+ *	it). Name tables get NAME, or "[ADDR]" when there is no name; cidr
  *	tables get only ADDR (no second lookup by address as Postfix's
  *	check_client_access does). Returns out->suspicious (1 or 0).
  *

@@ -16,9 +16,10 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <pthread.h>
 #include "config.h"
 #include "s25r.h"
-#include "test_table_util.h"
+#include "table_test_util.h"
 
 typedef struct {
 	const char *name;
@@ -103,6 +104,8 @@ test_builtin_rules(void **state)
 		{"mail.example.com", NULL, 0, "no_match"},
 		{"mail-ed1-f41.google.com", NULL, 1, "s25r_rule_1"},
 		{"MAIL-ED1-F41.GOOGLE.COM.", NULL, 1, "s25r_rule_1"},
+		/* a trailing dot would otherwise satisfy rule 5's last \. */
+		{"a1.b2.example.jp.", NULL, 0, "no_match"},
 	};
 	s25r_t *s = s25r_test_create(no_whitelist);
 
@@ -210,6 +213,64 @@ test_create_errors(void **state)
 	config_free(cfg);
 }
 
+typedef struct {
+	const s25r_t *s;
+	int	mismatches;
+} s25r_thread_arg_t;
+
+static const char *const thread_names[] = {
+	"p2213-ipngn100101sapodori.hokkaido.ocn.ne.jp", "mail.example.com",
+	"softbank126012345678.bbtec.net", "[192.0.2.1]", "mail-ed1-f41.google.com",
+	"h.dyn.example.net", "host1.pool2-3.example.com", "mx.example.com",
+};
+
+/* Classify the same names many times; count answers that differ from rule. */
+static void *
+s25r_thread(void *p)
+{
+	s25r_thread_arg_t *arg = p;
+	s25r_verdict_t want[8], v;
+
+	for (int i = 0; i < 8; i++)
+		s25r_classify(arg->s, thread_names[i], NULL, &want[i]);
+	for (int n = 0; n < 20000; n++) {
+		int	i = n % 8;
+
+		s25r_classify(arg->s, thread_names[i], NULL, &v);
+		if (v.suspicious != want[i].suspicious || strcmp(v.reason, want[i].reason) != 0)
+			arg->mismatches++;
+	}
+	return NULL;
+}
+
+/* Concurrent readers of one classifier agree with each other. */
+static void
+test_threads(void **state)
+{
+	char	re[256], v[300];
+	const char *ov[] = {"s25r_client_access", v, NULL};
+	pthread_t tid[4];
+	s25r_thread_arg_t args[4];
+	s25r_t *s;
+
+	(void) state;
+	table_test_write(re, sizeof(re), "/\\.dyn\\.(example)\\.net$/ WARN $1\n/^mx\\./ OK\n");
+	snprintf(v, sizeof(v), "pcre:%s", re);
+	s = s25r_test_create(ov);
+	for (int i = 0; i < 4; i++) {
+		args[i].s = s;
+		args[i].mismatches = 0;
+		assert_int_equal(pthread_create(&tid[i], NULL, s25r_thread, &args[i]), 0);
+	}
+	for (int i = 0; i < 4; i++) {
+		pthread_join(tid[i], NULL);
+		if (args[i].mismatches)
+			fail_msg("thread %d: got %d differing verdicts, want 0", i, args[i].mismatches);
+	}
+	s25r_free(s);
+	unlink(re);
+}
+
 static void
 test_helpers(void **state)
 {
@@ -233,6 +294,7 @@ main(void)
 		cmocka_unit_test(test_access_tables),
 		cmocka_unit_test(test_builtin_off),
 		cmocka_unit_test(test_create_errors),
+		cmocka_unit_test(test_threads),
 		cmocka_unit_test(test_helpers),
 	};
 

@@ -19,7 +19,7 @@
 #include <cmocka.h>
 #include "log.h"
 #include "table.h"
-#include "test_table_util.h"
+#include "table_test_util.h"
 
 static const table_case_t regexp_cases[] = {
 	{"continuation keeps its leading white space", "regexp",

@@ -18,7 +18,7 @@
 #include <cmocka.h>
 #include "config.h"
 #include "table.h"
-#include "test_table_util.h"
+#include "table_test_util.h"
 #include "whitelist.h"
 
 static const table_case_t list_cases[] = {

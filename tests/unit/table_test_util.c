@@ -1,8 +1,8 @@
 /*
  * NAME
- *	test_table_util - helpers shared by the table unit tests
+ *	table_test_util - helpers shared by the table unit tests
  * DESCRIPTION
- *	See test_table_util.h.
+ *	See table_test_util.h.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,7 +14,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include "log.h"
-#include "test_table_util.h"
+#include "table_test_util.h"
 
 static char captured[8192];
 
