@@ -88,6 +88,48 @@ pattern_get(table_t *t, int line, const pattern_engine_t *e, char **p, pattern_t
 	return 1;
 }
 
+/* Parse the $ reference after the '$' at *V: $N, ${N} or $(N); N or -1. */
+static long
+pattern_ref(const char **v, const char **why)
+{
+	const char *name, *end, *p = *v;
+	size_t	n = 0;
+
+	if (*p == '{' || *p == '(') {
+		char	open = *p, close = (*p == '{') ? '}' : ')';
+		int	level = 1;
+
+		for (name = end = ++p; level > 0; end++) {
+			if (*end == '\0') {
+				*why = "truncated $ reference";
+				return -1;
+			}
+			level += (*end == open) - (*end == close);
+		}
+		*v = end--;
+	} else {
+		for (name = end = p; pattern_isalnum((unsigned char) *end) || *end == '_'; end++)
+			;
+		*v = end;
+	}
+	if (end == name) {
+		*why = "empty $ reference";
+		return -1;
+	}
+	for (const char *c = name; c < end && n <= PATTERN_MAX_SUB; c++) {
+		if (!isdigit((unsigned char) *c)) {
+			*why = "non-numeric replacement index";
+			return -1;
+		}
+		n = n * 10 + (size_t) (*c - '0');
+	}
+	if (n < 1 || n > PATTERN_MAX_SUB) {
+		*why = "out-of-range replacement index";
+		return -1;
+	}
+	return (long) n;
+}
+
 /*
  * Walk a result the way Postfix's mac_parse() does. With CAPS NULL,
  * check it and find the largest $N (*MAX_SUB) and the literal text
@@ -98,58 +140,21 @@ pattern_walk(const char *v, const char *key, const pattern_cap_t *caps,
 	     size_t *max_sub, char *out, size_t outsize, const char **why)
 {
 	size_t	o = 0;
+	long	n;
 
 #define PUT(c) do { if (o + 1 < outsize) out[o++] = (c); } while (0)
 	while (*v) {
-		const char *name, *end;
-		int	level;
-
 		if (*v != '$' || v[1] == '$') {
 			PUT(*v);
 			v += (*v == '$') ? 2 : 1;
 			continue;
 		}
 		v++;
-		if (*v == '{' || *v == '(') {
-			char	open = *v, close = (*v == '{') ? '}' : ')';
-
-			name = ++v;
-			for (level = 1, end = v; level > 0; end++) {
-				if (*end == '\0') {
-					*why = "truncated $ reference";
-					return -1;
-				}
-				level += (*end == open) - (*end == close);
-			}
-			v = end;
-			end--;
-		} else {
-			for (name = end = v; pattern_isalnum((unsigned char) *end) || *end == '_'; end++)
-				;
-			v = end;
-		}
-		if (end == name) {
-			*why = "empty $ reference";
+		if ((n = pattern_ref(&v, why)) < 0)
 			return -1;
-		}
-		size_t	n = 0;
-
-		for (const char *c = name; c < end; c++) {
-			if (!isdigit((unsigned char) *c)) {
-				*why = "non-numeric replacement index";
-				return -1;
-			}
-			n = n * 10 + (size_t) (*c - '0');
-			if (n > PATTERN_MAX_SUB)
-				break;
-		}
-		if (n < 1 || n > PATTERN_MAX_SUB) {
-			*why = "out-of-range replacement index";
-			return -1;
-		}
 		if (caps == NULL) {
-			if (n > *max_sub)
-				*max_sub = n;
+			if ((size_t) n > *max_sub)
+				*max_sub = (size_t) n;
 		} else if (caps[n].so >= 0 && caps[n].eo > caps[n].so) {
 			for (long i = caps[n].so; i < caps[n].eo; i++)
 				PUT(key[i]);
