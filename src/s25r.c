@@ -16,8 +16,6 @@
 #include "s25r.h"
 #include "table_pcre.h"
 
-#define S25R_NAME_MAX	1025	/* longer names keep a trailing dot */
-
 static const char *const s25r_rules[S25R_RULES] = {
 	NULL,			/* rule 0: no verified name, see s25r_name_unknown() */
 	"^[^.]*[0-9][^0-9.]+[0-9].*\\.",
@@ -144,39 +142,47 @@ s25r_verdict(s25r_verdict_t *out, int suspicious, int rule, const char *prefix,
 	return suspicious;
 }
 
+/* The name tables' key: NAME without a trailing dot, or "[ADDR]" without a name. */
+const char *
+s25r_client_key(const char *name, const addr_t *addr, char *buf, size_t size)
+{
+	size_t	len = name ? strlen(name) : 0;
+
+	if (s25r_name_unknown(name)) {
+		if (addr == NULL || size < ADDR_TEXT_MAX + 2)
+			return len ? name : NULL;
+		buf[0] = '[';
+		addr_format(addr, buf + 1, size - 2);
+		strcat(buf, "]");
+		return buf;
+	}
+	/* Postfix never shows the root dot; one would add a label to rule 5. */
+	if (len > 1 && name[len - 1] == '.' && len <= size) {
+		memcpy(buf, name, len - 1);
+		buf[len - 1] = '\0';
+		return buf;
+	}
+	return name;
+}
+
 /* Classify one client; returns 1 suspicious, 0 clean. */
 int
 s25r_classify(const s25r_t *s, const char *name, const addr_t *addr, s25r_verdict_t *out)
 {
-	char	key[ADDR_TEXT_MAX + 2];
-	char	bare[S25R_NAME_MAX];
-	table_query_t q = { name, addr, NULL };
+	char	key[S25R_KEY_MAX];
+	table_query_t q = { NULL, addr, NULL };
 	table_answer_t a;
 	int	unknown = s25r_name_unknown(name);
 	int	rule;
-	size_t	len = name ? strlen(name) : 0;
 
-	/* Postfix never shows the root dot; one would add a label to rule 5. */
-	if (len > 1 && name[len - 1] == '.' && len < sizeof(bare)) {
-		memcpy(bare, name, len - 1);
-		bare[len - 1] = '\0';
-		q.name = name = bare;
-	}
-	if (unknown && addr) {	/* name tables get "[ADDR]" */
-		key[0] = '[';
-		addr_format(addr, key + 1, sizeof(key) - 2);
-		strcat(key, "]");
-		q.name = key;
-	} else if (unknown && (name == NULL || *name == '\0')) {
-		q.name = NULL;
-	}
+	q.name = s25r_client_key(name, addr, key, sizeof(key));
 	if (tablelist_lookup(s->whitelist, &q, &a) && s25r_answer_is_ok(a.text))
 		return s25r_verdict(out, 0, -1, "whitelist ", &a);
 	if (unknown && s->builtin)
 		return s25r_verdict(out, 1, 0, NULL, NULL);
 	if (tablelist_lookup(s->access, &q, &a))
 		return s25r_verdict(out, !s25r_answer_is_ok(a.text), -1, "", &a);
-	if (!unknown && s->builtin && (rule = s25r_match_rules(s, name)) > 0)
+	if (!unknown && s->builtin && (rule = s25r_match_rules(s, q.name)) > 0)
 		return s25r_verdict(out, 1, rule, NULL, NULL);
 	return s25r_verdict(out, 0, -1, NULL, NULL);
 }

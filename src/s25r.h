@@ -10,6 +10,8 @@
  *	    s25r_verdict_t *out);
  *	int s25r_name_unknown(const char *name);
  *	int s25r_answer_is_ok(const char *answer);
+ *	const char *s25r_client_key(const char *name, const addr_t *addr,
+ *	    char *buf, size_t size);
  * DESCRIPTION
  *	s25r_create() compiles the built-in rules (PCRE2, caseless, JIT)
  *	and opens the tables of s25r_whitelist and s25r_client_access.
@@ -37,6 +39,10 @@
  *
  *	s25r_name_unknown() says whether NAME counts as "no verified name".
  *	s25r_answer_is_ok() says whether a table answer means OK/PERMIT.
+ *	s25r_client_key() returns what name tables are given for a client:
+ *	NAME without one trailing dot, or "[ADDR]" (written into BUF, of
+ *	S25R_KEY_MAX bytes) when there is no verified name; NULL when
+ *	there is neither.
  * THREADS
  *	An s25r_t is immutable; s25r_classify() may run in any number of
  *	threads at once (match data is per thread).
@@ -51,6 +57,7 @@
 
 #define S25R_RULES	7	/* rule 0 (no name) and rules 1 to 6 */
 #define S25R_REASON_MAX	(TABLE_ANSWER_MAX + 64)
+#define S25R_KEY_MAX	1025	/* longer names keep their trailing dot */
 
 typedef struct s25r s25r_t;
 
@@ -66,5 +73,6 @@ s25r_t *s25r_free(s25r_t *s);
 int	s25r_classify(const s25r_t *s, const char *name, const addr_t *addr, s25r_verdict_t *out);
 int	s25r_name_unknown(const char *name);
 int	s25r_answer_is_ok(const char *answer);
+const char *s25r_client_key(const char *name, const addr_t *addr, char *buf, size_t size);
 
 #endif

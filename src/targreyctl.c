@@ -31,8 +31,8 @@ static const struct {
 	const char *usage;
 } ctl_commands[] = {
 	{"help", ctl_help, "                 list the commands"},
-	{"lookup", ctl_lookup, "TYPE:FILE KEY...|-  print KEY<TAB>RESULT for keys the table answers (as postmap -q)"},
-	{"classify", ctl_classify, "NAME...|-  print NAME<TAB>clean|suspicious<TAB>REASON (S25R)"},
+	{"lookup", ctl_lookup, "TYPE:FILE KEY...|-  KEY<TAB>RESULT for keys the table answers (postmap -q)"},
+	{"classify", ctl_classify, "NAME...|-  NAME<TAB>clean|suspicious<TAB>REASON (S25R)"},
 };
 
 #define CTL_NCOMMANDS	(sizeof(ctl_commands) / sizeof(ctl_commands[0]))

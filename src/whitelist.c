@@ -50,15 +50,10 @@ whitelist_free(whitelist_t *w)
 int
 whitelist_client(const whitelist_t *w, const char *name, const addr_t *addr, table_answer_t *a)
 {
-	char	key[ADDR_TEXT_MAX + 2];
-	table_query_t q = { name, addr, NULL };
+	char	key[S25R_KEY_MAX];
+	table_query_t q = { NULL, addr, NULL };
 
-	if (s25r_name_unknown(name) && addr) {
-		key[0] = '[';
-		addr_format(addr, key + 1, sizeof(key) - 2);
-		strcat(key, "]");
-		q.name = key;
-	}
+	q.name = s25r_client_key(name, addr, key, sizeof(key));
 	return tablelist_lookup(w->client, &q, a) && s25r_answer_is_ok(a->text);
 }
 

@@ -19,8 +19,9 @@
  *	Each lookup returns 1 when the first table that answers says OK or
  *	PERMIT (A then names TABLE and LINE for the log), 0 otherwise (an
  *	answer such as DUNNO stops the search: a way to carve exceptions).
- *	whitelist_client() gives name tables NAME, or "[ADDR]" when NAME
- *	is NULL, empty, "unknown" or already "[ADDR]"; cidr tables and the
+ *	whitelist_client() gives name tables NAME (one trailing dot
+ *	removed), or "[ADDR]" when NAME is NULL, empty, "unknown" or
+ *	already "[ADDR]" (see s25r_client_key()); cidr tables and the
  *	address entries of list tables get ADDR.
  *	whitelist_sender() and whitelist_recipient() take the envelope
  *	address with or without <>; the null sender is looked up as "<>".

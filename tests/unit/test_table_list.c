@@ -158,7 +158,9 @@ test_whitelist_helpers(void **state)
 	assert_int_equal(addr_parse("198.51.100.9", &out), 0);
 	assert_int_equal(whitelist_client(w, "mx.good.example", &out, &a), 1);
 	assert_int_equal(a.line, 5);
+	assert_int_equal(whitelist_client(w, "mx.good.example.", &out, &a), 1);
 	assert_int_equal(whitelist_client(w, "[192.0.2.9]", &in, &a), 1);
+	assert_int_equal(whitelist_client(w, "unknown", &in, &a), 1);
 	assert_int_equal(whitelist_client(w, NULL, &in, &a), 1);
 	assert_int_equal(whitelist_client(w, "mx.other.example", &out, &a), 0);
 	assert_int_equal(whitelist_sender(w, "<list-bounces@lists.example>", &a), 1);
