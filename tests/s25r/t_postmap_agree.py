@@ -285,6 +285,8 @@ def compare(tmp, spec, keys):
     trc, tout, terr = run([CTL, "lookup", spec, "-"], data)
     if b"fatal" in perr:
         print(f"postmap failed on {spec}: {perr.decode(errors='replace')}")
+        if b"unsupported dictionary type" in perr:
+            print("install the Debian package postfix-pcre (Postfix's pcre: tables)")
         return None
     plines, tlines = pout.split(b"\n"), tout.split(b"\n")
     diffs = [(a, b) for a, b in zip(plines, tlines) if a != b]
