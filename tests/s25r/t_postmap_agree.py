@@ -273,6 +273,21 @@ CIDR_TABLE = (
     "0.0.0.0/0 ANY4\n"
 )
 
+# Layout the shared line reader must read as Postfix does: CRLF, comment
+# and blank lines inside a continuation, a first logical line that starts
+# with white space, tabs, extra text after IF/ENDIF, a bad ${...}.
+FORMAT_REGEXP = (
+    "# top comment\r\n   \r\n/^a/   A\r\n/^b/\r\n  # indented comment\r\n\r\n"
+    "\tB-CONT\r\n  /^c/ LEADING\r\n/^d/\tTAB\tSEP\t\r\n/^(e)/ ${1}$\r\n"
+    "IF /^f/ extra\r\n/^fa/ FA\r\nENDIF trailing\r\n/^(g)(h)?/ [$1$2]\n"
+)
+FORMAT_CIDR = (
+    "  10.0.0.0/8 LEADING\n192.168.0.0/16\r\n  # c\r\n\tCONTINUED  \r\n"
+    "172.16.0.0/12\tTAB\n[::1] LOOP6\n"
+)
+FORMAT_KEYS = ["a", "b", "c", "d", "e", "fa", "fb", "g", "gh", "10.1.1.1", "192.168.3.4",
+               "172.16.0.1", "::1", "::2"]
+
 
 def run(cmd, keys):
     p = subprocess.run(cmd, input=keys, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -309,9 +324,11 @@ def main():
         with open(os.path.join(tmp, "main.cf"), "w") as f:
             f.write("compatibility_level = 3.6\nmeta_directory = /etc/postfix\n"
                     "shlib_directory = /usr/lib/postfix\n")
-        tables = {"s25r.regexp": REGEXP_TABLE, "s25r.pcre": PCRE_TABLE, "nets.cidr": CIDR_TABLE}
+        tables = {"s25r.regexp": REGEXP_TABLE, "s25r.pcre": PCRE_TABLE, "nets.cidr": CIDR_TABLE,
+                  "format.regexp": FORMAT_REGEXP, "format.pcre": FORMAT_REGEXP,
+                  "format.cidr": FORMAT_CIDR}
         for name, text in tables.items():
-            with open(os.path.join(tmp, name), "w") as f:
+            with open(os.path.join(tmp, name), "w", newline="") as f:
                 f.write(text)
         hostnames = names()
         addrs = addresses()
@@ -320,6 +337,9 @@ def main():
             ("pcre:" + os.path.join(tmp, "s25r.pcre"), hostnames),
             ("regexp:" + os.path.join(SRC, "conf", "permit_client_nots25r"), hostnames),
             ("cidr:" + os.path.join(tmp, "nets.cidr"), addrs + hostnames[:200]),
+            ("regexp:" + os.path.join(tmp, "format.regexp"), FORMAT_KEYS + hostnames[:300]),
+            ("pcre:" + os.path.join(tmp, "format.pcre"), FORMAT_KEYS + hostnames[:300]),
+            ("cidr:" + os.path.join(tmp, "format.cidr"), FORMAT_KEYS + addrs),
         ]
         total = 0
         for spec, keys in checks:
@@ -327,8 +347,9 @@ def main():
             if d is None:
                 return 1
             total += d
-        print(f"total: {len(hostnames)} host names, {len(addrs)} addresses, "
-              f"{total} differences")
+        lookups = sum(len(keys) for _, keys in checks)
+        print(f"total: {len(hostnames)} host names, {len(addrs)} addresses, {len(checks)} tables, "
+              f"{lookups} lookups, {total} differences")
         return 1 if total else 0
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
