@@ -32,6 +32,7 @@ typedef struct {
 	int	kind;
 	int	line;
 	char   *text;		/* the entry as written (domain: without a leading dot) */
+	size_t	len;		/* strlen(text) */
 	int	subdomains_only;	/* DOMAIN written as .domain */
 	pcre2_code *re;		/* REGEX */
 	net_t	net;		/* NET */
@@ -139,6 +140,7 @@ list_parse_entry(table_t *t, int line, char *s, list_entry_t *e)
 		if ((e->subdomains_only = (s[0] == '.')))
 			s++;
 	}
+	e->len = strlen(s);
 	return (e->text = strdup(s)) ? 1 : -1;
 }
 
@@ -160,6 +162,10 @@ list_load(table_t *t, table_reader_t *r)
 		e = e ? e : r->end;
 		r->pos = e < r->end ? e + 1 : e;
 		r->lineno++;
+		if (e - s >= (long) sizeof(buf)) {
+			table_warn(t, r->lineno, "line longer than %zu bytes: skipping it", sizeof(buf) - 1);
+			continue;
+		}
 		snprintf(buf, sizeof(buf), "%.*s", (int) (e - s), s);
 		if ((hash = strchr(buf, '#')) != NULL)
 			*hash = '\0';
@@ -202,10 +208,9 @@ list_free(void *impl)
 
 /* Does S end with ".SUFFIX" (or equal SUFFIX unless ONLY_BELOW), ignoring case? */
 static int
-list_domain_match(const char *s, size_t slen, const char *suffix, int only_below, char sep)
+list_domain_match(const char *s, size_t slen, const char *suffix, size_t n, int only_below,
+		  char sep)
 {
-	size_t	n = strlen(suffix);
-
 	if (slen == n)
 		return !only_below && sep != '@' && strcasecmp(s, suffix) == 0;
 	if (slen < n + 1 || strcasecmp(s + slen - n, suffix) != 0)
@@ -250,17 +255,15 @@ list_v6text_match(const addr_t *addr, const char *text)
 	return (isalnum((unsigned char) text[n - 1]) != 0) != (isalnum((unsigned char) buf[n]) != 0);
 }
 
-/* Does entry E match the facts in Q? */
+/* Does entry E match the facts in Q (KEY: mail or name, KLEN its length)? */
 static int
-list_entry_match(const list_entry_t *e, const table_query_t *q)
+list_entry_match(const list_entry_t *e, const table_query_t *q, const char *key, size_t klen)
 {
-	const char *key = q->mail ? q->mail : q->name;
-
 	switch (e->kind) {
 	case LIST_REGEX:{
 			pcre2_match_data *md = table_pcre_match_data(1);
 
-			return key && md && pcre2_match(e->re, (PCRE2_SPTR) key, strlen(key), 0, 0,
+			return key && md && pcre2_match(e->re, (PCRE2_SPTR) key, klen, 0, 0,
 			    md, NULL) >= 0;
 		}
 	case LIST_NET:
@@ -271,7 +274,7 @@ list_entry_match(const list_entry_t *e, const table_query_t *q)
 	case LIST_USER:
 		return q->mail && list_mail_match(q->mail, e->text, e->kind == LIST_USER);
 	default:
-		return key && list_domain_match(key, strlen(key), e->text, e->subdomains_only,
+		return key && list_domain_match(key, klen, e->text, e->len, e->subdomains_only,
 		    q->mail ? '@' : '.');
 	}
 }
@@ -281,9 +284,11 @@ static int
 list_lookup(const table_t *t, const table_query_t *q, table_answer_t *a)
 {
 	const list_table_t *lt = t->impl;
+	const char *key = q->mail ? q->mail : q->name;
+	size_t	klen = key ? strlen(key) : 0;
 
 	for (size_t i = 0; i < lt->n; i++) {
-		if (list_entry_match(&lt->entries[i], q)) {
+		if (list_entry_match(&lt->entries[i], q, key, klen)) {
 			table_answer_set(a, t, lt->entries[i].line, "OK");
 			return 1;
 		}

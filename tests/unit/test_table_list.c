@@ -71,6 +71,29 @@ static const table_case_t list_cases[] = {
 	{NULL, NULL, NULL, 0, {{NULL, NULL, 0}}},
 };
 
+/* A line too long for the reader is reported, not cut. */
+static void
+test_list_long_line(void **state)
+{
+	char	text[3000], path[256];
+	int	nerr = 0;
+	table_t *t;
+	table_answer_t a;
+
+	(void) state;
+	memset(text, 'a', 2000);
+	strcpy(text + 2000, ".example\nshort.example\n");
+	table_test_write(path, sizeof(path), text);
+	table_test_capture_start();
+	t = table_test_open("list", path, &nerr);
+	table_test_capture_stop();
+	assert_int_equal(nerr, 1);
+	assert_int_equal(table_lookup_key(t, "short.example", &a), 1);
+	assert_int_equal(a.line, 2);
+	table_free(t);
+	unlink(path);
+}
+
 static void
 test_list(void **state)
 {
@@ -210,6 +233,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_list),
+		cmocka_unit_test(test_list_long_line),
 		cmocka_unit_test(test_builtin_s25r_whitelist),
 		cmocka_unit_test(test_whitelist_helpers),
 		cmocka_unit_test(test_whitelist_dunno_exception),
