@@ -9,7 +9,10 @@ each table through `postmap -c DIR -q - TYPE:FILE` and through
 `targreyctl lookup TYPE:FILE -` and compare the outputs byte for byte.
 Tables: regexp: and pcre: versions of the S25R rules with $N results,
 if/endif, negation, flags and deliberately bad lines; the shipped
-conf/permit_client_nots25r; a cidr: table with negation, if/endif, IPv6.
+conf/permit_client_nots25r; a cidr: table with negation, if/endif, IPv6;
+layout cases (CRLF, continuations, comments); and RANDOM_TABLES random
+regexp: and pcre: tables (random delimiters, negations, flags, $ forms,
+if/endif nesting, bad lines) probed with short keys.
 Needs only postmap (package postfix, and postfix-pcre for pcre:), no
 running Postfix. Prints the number of keys and differences.
 """
@@ -289,12 +292,64 @@ FORMAT_KEYS = ["a", "b", "c", "d", "e", "fa", "fb", "g", "gh", "10.1.1.1", "192.
                "172.16.0.1", "::1", "::2"]
 
 
+def random_pattern(pcre):
+    """A small random pattern body with some regex syntax."""
+    atoms = ["a", "b", "x", "[0-9]", "[a-c]", ".", "\\.", "-", "(a|b)", "(x)", "([0-9]+)",
+             "^", "$", "+", "*", "?", "{2}", "\\/", "(", "[", "|"]
+    if pcre:
+        atoms += ["\\d", "\\w", "(?:ab)", "(?!x)", "+?"]
+    return "".join(R.choice(atoms) for _ in range(R.randint(1, 6)))
+
+
+def random_result():
+    parts = ["OK", "REJECT", "WARN x", "$1", "${1}", "$(2)", "$$", "$", "${", "$x", "$0",
+             "$3", " ", "\t", "DUNNO", "a$1b", "${1}$$"]
+    return "".join(R.choice(parts) for _ in range(R.randint(0, 3)))
+
+
+def random_line(pcre):
+    """One random rule, IF, ENDIF, comment, blank or continuation line."""
+    kind = R.random()
+    if kind < 0.08:
+        return R.choice(["if", "IF", "if !", "if!"]) + " " + random_rule_pattern(pcre)
+    if kind < 0.15:
+        return R.choice(["endif", "ENDIF", "endif x", "endifx"])
+    if kind < 0.2:
+        return R.choice(["# comment", "", "   ", "\t# indented comment"])
+    if kind < 0.25:
+        return R.choice([" ", "\t"]) + random_result()
+    line = random_rule_pattern(pcre)
+    if not pcre and R.random() < 0.1:
+        line += "!" + random_rule_pattern(pcre)
+    return line + R.choice([" ", "\t", "  "]) + random_result()
+
+
+def random_rule_pattern(pcre):
+    neg = R.choice(["", "", "", "!", "! ", "!!"])
+    delim = R.choice(["/", "/", "/", "|", "#", "%"])
+    flags = "".join(R.choice("imsxAEU" if pcre else "imx") for _ in range(R.randint(0, 2)))
+    if R.random() < 0.03:
+        flags += R.choice("qZ")
+    body = random_pattern(pcre).replace(delim, "\\" + delim)
+    return neg + delim + body + (delim if R.random() < 0.97 else "") + flags
+
+
+def random_table(pcre):
+    return "\n".join(random_line(pcre) for _ in range(R.randint(3, 25))) + "\n"
+
+
+RANDOM_KEYS = ["a", "b", "x", "ab", "ba", "axb", "a1", "1a", "aa-bb", "x.y", "a/b", "A", "AB",
+               "a12", "x9x", "abc.example.jp", "-", "ax", "bxa", "a\\b", "a b", "$1", "ppp1",
+               "xx", "aab", "b.a", "12", "a.b.c", "xa", "X"]
+
+
 def run(cmd, keys):
     p = subprocess.run(cmd, input=keys, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     return p.returncode, p.stdout, p.stderr
 
 
-def compare(tmp, spec, keys):
+def compare(tmp, spec, keys, quiet=False):
+    """Differences between postmap and targreyctl for KEYS (None: postmap failed)."""
     data = ("\n".join(keys) + "\n").encode()
     prc, pout, perr = run([POSTMAP, "-c", tmp, "-q", "-", spec], data)
     trc, tout, terr = run([CTL, "lookup", spec, "-"], data)
@@ -308,11 +363,34 @@ def compare(tmp, spec, keys):
     if len(plines) != len(tlines):
         diffs.append((f"{len(plines)} lines".encode(), f"{len(tlines)} lines".encode()))
     hits = len([x for x in plines if x])
-    print(f"{spec.split('/')[-1]}: {len(keys)} keys, {hits} answered by postmap, "
-          f"{len(diffs)} differences, exit {prc}/{trc}")
+    if not quiet or diffs or prc != trc:
+        print(f"{spec.split('/')[-1]}: {len(keys)} keys, {hits} answered by postmap, "
+              f"{len(diffs)} differences, exit {prc}/{trc}")
+    if diffs and quiet:
+        with open(spec.split(":", 1)[1]) as f:
+            print("  table:\n    " + f.read().replace("\n", "\n    "))
     for a, b in diffs[:10]:
         print(f"  postmap:    {a!r}\n  targreyctl: {b!r}")
-    return len(diffs) + (prc != trc)
+    return len(diffs) + (prc != trc), hits
+
+
+def write_tables(tmp):
+    """The fixed tables and RANDOM_TABLES random regexp and pcre tables."""
+    with open(os.path.join(tmp, "main.cf"), "w") as f:
+        f.write("compatibility_level = 3.6\nmeta_directory = /etc/postfix\n"
+                "shlib_directory = /usr/lib/postfix\n")
+    tables = {"s25r.regexp": REGEXP_TABLE, "s25r.pcre": PCRE_TABLE, "nets.cidr": CIDR_TABLE,
+              "format.regexp": FORMAT_REGEXP, "format.pcre": FORMAT_REGEXP,
+              "format.cidr": FORMAT_CIDR}
+    for i in range(RANDOM_TABLES):
+        tables[f"random{i}.regexp"] = random_table(False)
+        tables[f"random{i}.pcre"] = random_table(True)
+    for name, text in tables.items():
+        with open(os.path.join(tmp, name), "w", newline="") as f:
+            f.write(text)
+
+
+RANDOM_TABLES = 60
 
 
 def main():
@@ -321,15 +399,7 @@ def main():
         return 1
     tmp = tempfile.mkdtemp(prefix="t_postmap_agree.")
     try:
-        with open(os.path.join(tmp, "main.cf"), "w") as f:
-            f.write("compatibility_level = 3.6\nmeta_directory = /etc/postfix\n"
-                    "shlib_directory = /usr/lib/postfix\n")
-        tables = {"s25r.regexp": REGEXP_TABLE, "s25r.pcre": PCRE_TABLE, "nets.cidr": CIDR_TABLE,
-                  "format.regexp": FORMAT_REGEXP, "format.pcre": FORMAT_REGEXP,
-                  "format.cidr": FORMAT_CIDR}
-        for name, text in tables.items():
-            with open(os.path.join(tmp, name), "w", newline="") as f:
-                f.write(text)
+        write_tables(tmp)
         hostnames = names()
         addrs = addresses()
         checks = [
@@ -341,15 +411,20 @@ def main():
             ("pcre:" + os.path.join(tmp, "format.pcre"), FORMAT_KEYS + hostnames[:300]),
             ("cidr:" + os.path.join(tmp, "format.cidr"), FORMAT_KEYS + addrs),
         ]
-        total = 0
-        for spec, keys in checks:
-            d = compare(tmp, spec, keys)
-            if d is None:
+        randoms = [(f"{kind}:" + os.path.join(tmp, f"random{i}.{kind}"), RANDOM_KEYS)
+                   for i in range(RANDOM_TABLES) for kind in ("regexp", "pcre")]
+        total = random_hits = 0
+        for spec, keys in checks + randoms:
+            got = compare(tmp, spec, keys, quiet=spec.split("/")[-1].startswith("random"))
+            if got is None:
                 return 1
-            total += d
-        lookups = sum(len(keys) for _, keys in checks)
-        print(f"total: {len(hostnames)} host names, {len(addrs)} addresses, {len(checks)} tables, "
-              f"{lookups} lookups, {total} differences")
+            total += got[0]
+            random_hits += got[1] if (spec, keys) in randoms else 0
+        print(f"random tables: {len(randoms)} ({RANDOM_TABLES} regexp, {RANDOM_TABLES} pcre), "
+              f"{len(randoms) * len(RANDOM_KEYS)} lookups, {random_hits} answered")
+        lookups = sum(len(keys) for _, keys in checks + randoms)
+        print(f"total: {len(hostnames)} host names, {len(addrs)} addresses, "
+              f"{len(checks) + len(randoms)} tables, {lookups} lookups, {total} differences")
         return 1 if total else 0
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
