@@ -109,6 +109,21 @@ key_hash_digits(char *s)
 	*out = 0;
 }
 
+/* Append at most MAX bytes of S (lower-cased when LOWER) at *N; 0 if full. */
+static int
+key_append(char *buf, size_t size, size_t *n, const char *s, size_t max, int lower)
+{
+	size_t	len = strnlen(s, max);
+
+	if (*n + len + 1 > size)
+		return 0;
+	for (size_t i = 0; i < len; i++)
+		buf[*n + i] = lower ? (char) tolower((unsigned char) s[i]) : s[i];
+	*n += len;
+	buf[*n] = 0;
+	return 1;
+}
+
 /* Normalise a sender like Postgrey; see greylist.h. */
 size_t
 greylist_sender_normalize(const char *sender, char *buf, size_t size)
@@ -134,11 +149,11 @@ greylist_sender_normalize(const char *sender, char *buf, size_t size)
 	if ((plus = strchr(local, '+')) != NULL)
 		*plus = 0;
 	key_hash_digits(local);
-	n = snprintf(buf, size, "%s@%.*s", local, GREYLIST_ADDR_MAX, at + 1);
-	if (n >= size)
+	n = 0;
+	if (!key_append(buf, size, &n, local, sizeof(local), 0)
+	    || !key_append(buf, size, &n, "@", 1, 0)
+	    || !key_append(buf, size, &n, at + 1, GREYLIST_ADDR_MAX, 1))
 		return 0;
-	for (i = strlen(local) + 1; i < n; i++)
-		buf[i] = (char) tolower((unsigned char) buf[i]);
 	return n;
 }
 
@@ -160,10 +175,10 @@ greylist_addr_key(const addr_t *a, char *buf, size_t size)
 	char	text[ADDR_TEXT_MAX];
 	size_t	n;
 
-	if (addr_format(a, text, sizeof(text)) == 0)
+	if ((n = addr_format(a, text, sizeof(text))) == 0 || n >= size)
 		return 0;
-	n = (size_t) snprintf(buf, size, "%s", text);
-	return n < size ? n : 0;
+	memcpy(buf, text, n + 1);
+	return n;
 }
 
 /* "NET/SENDER/RECIPIENT", lower case, sender normalised. */
@@ -172,21 +187,17 @@ greylist_triplet_key(const greylist_params_t *p, const addr_t *a,
 		     const char *sender, const char *recipient,
 		     char *buf, size_t size)
 {
-	char	net[ADDR_TEXT_MAX + 1], snd[GREYLIST_ADDR_MAX * 2 + 2];
-	size_t	n, i, start;
+	char	snd[GREYLIST_ADDR_MAX * 2 + 2];
+	size_t	n;
 
-	if (greylist_net_key(p, a, net, sizeof(net)) == 0)
+	if ((n = greylist_net_key(p, a, buf, size)) == 0)
 		return 0;
 	if (greylist_sender_normalize(sender, snd, sizeof(snd)) == 0 && *sender)
 		return 0;
-	n = (size_t) snprintf(buf, size, "%s/%.*s/", net, GREYLIST_ADDR_MAX, snd);
-	if (n >= size)
+	if (!key_append(buf, size, &n, "/", 1, 0)
+	    || !key_append(buf, size, &n, snd, GREYLIST_ADDR_MAX, 0)
+	    || !key_append(buf, size, &n, "/", 1, 0)
+	    || !key_append(buf, size, &n, recipient, GREYLIST_ADDR_MAX, 1))
 		return 0;
-	start = n;
-	n += (size_t) snprintf(buf + n, size - n, "%.*s", GREYLIST_ADDR_MAX, recipient);
-	if (n >= size)
-		return 0;
-	for (i = start; i < n; i++)
-		buf[i] = (char) tolower((unsigned char) buf[i]);
 	return n;
 }

@@ -166,7 +166,7 @@ store_env_open(store_t *st, const char *dir)
 	    || (rc = mdb_env_set_mapsize(st->env,
 		    st->max_size < STORE_INITIAL_MAP ? st->max_size : STORE_INITIAL_MAP)) != 0)
 		return rc;
-	rc = mdb_env_open(st->env, dir, MDB_NOTLS | MDB_NOSYNC | MDB_NORDAHEAD, 0640);
+	rc = mdb_env_open(st->env, dir, MDB_NOTLS | MDB_NOSYNC | MDB_NORDAHEAD | MDB_WRITEMAP, 0640);
 	if (rc == 0 && mdb_reader_check(st->env, &dead) == 0 && dead > 0)
 		log_info("store: cleared %d reader slots of dead processes", dead);
 	return rc;
