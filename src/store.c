@@ -6,9 +6,18 @@
  *	counters and sync in store_expire.c.
  *
  *	Environment flags: MDB_NOTLS (reader slots belong to transactions,
- *	not threads: thousands of milter threads, few slots), MDB_NOSYNC
- *	(store_sync() from the background thread), MDB_NORDAHEAD. No
- *	MDB_WRITEMAP: a stray write in the process cannot reach the file.
+ *	not threads: thousands of milter threads, few slots), MDB_WRITEMAP
+ *	and MDB_NOSYNC (a commit is a few writes into the shared map, no
+ *	system call; store_sync() msyncs the map every second from the
+ *	background thread), MDB_NORDAHEAD. Measured on one core: about
+ *	55,000 new triplets/s with write(2) commits, 180,000/s with
+ *	WRITEMAP (bench_store). Durability: a process killed at any point
+ *	loses nothing committed and at most the transaction in flight (the
+ *	map's pages live in the kernel's page cache; LMDB's two meta pages
+ *	switch atomically). A kernel crash or power failure can lose the
+ *	writes of the last second and, because no sync orders data before
+ *	meta pages, may in the worst case leave the file unusable: remove
+ *	it and start over (greylisting state only delays mail).
  * DIAGNOSTICS
  *	"store: WHAT: LMDB message" at LOG_ERR; map growth at LOG_INFO.
  */

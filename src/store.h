@@ -69,9 +69,9 @@
  *	error. EX holds the position between calls; zero it to start.
  *
  *	store_sync() writes the verdict counters into meta and forces the
- *	map to disk. Writes use MDB_NOSYNC: a killed process loses nothing
- *	that was committed (the pages are in the page cache), a power
- *	failure loses at most the last second.
+ *	map to disk. Writes use MDB_WRITEMAP | MDB_NOSYNC: a killed process
+ *	(kill -9 at any moment) loses at most the transaction in flight; a
+ *	power failure loses the last second (see store.c).
  * THREADS
  *	Every function may be called from any number of threads at once.
  *	No LMDB transaction outlives the call that began it; a read-write

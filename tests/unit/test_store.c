@@ -17,6 +17,9 @@
 #include <string.h>
 #include <unistd.h>
 #include <pthread.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
 #include <cmocka.h>
 #include "log.h"
 #include "store.h"
@@ -433,6 +436,82 @@ test_concurrent_updates(void **state)
 		    grey, pass, other, 8 * 300 - 1);
 }
 
+/* Child: greylist new triplets until killed; publish each commit. */
+static void
+writer_child(const char *dir, int round, volatile long *done)
+{
+	char	from[64];
+	greylist_result_t r;
+	addr_t	a = ip("192.0.2.1");
+	store_t *st = store_open(dir, 256UL * 1024 * 1024);
+
+	for (long i = 0; st != NULL; i++) {
+		/* one word: a digit run standing alone would normalise to '#' */
+		snprintf(from, sizeof(from), "r%dx%ld@example.org", round, i);
+		if (store_check(st, &P, T0, &a, from, "r@y.org", GREYLIST_NO_TARPIT, &r) != GREYLIST_GREYLIST)
+			_exit(1);
+		*done = i + 1;
+	}
+	_exit(1);
+}
+
+/* Every greylist record decodes. */
+static int
+decode_cb(const char *key, size_t klen, const void *val, size_t vlen, void *ctx)
+{
+	grey_record_t g;
+
+	(void) key;
+	(void) klen;
+	if (record_grey_decode(val, vlen, &g) != RECORD_OK)
+		++*(int *) ctx;
+	return 0;
+}
+
+static void
+test_kill_9(void **state)
+{
+	fixture_t *fx = *state;
+	volatile long *done = mmap(NULL, sizeof(long), PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	long	total = 0;
+	char	from[64];
+	size_t	n;
+	pid_t	pid;
+	int	bad = 0;
+
+	assert_true(done != MAP_FAILED);
+	fx->st = store_close(fx->st);	/* one LMDB handle per process */
+	for (int round = 0; round < 6; round++) {
+		*done = 0;
+		if ((pid = fork()) == 0)
+			writer_child(fx->dir, round, done);
+		assert_true(pid > 0);
+		usleep(20000 + (useconds_t) round * 37000);
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		total += *done;
+		fx->st = store_open(fx->dir, 256UL * 1024 * 1024);
+		assert_non_null(fx->st);
+		assert_int_equal(store_count(fx->st, STORE_DB_GREYLIST, &n), 0);
+		/* every reported commit is there; at most the one in flight more */
+		if ((long) n < total || (long) n > total + 1)
+			fail_msg("after kill -9 round %d: got %zu records, want %ld or %ld",
+			    round, n, total, total + 1);
+		total = (long) n;
+		assert_int_equal(store_walk(fx->st, STORE_DB_GREYLIST, NULL, decode_cb, &bad), 0);
+		assert_int_equal(bad, 0);
+		snprintf(from, sizeof(from), "after%d@x.org", round);
+		want_check(fx->st, T0, "192.0.2.2", from, "r@y.org", GREYLIST_NO_TARPIT,
+		    GREYLIST_GREYLIST, "new");
+		total++;
+		fx->st = store_close(fx->st);
+	}
+	fx->st = store_open(fx->dir, 256UL * 1024 * 1024);
+	munmap((void *) done, sizeof(long));
+	assert_true(total > 6);
+}
+
 int
 main(void)
 {
@@ -449,6 +528,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_counters_and_walk, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_expiry_thread, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_updates, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_kill_9, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
