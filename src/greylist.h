@@ -71,7 +71,8 @@
  *	(IPv4 masked to ipv4_prefix, IPv6 to ipv6_prefix) as an address,
  *	"192.0.2.0" or "2001:db8::", the key of the clients database.
  *	greylist_triplet_key() writes "NET/SENDER/RECIPIENT", lower case,
- *	the sender normalised, each address cut at GREYLIST_ADDR_MAX bytes
+ *	the sender normalised, angle brackets of the SMTP path removed
+ *	("<>" is the empty sender), each address cut at GREYLIST_ADDR_MAX bytes
  *	(LMDB keys are at most 511 bytes). This is Postgrey's key form.
  *	greylist_addr_key() writes the full address, the tarpit key. They
  *	return the key length, or 0 when SIZE is too small (use

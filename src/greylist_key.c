@@ -181,23 +181,41 @@ greylist_addr_key(const addr_t *a, char *buf, size_t size)
 	return n;
 }
 
+/* Copy S without the angle brackets of an SMTP path ("<a@b>", "<>"). */
+static void
+key_unbracket(const char *s, char *buf, size_t size)
+{
+	size_t	len = strlen(s);
+
+	if (len >= 2 && s[0] == '<' && s[len - 1] == '>') {
+		s++;
+		len -= 2;
+	}
+	if (len >= size)
+		len = size - 1;
+	memcpy(buf, s, len);
+	buf[len] = 0;
+}
+
 /* "NET/SENDER/RECIPIENT", lower case, sender normalised. */
 size_t
 greylist_triplet_key(const greylist_params_t *p, const addr_t *a,
 		     const char *sender, const char *recipient,
 		     char *buf, size_t size)
 {
-	char	snd[GREYLIST_ADDR_MAX * 2 + 2];
+	char	snd[GREYLIST_ADDR_MAX * 2 + 2], bare[GREYLIST_ADDR_MAX * 2 + 2];
 	size_t	n;
 
 	if ((n = greylist_net_key(p, a, buf, size)) == 0)
 		return 0;
-	if (greylist_sender_normalize(sender, snd, sizeof(snd)) == 0 && *sender)
+	key_unbracket(sender, bare, sizeof(bare));
+	if (greylist_sender_normalize(bare, snd, sizeof(snd)) == 0 && *bare)
 		return 0;
+	key_unbracket(recipient, bare, sizeof(bare));
 	if (!key_append(buf, size, &n, "/", 1, 0)
 	    || !key_append(buf, size, &n, snd, GREYLIST_ADDR_MAX, 0)
 	    || !key_append(buf, size, &n, "/", 1, 0)
-	    || !key_append(buf, size, &n, recipient, GREYLIST_ADDR_MAX, 1))
+	    || !key_append(buf, size, &n, bare, GREYLIST_ADDR_MAX, 1))
 		return 0;
 	return n;
 }

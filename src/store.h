@@ -58,7 +58,9 @@
  *	store_lookup() reads, without writing, the records store_check()
  *	would use, with their keys (targreyctl explain).
  *
- *	store_expire_start() starts the background thread: every second
+ *	store_expire_start() starts the background thread (called again,
+ *	e.g. after a configuration reload, it only replaces P and
+ *	INTERVAL_MS): every second
  *	it syncs the map to disk and flushes the verdict counters into
  *	meta; every INTERVAL_MS it walks the databases, deleting expired
  *	records in write transactions of at most STORE_EXPIRE_BATCH
@@ -73,7 +75,10 @@
  *	(kill -9 at any moment) loses at most the transaction in flight; a
  *	power failure loses the last second (see store.c).
  * THREADS
- *	Every function may be called from any number of threads at once.
+ *	Every function may be called from any number of threads at once,
+ *	except store_close(), which must come after every other call has
+ *	returned. Open the store after daemonising and dropping privileges
+ *	(the files belong to whoever creates them), never before fork().
  *	No LMDB transaction outlives the call that began it; a read-write
  *	lock keeps transactions out while the map grows.
  * DIAGNOSTICS

@@ -229,11 +229,15 @@ expire_main(void *arg)
 {
 	store_t *st = arg;
 	store_expire_t ex = {0};
+	greylist_params_t p;
 	int64_t	next_pass = (int64_t) time(NULL), last_sync = 0, now;
+	long	interval_ms;
 	int	in_pass = 0;
 
 	pthread_mutex_lock(&st->lock);
 	while (!expire_wait(st, in_pass ? 20 : 1000)) {
+		p = st->params;		/* a reload may change them */
+		interval_ms = st->interval_ms;
 		pthread_mutex_unlock(&st->lock);
 		now = (int64_t) time(NULL);
 		if (now != last_sync) {
@@ -241,10 +245,9 @@ expire_main(void *arg)
 			last_sync = now;
 		}
 		if (in_pass || now >= next_pass) {
-			in_pass = store_expire_step(st, &st->params, now,
-			    STORE_EXPIRE_BATCH, &ex) == 0;
+			in_pass = store_expire_step(st, &p, now, STORE_EXPIRE_BATCH, &ex) == 0;
 			if (!in_pass)
-				next_pass = now + st->interval_ms / 1000;
+				next_pass = now + interval_ms / 1000;
 		}
 		pthread_mutex_lock(&st->lock);
 	}
@@ -252,22 +255,20 @@ expire_main(void *arg)
 	return NULL;
 }
 
-/* Start the background expiry thread. */
+/* Start the background expiry thread, or give it new parameters. */
 int
 store_expire_start(store_t *st, const greylist_params_t *p, long interval_ms)
 {
-	int	rc;
+	int	rc = 0;
 
 	pthread_mutex_lock(&st->lock);
-	if (st->running) {
-		pthread_mutex_unlock(&st->lock);
-		return 0;
-	}
 	st->params = *p;
 	st->interval_ms = interval_ms < 1000 ? 1000 : interval_ms;
-	st->stop = 0;
-	rc = pthread_create(&st->thread, NULL, expire_main, st);
-	st->running = rc == 0;
+	if (!st->running) {
+		st->stop = 0;
+		rc = pthread_create(&st->thread, NULL, expire_main, st);
+		st->running = rc == 0;
+	}
 	pthread_mutex_unlock(&st->lock);
 	if (rc != 0)
 		log_error("store: cannot start expiry thread: %s", strerror(rc));

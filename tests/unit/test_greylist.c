@@ -378,6 +378,11 @@ test_keys(void **state)
 	assert_string_equal(buf, "192.0.2.77");
 	greylist_triplet_key(&P, &a, "", "postmaster@y", buf, sizeof(buf));
 	assert_string_equal(buf, "192.0.2.0//postmaster@y");
+	/* milter arguments come with the SMTP path's brackets */
+	greylist_triplet_key(&P, &a, "<>", "<Postmaster@Y>", buf, sizeof(buf));
+	assert_string_equal(buf, "192.0.2.0//postmaster@y");
+	greylist_triplet_key(&P, &a, "<A+b@X.org>", "<c@d>", buf, sizeof(buf));
+	assert_string_equal(buf, "192.0.2.0/a@x.org/c@d");
 	assert_int_equal(greylist_triplet_key(&P, &a, "a@b", "c@d", buf, 10), 0);
 }
 

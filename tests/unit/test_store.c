@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <pthread.h>
+#include <time.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -363,21 +364,36 @@ test_counters_and_walk(void **state)
 	assert_int_equal(n, 2500);
 }
 
+/* Wait (bounded) until the tarpit database holds WANT records. */
+static size_t
+wait_tarpit_count(store_t *st, size_t want)
+{
+	size_t	n = want + 1;
+
+	for (int i = 0; i < 100 && n != want; i++) {
+		usleep(50000);
+		assert_int_equal(store_count(st, STORE_DB_TARPIT, &n), 0);
+	}
+	return n;
+}
+
 static void
 test_expiry_thread(void **state)
 {
 	fixture_t *fx = *state;
-	addr_t	a = ip("192.0.2.8");
-	size_t	n = 1;
+	addr_t	a = ip("192.0.2.8"), b = ip("192.0.2.9");
+	greylist_params_t shorter = P;
 
 	assert_int_equal(store_tarpit_failed(fx->st, &P, 1000, &a), 0);	/* long expired */
+	assert_int_equal(store_tarpit_failed(fx->st, &P, (int64_t) time(NULL) - 100, &b), 0);
 	assert_int_equal(store_expire_start(fx->st, &P, 1000), 0);
-	for (int i = 0; i < 100 && n != 0; i++) {
-		usleep(50000);
-		assert_int_equal(store_count(fx->st, STORE_DB_TARPIT, &n), 0);
-	}
+	assert_int_equal(wait_tarpit_count(fx->st, 1), 1);
+	/* new parameters reach the running thread */
+	shorter.tarpit_max_age = 10;
+	assert_int_equal(store_expire_start(fx->st, &shorter, 1000), 0);
+	assert_int_equal(wait_tarpit_count(fx->st, 0), 0);
 	store_expire_stop(fx->st);
-	assert_int_equal(n, 0);
+	store_expire_stop(fx->st);	/* twice is harmless */
 }
 
 typedef struct {
