@@ -452,6 +452,47 @@ test_concurrent_updates(void **state)
 		    grey, pass, other, 8 * 300 - 1);
 }
 
+static void
+test_map_grown_by_other_process(void **state)
+{
+	fixture_t *fx = *state;
+	char	from[64];
+	size_t	n;
+	pid_t	pid;
+	int	status;
+
+	want_check(fx->st, T0, "192.0.2.1", "before@x.org", "r@y.org", GREYLIST_NO_TARPIT,
+	    GREYLIST_GREYLIST, "new");
+	/* another process (targreyctl load, say) grows the map past ours */
+	if ((pid = fork()) == 0) {
+		store_t *st;
+		int	ok = 1;
+
+		fx->st = NULL;		/* the parent's handle is not ours */
+		if ((st = store_open(fx->dir, 256UL * 1024 * 1024)) == NULL)
+			_exit(2);
+		for (int i = 0; i < 120000 && ok; i++) {
+			snprintf(from, sizeof(from), "child%d@example.org", i);
+			greylist_result_t r;
+			addr_t	a = ip("198.51.100.1");
+
+			ok = store_check(st, &P, T0, &a, from, "r@y.org", GREYLIST_NO_TARPIT, &r) == GREYLIST_GREYLIST;
+		}
+		_exit(ok && store_map_size(st) > STORE_INITIAL_MAP ? 0 : 1);
+	}
+	assert_true(pid > 0);
+	waitpid(pid, &status, 0);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	/* our handle still reads and writes */
+	want_check(fx->st, T0, "192.0.2.1", "after@x.org", "r@y.org", GREYLIST_NO_TARPIT,
+	    GREYLIST_GREYLIST, "new");
+	want_check(fx->st, T0 + 1, "198.51.100.1", "child119999@example.org", "r@y.org",
+	    GREYLIST_NO_TARPIT, GREYLIST_GREYLIST, "early-retry");
+	assert_int_equal(store_count(fx->st, STORE_DB_GREYLIST, &n), 0);
+	assert_int_equal(n, 120002);
+	assert_true(store_map_size(fx->st) > STORE_INITIAL_MAP);
+}
+
 /* Child: greylist new triplets until killed; publish each commit. */
 static void
 writer_child(const char *dir, int round, volatile long *done)
@@ -538,6 +579,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_persistence, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_map_growth, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_map_full_is_unavailable, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_map_grown_by_other_process, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_expiry_batches, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_version, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_whitelist, setup, teardown),
