@@ -22,6 +22,8 @@
  *	size_t greylist_net_key(const greylist_params_t *p, const addr_t *a, char *buf, size_t size);
  *	size_t greylist_triplet_key(const greylist_params_t *p, const addr_t *a,
  *		const char *sender, const char *recipient, char *buf, size_t size);
+ *	size_t greylist_triplet_key_net(const char *net, const char *sender,
+ *		const char *recipient, char *buf, size_t size);
  *	size_t greylist_addr_key(const addr_t *a, char *buf, size_t size);
  *	const char *greylist_verdict_name(greylist_verdict_t v);
  * DESCRIPTION
@@ -74,6 +76,8 @@
  *	the sender normalised, angle brackets of the SMTP path removed
  *	("<>" is the empty sender), each address cut at GREYLIST_ADDR_MAX bytes
  *	(LMDB keys are at most 511 bytes). This is Postgrey's key form.
+ *	greylist_triplet_key_net() does the same from a network key made
+ *	by greylist_net_key() (one address formatting less per decision).
  *	greylist_addr_key() writes the full address, the tarpit key. They
  *	return the key length, or 0 when SIZE is too small (use
  *	GREYLIST_KEY_MAX).
@@ -163,6 +167,8 @@ size_t	greylist_net_key(const greylist_params_t *p, const addr_t *a,
 	    char *buf, size_t size);
 size_t	greylist_triplet_key(const greylist_params_t *p, const addr_t *a,
 	    const char *sender, const char *recipient, char *buf, size_t size);
+size_t	greylist_triplet_key_net(const char *net, const char *sender,
+	    const char *recipient, char *buf, size_t size);
 size_t	greylist_addr_key(const addr_t *a, char *buf, size_t size);
 const char *greylist_verdict_name(greylist_verdict_t v);
 

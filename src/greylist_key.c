@@ -203,16 +203,27 @@ greylist_triplet_key(const greylist_params_t *p, const addr_t *a,
 		     const char *sender, const char *recipient,
 		     char *buf, size_t size)
 {
-	char	snd[GREYLIST_ADDR_MAX * 2 + 2], bare[GREYLIST_ADDR_MAX * 2 + 2];
-	size_t	n;
+	char	net[ADDR_TEXT_MAX];
 
-	if ((n = greylist_net_key(p, a, buf, size)) == 0)
+	if (greylist_net_key(p, a, net, sizeof(net)) == 0)
 		return 0;
+	return greylist_triplet_key_net(net, sender, recipient, buf, size);
+}
+
+/* The same from a network key already made by greylist_net_key(). */
+size_t
+greylist_triplet_key_net(const char *net, const char *sender,
+			 const char *recipient, char *buf, size_t size)
+{
+	char	snd[GREYLIST_ADDR_MAX * 2 + 2], bare[GREYLIST_ADDR_MAX * 2 + 2];
+	size_t	n = 0;
+
 	key_unbracket(sender, bare, sizeof(bare));
 	if (greylist_sender_normalize(bare, snd, sizeof(snd)) == 0 && *bare)
 		return 0;
 	key_unbracket(recipient, bare, sizeof(bare));
-	if (!key_append(buf, size, &n, "/", 1, 0)
+	if (!key_append(buf, size, &n, net, ADDR_TEXT_MAX, 0)
+	    || !key_append(buf, size, &n, "/", 1, 0)
 	    || !key_append(buf, size, &n, snd, GREYLIST_ADDR_MAX, 0)
 	    || !key_append(buf, size, &n, "/", 1, 0)
 	    || !key_append(buf, size, &n, bare, GREYLIST_ADDR_MAX, 1))

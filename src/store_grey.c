@@ -147,7 +147,7 @@ grey_keys(const greylist_params_t *p, const addr_t *a, const char *sender,
 	if (greylist_net_key(p, a, f->net_key, sizeof(f->net_key)) == 0
 	    || greylist_addr_key(a, f->addr_key, sizeof(f->addr_key)) == 0)
 		return -1;
-	if (rcpt && greylist_triplet_key(p, a, sender ? sender : "", rcpt,
+	if (rcpt && greylist_triplet_key_net(f->net_key, sender ? sender : "", rcpt,
 		f->triplet_key, sizeof(f->triplet_key)) == 0)
 		return -1;
 	return 0;
@@ -225,7 +225,7 @@ grey_pass_triplet(store_t *st, MDB_txn *txn, grey_op_t *op, const char *rcpt)
 	size_t	len;
 	int	rc, have = 0;
 
-	if (greylist_triplet_key(op->p, op->client, op->sender ? op->sender : "",
+	if (greylist_triplet_key_net(op->f->net_key, op->sender ? op->sender : "",
 	    rcpt, key, sizeof(key)) == 0)
 		return 0;			/* cannot be keyed: nothing to remember */
 	rc = store_get_txn(st, txn, STORE_DB_GREYLIST, key, strlen(key), &v);
