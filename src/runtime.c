@@ -63,6 +63,7 @@ runtime_build(config_t *cfg, FILE *err)
 		return NULL;
 	}
 	rt->cfg = cfg;
+	rt->refs = 1;		/* the caller's, handed over by runtime_publish() */
 	if (runtime_check(cfg, err) < 0) {
 		runtime_free(rt);
 		return NULL;
@@ -77,7 +78,7 @@ runtime_build(config_t *cfg, FILE *err)
 	return rt;
 }
 
-/* Make RT current. */
+/* Make RT current; the caller's reference becomes the published one. */
 void
 runtime_publish(runtime_t *rt)
 {
@@ -85,7 +86,6 @@ runtime_publish(runtime_t *rt)
 
 	pthread_mutex_lock(&runtime_lock);
 	rt->generation = ++runtime_generation;
-	rt->refs = 1;
 	old = runtime_current;
 	runtime_current = rt;
 	pthread_mutex_unlock(&runtime_lock);
