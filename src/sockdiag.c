@@ -10,6 +10,8 @@
  * DIAGNOSTICS
  *	Negative errno values, see sockdiag.h.
  */
+#include "autoconfig.h"
+
 #include <errno.h>
 #include <pthread.h>
 #include <stdint.h>

@@ -4,6 +4,8 @@
  * DESCRIPTION
  *	See loopconn.h.
  */
+#include "autoconfig.h"
+
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>

@@ -9,6 +9,8 @@
  *	after the system call returns, so each case probes until the wanted
  *	answer appears or one second has passed, then compares.
  */
+#include "autoconfig.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
