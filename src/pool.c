@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <netdb.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -30,6 +31,23 @@ static struct sockaddr_storage pool_addr;
 static socklen_t pool_addrlen;
 static atomic_ulong pool_handoffs, pool_failures;
 static atomic_long pool_max_us;
+
+/* one per thread that ever called pool_busy_begin(); watched by the watchdog */
+typedef struct pool_slot {
+	atomic_llong start_us;		/* start of the running callback, 0: none */
+	atomic_llong handed_us;		/* start_us of the period handed off */
+	struct pool_slot *prev, *next;
+} pool_slot_t;
+
+static pthread_mutex_t pool_slots_lock = PTHREAD_MUTEX_INITIALIZER;
+static pool_slot_t *pool_slots;		/* list, under pool_slots_lock */
+static __thread pool_slot_t *pool_self;
+static pthread_key_t pool_key;
+static pthread_once_t pool_key_once = PTHREAD_ONCE_INIT;
+
+static pthread_t pool_watch_tid;
+static atomic_int pool_watch_run;
+static long pool_watch_threshold_us;
 
 /* pool_now_us - monotonic time in microseconds */
 static int64_t
@@ -182,9 +200,9 @@ pool_quit_session(int fd, int64_t deadline)
 	}
 }
 
-/* pool_handoff - make a free libmilter worker take over the ready queue */
-int
-pool_handoff(void)
+/* pool_handoff_raw - one handoff session, counted; 0 or -errno */
+static int
+pool_handoff_raw(void)
 {
 	int64_t	start = pool_now_us(), deadline, took;
 	long	max;
@@ -211,6 +229,29 @@ pool_handoff(void)
 	return 0;
 }
 
+/* pool_slot_claim - 1 if the caller is to hand off for SLOT's busy period */
+static int
+pool_slot_claim(pool_slot_t *slot)
+{
+	long long start = atomic_load(&slot->start_us);
+	long long handed = atomic_load(&slot->handed_us);
+
+	if (start == 0)
+		return -1;			/* not inside a callback */
+	if (handed == start)
+		return 0;			/* done for this busy period */
+	return atomic_compare_exchange_strong(&slot->handed_us, &handed, start);
+}
+
+/* pool_handoff - make a free libmilter worker take over the ready queue */
+int
+pool_handoff(void)
+{
+	if (pool_self != NULL && pool_slot_claim(pool_self) == 0)
+		return 0;			/* the watchdog already did */
+	return pool_handoff_raw();
+}
+
 /* pool_stats_get - copy the counters */
 void
 pool_stats_get(pool_stats_t *st)
@@ -218,4 +259,138 @@ pool_stats_get(pool_stats_t *st)
 	st->handoffs = atomic_load(&pool_handoffs);
 	st->failures = atomic_load(&pool_failures);
 	st->max_us = atomic_load(&pool_max_us);
+}
+
+/* pool_slot_free - unlink and free a thread's slot when the thread exits */
+static void
+pool_slot_free(void *arg)
+{
+	pool_slot_t *slot = arg;
+
+	pthread_mutex_lock(&pool_slots_lock);
+	if (slot->prev)
+		slot->prev->next = slot->next;
+	else
+		pool_slots = slot->next;
+	if (slot->next)
+		slot->next->prev = slot->prev;
+	pthread_mutex_unlock(&pool_slots_lock);
+	free(slot);
+}
+
+/* pool_key_init - the key whose destructor frees a thread's slot */
+static void
+pool_key_init(void)
+{
+	(void) pthread_key_create(&pool_key, pool_slot_free);
+}
+
+/* pool_slot_get - this thread's slot, made and listed on first use */
+static pool_slot_t *
+pool_slot_get(void)
+{
+	pool_slot_t *slot;
+
+	if (pool_self != NULL)
+		return pool_self;
+	(void) pthread_once(&pool_key_once, pool_key_init);
+	if ((slot = calloc(1, sizeof(*slot))) == NULL)
+		return NULL;
+	if (pthread_setspecific(pool_key, slot) != 0) {
+		free(slot);
+		return NULL;
+	}
+	pthread_mutex_lock(&pool_slots_lock);
+	slot->next = pool_slots;
+	if (pool_slots)
+		pool_slots->prev = slot;
+	pool_slots = slot;
+	pthread_mutex_unlock(&pool_slots_lock);
+	return pool_self = slot;
+}
+
+/* pool_busy_begin - a callback starts on this thread */
+void
+pool_busy_begin(void)
+{
+	pool_slot_t *slot = pool_slot_get();
+	long long now = pool_now_us();
+
+	if (slot == NULL)
+		return;
+	if (now == atomic_load(&slot->handed_us))
+		now++;				/* a new period, never "already handed" */
+	atomic_store(&slot->start_us, now);
+}
+
+/* pool_busy_end - the callback on this thread returns */
+void
+pool_busy_end(void)
+{
+	if (pool_self != NULL)
+		atomic_store(&pool_self->start_us, 0);
+}
+
+/* pool_watch_scan - claim every callback busy for too long; how many */
+static int
+pool_watch_scan(int64_t now)
+{
+	pool_slot_t *slot;
+	long long start;
+	int	n = 0;
+
+	pthread_mutex_lock(&pool_slots_lock);
+	for (slot = pool_slots; slot != NULL; slot = slot->next) {
+		start = atomic_load(&slot->start_us);
+		if (start != 0 && now - start >= pool_watch_threshold_us
+		    && pool_slot_claim(slot) == 1)
+			n++;
+	}
+	pthread_mutex_unlock(&pool_slots_lock);
+	return n;
+}
+
+/* pool_watch_main - the watchdog: hand off for callbacks that block */
+static void *
+pool_watch_main(void *arg)
+{
+	struct timespec period;
+	long	us = pool_watch_threshold_us / 2 > 1000 ? pool_watch_threshold_us / 2 : 1000;
+	int	n;
+
+	(void) arg;
+	period.tv_sec = us / 1000000;
+	period.tv_nsec = (us % 1000000) * 1000;
+	while (atomic_load(&pool_watch_run)) {
+		clock_nanosleep(CLOCK_MONOTONIC, 0, &period, NULL);
+		for (n = pool_watch_scan(pool_now_us()); n > 0; n--)
+			(void) pool_handoff_raw();
+	}
+	return NULL;
+}
+
+/* pool_watch_start - start the watchdog thread */
+int
+pool_watch_start(long threshold_ms)
+{
+	int	rc;
+
+	if (threshold_ms < 1 || pool_addrlen == 0)
+		return pool_addrlen == 0 ? -ENOTCONN : -EINVAL;
+	if (atomic_exchange(&pool_watch_run, 1))
+		return -EALREADY;
+	pool_watch_threshold_us = threshold_ms * 1000;
+	if ((rc = pthread_create(&pool_watch_tid, NULL, pool_watch_main, NULL)) != 0) {
+		atomic_store(&pool_watch_run, 0);
+		return -rc;
+	}
+	return 0;
+}
+
+/* pool_watch_stop - stop the watchdog thread and wait for it */
+void
+pool_watch_stop(void)
+{
+	if (atomic_exchange(&pool_watch_run, 0))
+		pthread_join(pool_watch_tid, NULL);
 }

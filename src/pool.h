@@ -7,6 +7,11 @@
  *	int pool_init(const char *conn);
  *	int pool_handoff(void);
  *	void pool_stats_get(pool_stats_t *st);
+ *
+ *	int pool_watch_start(long threshold_ms);
+ *	void pool_busy_begin(void);
+ *	void pool_busy_end(void);
+ *	void pool_watch_stop(void);
  * DESCRIPTION
  *	The problem. Debian's libmilter (8.17, built with _FFR_WORKERS_POOL)
  *	runs callbacks on a pool of worker threads. A controller thread
@@ -64,16 +69,34 @@
  *
  *	pool_stats_get() copies counters: handoffs confirmed, failed, and
  *	the longest confirmation time.
+ *
+ *	The watchdog (optional) covers waits nobody announced, such as a DNS
+ *	lookup that takes seconds: every callback calls pool_busy_begin()
+ *	first and pool_busy_end() before it returns (two clock reads and two
+ *	atomic stores); a thread started by pool_watch_start() looks every
+ *	THRESHOLD_MS / 2 for callbacks busy for THRESHOLD_MS or more and
+ *	makes one handoff for each (any thread may make the handoff: what
+ *	counts is that it happens after the callback started to block). A
+ *	pool_handoff() inside a busy period the watchdog already handed off
+ *	returns 0 at once, and the watchdog never hands off twice for one
+ *	period, so the tarpit's explicit handoff and the watchdog do not add
+ *	up. pool_watch_stop() stops the thread (for tests and shutdown).
  * DIAGNOSTICS
  *	pool_init() returns 0, -EINVAL for a CONN it cannot parse, or
  *	-EHOSTUNREACH when HOST does not resolve. pool_handoff() returns 0
  *	when a worker confirmed, -ENOTCONN before pool_init(), -ETIMEDOUT
  *	when libmilter did not answer in time (the caller should log it and
  *	go on: the request stays queued and is served later), or the
- *	negative errno of socket(), connect() or write().
+ *	negative errno of socket(), connect() or write(). Advice: when it
+ *	fails, greylist instead of tarpitting - the pool is already short of
+ *	workers. pool_watch_start() returns 0, -ENOTCONN before
+ *	pool_init(), -EINVAL for a threshold below 1, -EALREADY when it
+ *	runs, or the negative error of pthread_create().
  * THREADS
- *	pool_init() before threads start; pool_handoff() and
- *	pool_stats_get() from any thread (the counters are atomics).
+ *	pool_init() and pool_watch_start() before threads start; the others
+ *	from any thread. The counters are atomics; each thread's busy slot is
+ *	written only by that thread and read by the watchdog under a mutex
+ *	that guards the list (the slot is unlisted when the thread exits).
  */
 #ifndef TG_POOL_H
 #define TG_POOL_H
@@ -89,5 +112,9 @@ typedef struct {
 int	pool_init(const char *conn);
 int	pool_handoff(void);
 void	pool_stats_get(pool_stats_t *st);
+int	pool_watch_start(long threshold_ms);
+void	pool_busy_begin(void);
+void	pool_busy_end(void);
+void	pool_watch_stop(void);
 
 #endif

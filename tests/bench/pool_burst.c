@@ -2,7 +2,7 @@
  * NAME
  *	pool_burst - does a burst of tarpits starve libmilter's worker pool?
  * SYNOPSIS
- *	pool_burst [-n tarpits] [-d delay_s] [-g clean_gap_ms] [-H] [-c]
+ *	pool_burst [-n tarpits] [-d delay_s] [-g clean_gap_ms] [-H] [-W ms] [-c]
  * DESCRIPTION
  *	Forks a minimal libmilter milter on a free loopback TCP port. Its
  *	RCPT callback, for a recipient starting with "<tarpit", calls
@@ -19,7 +19,10 @@
  *	of session, and how many tarpit sessions had their RCPT taken before
  *	the first tarpit ended.
  *
- *	-H turns the handoff off, to show the starvation it prevents.
+ *	-H turns the explicit handoff off, to show the starvation it
+ *	prevents. -W MS starts the watchdog (pool_watch_start(MS)) and wraps
+ *	the callbacks in pool_busy_begin()/pool_busy_end(): with -H it
+ *	shows that the watchdog alone covers a wait nobody announced.
  *	-c (check) exits 1 unless every tarpit session reached RCPT before
  *	the first tarpit ended and every session completed: an assertion
  *	about order, not about time.
@@ -71,7 +74,7 @@ typedef struct {
 	size_t	n, cap;
 } waits_t;
 
-static int opt_n = 200, opt_delay = 5, opt_gap = 20, opt_handoff = 1, opt_check;
+static int opt_n = 200, opt_delay = 5, opt_gap = 20, opt_handoff = 1, opt_check, opt_watch;
 
 /* now_us - monotonic microseconds */
 static int64_t
@@ -109,6 +112,18 @@ mf_rcpt(SMFICTX *ctx, char **argv)
 	return SMFIS_CONTINUE;
 }
 
+/* mf_rcpt_watched - mf_rcpt() between pool_busy_begin() and _end() */
+static sfsistat
+mf_rcpt_watched(SMFICTX *ctx, char **argv)
+{
+	sfsistat r;
+
+	pool_busy_begin();
+	r = mf_rcpt(ctx, argv);
+	pool_busy_end();
+	return r;
+}
+
 /* mf_close - nothing to free; called for handoff sessions too */
 static sfsistat
 mf_close(SMFICTX *ctx)
@@ -127,14 +142,15 @@ milter_run(char *conn)
 	memset(&desc, 0, sizeof(desc));
 	desc.xxfi_name = "pool_burst";
 	desc.xxfi_version = SMFI_VERSION;
-	desc.xxfi_envrcpt = mf_rcpt;
+	desc.xxfi_envrcpt = opt_watch ? mf_rcpt_watched : mf_rcpt;
 	desc.xxfi_close = mf_close;
 	pthread_attr_init(&attr);
 	pthread_attr_setstacksize(&attr, 256 * 1024);
 	pthread_setattr_default_np(&attr);
 	if (pool_init(conn) < 0 || smfi_register(desc) == MI_FAILURE
 	    || smfi_setconn(conn) == MI_FAILURE
-	    || smfi_opensocket(1) == MI_FAILURE) {
+	    || smfi_opensocket(1) == MI_FAILURE
+	    || (opt_watch && pool_watch_start(opt_watch) < 0)) {
 		fprintf(stderr, "pool_burst: milter setup failed on %s\n", conn);
 		return 2;
 	}
@@ -402,15 +418,16 @@ main(int argc, char **argv)
 	pid_t	pid;
 	int	c, left, status, ok;
 
-	while ((c = getopt(argc, argv, "n:d:g:Hc")) != -1) {
+	while ((c = getopt(argc, argv, "n:d:g:HW:c")) != -1) {
 		switch (c) {
 		case 'n': opt_n = atoi(optarg); break;
 		case 'd': opt_delay = atoi(optarg); break;
 		case 'g': opt_gap = atoi(optarg); break;
 		case 'H': opt_handoff = 0; break;
+		case 'W': opt_watch = atoi(optarg); break;
 		case 'c': opt_check = 1; break;
 		default:
-			fprintf(stderr, "usage: pool_burst [-n tarpits] [-d delay_s] [-g gap_ms] [-H] [-c]\n");
+			fprintf(stderr, "usage: pool_burst [-n tarpits] [-d delay_s] [-g gap_ms] [-H] [-W ms] [-c]\n");
 			return 2;
 		}
 	}
@@ -434,8 +451,9 @@ main(int argc, char **argv)
 	left = drive(&sin, &st);
 	kill(pid, SIGKILL);
 	waitpid(pid, &status, 0);
-	printf("pool_burst: handoff %s, %d tarpits of %d s in one burst, a clean session every %d ms\n",
-	       opt_handoff ? "on" : "OFF", opt_n, opt_delay, opt_gap);
+	printf("pool_burst: handoff %s, watchdog %s, %d tarpits of %d s in one burst, "
+	       "a clean session every %d ms\n", opt_handoff ? "on" : "OFF",
+	       opt_watch ? "on" : "off", opt_n, opt_delay, opt_gap);
 	for (c = S_OPTNEG; c < S_RCPT; c++)
 		waits_print(step_names[c], &st.tarpit_step[c]);
 	waits_print("tarpit sessions, RCPT taken:", &st.tarpit_rcpt);

@@ -7,7 +7,10 @@
  *	close. Each case checks that pool_init() understood the socket
  *	spec (the handoff reaches the listener at the expected address) and
  *	that exactly one QUIT packet was sent. A listener that never closes
- *	gives -ETIMEDOUT; nothing listening gives -ECONNREFUSED. The proof
+ *	gives -ETIMEDOUT; nothing listening gives -ECONNREFUSED. The
+ *	watchdog cases count handoff sessions at a fake listener that serves
+ *	any number of them: one per busy period that lasts past the
+ *	threshold, none without a busy period. The proof
  *	against the real libmilter is tests/bench/pool_burst (run by
  *	t_pool_burst.sh).
  */
@@ -28,6 +31,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <stdatomic.h>
 #include <cmocka.h>
 #include "pool.h"
 
@@ -201,6 +205,109 @@ test_handoff_failures(void **state)
 			 after.failures, after.handoffs, before.failures + 2, before.handoffs);
 }
 
+typedef struct {
+	int	fd;
+	atomic_int stop;
+	atomic_int count;	/* handoff sessions served */
+} multi_t;
+
+/* multi_serve - serve handoff sessions until told to stop */
+static void *
+multi_serve(void *arg)
+{
+	multi_t *m = arg;
+	struct pollfd pfd = {.fd = m->fd, .events = POLLIN};
+	char	buf[16];
+	int	c;
+
+	while (!atomic_load(&m->stop)) {
+		if (poll(&pfd, 1, 20) != 1 || (c = accept(m->fd, NULL, NULL)) < 0)
+			continue;
+		(void) !read(c, buf, sizeof(buf));	/* the QUIT packet */
+		close(c);
+		atomic_fetch_add(&m->count, 1);
+	}
+	return NULL;
+}
+
+typedef struct {
+	int	explicit_handoff;	/* call pool_handoff() inside */
+	int	busy_ms;
+} busy_t;
+
+/* busy_thread - one callback that blocks for a while */
+static void *
+busy_thread(void *arg)
+{
+	busy_t *b = arg;
+
+	pool_busy_begin();
+	if (b->explicit_handoff)
+		(void) pool_handoff();
+	usleep(b->busy_ms * 1000);
+	pool_busy_end();
+	return NULL;
+}
+
+typedef struct {
+	const char *name;
+	int	threads;
+	int	explicit_handoff;
+	int	busy_ms;		/* 0: no busy period at all */
+	int	want;			/* handoff sessions */
+} watch_case_t;
+
+static const watch_case_t watch_cases[] = {
+	{"one callback blocks", 1, 0, 300, 1},
+	{"blocks after an explicit handoff", 1, 1, 300, 1},
+	{"two callbacks block", 2, 0, 300, 2},
+	{"nothing runs", 0, 0, 0, 0},
+};
+
+/* test_watchdog - one handoff per blocking callback, whoever makes it */
+static void
+test_watchdog(void **state)
+{
+	pthread_t srv, tid[4];
+	char	spec[64];
+	unsigned port = 0;
+	fake_t	f;
+	multi_t	m;
+	size_t	i;
+	int	t;
+
+	(void) state;
+	assert_int_equal(fake_listen(&f, AF_INET, NULL, &port), 0);
+	memset(&m, 0, sizeof(m));
+	m.fd = f.fd;
+	snprintf(spec, sizeof(spec), "inet:%u@127.0.0.1", port);
+	assert_int_equal(pool_init(spec), 0);
+	assert_int_equal(pool_watch_start(0), -EINVAL);
+	assert_int_equal(pool_watch_start(20), 0);
+	assert_int_equal(pool_watch_start(20), -EALREADY);
+	assert_int_equal(pthread_create(&srv, NULL, multi_serve, &m), 0);
+	for (i = 0; i < sizeof(watch_cases) / sizeof(watch_cases[0]); i++) {
+		const watch_case_t *c = watch_cases + i;
+		busy_t	b = {c->explicit_handoff, c->busy_ms};
+
+		atomic_store(&m.count, 0);
+		for (t = 0; t < c->threads; t++)
+			assert_int_equal(pthread_create(tid + t, NULL, busy_thread, &b), 0);
+		for (t = 0; t < c->threads; t++)
+			assert_int_equal(pthread_join(tid[t], NULL), 0);
+		if (c->threads == 0)
+			usleep(300000);
+		usleep(100000);			/* let a last session be counted */
+		if (atomic_load(&m.count) != c->want)
+			fail_msg("%s: handoff sessions: got %d, want %d", c->name,
+				 atomic_load(&m.count), c->want);
+	}
+	pool_watch_stop();
+	atomic_store(&m.stop, 1);
+	assert_int_equal(pthread_join(srv, NULL), 0);
+	close(f.fd);
+}
+
 int
 main(void)
 {
@@ -208,6 +315,7 @@ main(void)
 		cmocka_unit_test(test_handoff_cases),
 		cmocka_unit_test(test_bad_specs),
 		cmocka_unit_test(test_handoff_failures),
+		cmocka_unit_test(test_watchdog),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
