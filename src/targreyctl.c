@@ -18,6 +18,7 @@
 #include "config.h"
 #include "ctl_lookup.h"
 #include "ctl_store.h"
+#include "ctl_spf.h"
 
 #define CTL_DEFAULT_CONFIG	TG_SYSCONFDIR "/targrey-milter.conf"
 
@@ -45,6 +46,7 @@ static const struct {
 	{"dump", ctl_dump, "                 write the state as text"},
 	{"load", ctl_load, "FILE|-           read text written by dump"},
 	{"import-postgrey", ctl_import_postgrey, "FILE...  import db_dump -p output of Postgrey's databases"},
+	{"spf", ctl_spf, "IP HELO SENDER    run one SPF check: result, reason, headers, DNS queries"},
 };
 
 #define CTL_NCOMMANDS	(sizeof(ctl_commands) / sizeof(ctl_commands[0]))
