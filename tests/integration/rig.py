@@ -1014,6 +1014,58 @@ class SmtpClient:
 # ---------------------------------------------------------------- rig
 
 _live = []
+RIG_PREFIX = "/tmp/tg-rig-"
+
+
+def _start_time(pid):
+	"""Start time of pid (clock ticks since boot), or None."""
+	try:
+		with open("/proc/%d/stat" % pid) as f:
+			stat = f.read()
+	except OSError:
+		return None
+	return stat[stat.rfind(")") + 2:].split()[19]
+
+
+def _pid_in(path, pidfile, by_cwd):
+	"""The pid in pidfile if that process still belongs to path: its
+	working directory (by_cwd) or its command line lies there."""
+	try:
+		with open(pidfile) as f:
+			pid = int(f.read().split()[0])
+		if by_cwd:
+			where = os.readlink("/proc/%d/cwd" % pid)
+		else:
+			with open("/proc/%d/cmdline" % pid, "rb") as f:
+				where = f.read().decode("utf-8", "replace")
+	except (OSError, ValueError, IndexError):
+		return None
+	return pid if path + "/" in where + "/" else None
+
+
+def reap_stale():
+	"""Stop what rigs of dead test processes left, remove their dirs.
+
+	Only processes proven to belong to such a directory are signalled:
+	a Postfix master whose working directory is in it, an nsd or a
+	milter whose pid file is there and whose command line names it.
+	"""
+	import glob
+	for path in glob.glob(RIG_PREFIX + "*"):
+		try:
+			with open(os.path.join(path, "owner")) as f:
+				pid, started = f.read().split()
+		except (OSError, ValueError):
+			continue
+		if _start_time(int(pid)) == started:
+			continue	# its test still runs
+		for pidfile, by_cwd in (("postfix/queue/pid/master.pid", True),
+		    ("dns/nsd.pid", False), ("milter/targrey-milter.pid", False)):
+			victim = _pid_in(path, os.path.join(path, pidfile), by_cwd)
+			if victim:
+				for p in [victim] + _descendants(victim):
+					_kill(p, signal.SIGKILL)
+		shutil.rmtree(path, ignore_errors=True)
 
 
 class Rig:
@@ -1029,8 +1081,12 @@ class Rig:
 	    milter_params=None, postfix_params=None, milter_port=None):
 		for name in ("postfix", "postconf", "nsd", "nsd-checkconf", "swaks"):
 			tool(name)
-		self.dir = tempfile.mkdtemp(prefix="tg-rig-", dir="/tmp")
+		reap_stale()
+		self.dir = tempfile.mkdtemp(prefix=os.path.basename(RIG_PREFIX),
+		    dir=os.path.dirname(RIG_PREFIX))
 		os.chmod(self.dir, 0o755)
+		with open(os.path.join(self.dir, "owner"), "w") as f:
+			f.write("%d %s\n" % (os.getpid(), _start_time(os.getpid())))
 		_live.append(self)
 		self.dns = Dns(os.path.join(self.dir, "dns"))
 		self.milter = Milter(os.path.join(self.dir, "milter"),

@@ -12,6 +12,8 @@ DESCRIPTION
 	directory.
 """
 import os
+import signal
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -119,6 +121,37 @@ def test_cleanup(r):
 	    "gone")
 
 
+ORPHAN = """
+import sys, time
+sys.path.insert(0, %r)
+import rig
+r = rig.Rig(milter=False)
+r.start()
+print(r.dir, r.postfix.master_pid(), r.dns.pid, flush=True)
+time.sleep(60)
+""" % os.path.dirname(os.path.abspath(__file__))
+
+
+def test_reap_stale(r):
+	"""A rig whose test was killed with SIGKILL is cleaned up later."""
+	p = subprocess.Popen([sys.executable, "-c", ORPHAN],
+	    stdout=subprocess.PIPE, text=True)
+	try:
+		line = p.stdout.readline().split()
+	finally:
+		p.kill()
+		p.wait(10)
+	check(len(line) == 3, "orphan rig started", line, "DIR MASTER NSD")
+	path, pids = line[0], [int(x) for x in line[1:]]
+	check(all(rig.pid_alive(x) for x in pids), "orphan processes running",
+	    pids, "alive")
+	rig.reap_stale()
+	alive = [x for x in pids if rig.pid_alive(x)]
+	check(alive == [], "orphan processes after reap_stale", alive, [])
+	check(not os.path.exists(path), "orphan directory removed", path, "gone")
+	check(os.path.exists(r.dir), "own live rig left alone", r.dir, "kept")
+
+
 def main(r):
 	r.dns.add_zone("example.com", [
 	    ("@", "TXT", "v=spf1 ip4:203.0.113.0/24 -all"),
@@ -127,7 +160,7 @@ def main(r):
 	r.dns.add_ptr("203.0.113.7", "dyn-203-0-113-7.pool.example.net")
 	r.start()
 	for t in (test_dns, test_delivery, test_relay_refused, test_proxy,
-	    test_default_action, test_cleanup):
+	    test_default_action, test_reap_stale, test_cleanup):
 		t(r)
 		print("ok - %s: %s" % (t.__name__, t.__doc__))
 
