@@ -158,6 +158,16 @@ def free_port(udp=False):
 	raise RigError("no free loopback port found")
 
 
+def have_ipv6():
+	"""True when ::1 can be bound (Postfix then takes inet_protocols=all)."""
+	try:
+		with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as s6:
+			s6.bind(("::1", 0))
+		return True
+	except OSError:
+		return False
+
+
 def _proc_children(pid):
 	"""Pids of the direct children of pid (from /proc)."""
 	kids = []
@@ -472,17 +482,30 @@ class Dns(_Daemon):
 			    res.stdout + res.stderr))
 		return path
 
-	def start(self, timeout=20):
-		"""Write the configuration and zones, start nsd, wait until ready."""
-		conf = self._write()
-		since = self.log.mark()
-		self._spawn([tool("nsd"), "-d", "-c", conf])
-		def ready():
-			if not self.running():
-				raise RigError("nsd exited (status %s):\n%s" %
-				    (self.proc.returncode, self.log.tail(since)))
-			return "nsd started" in self.log.text(since)
-		wait_until(ready, timeout, "nsd to start")
+	def start(self, timeout=20, new_port=False):
+		"""Write the configuration and zones, start nsd, wait until ready.
+
+		When new_port and the port was taken meanwhile (another test
+		grabbed it), a new port is chosen, up to three times.
+		"""
+		for attempt in range(3):
+			conf = self._write()
+			since = self.log.mark()
+			self._spawn([tool("nsd"), "-d", "-c", conf])
+			def ready():
+				if not self.running():
+					raise RigError("nsd exited (status %s):\n%s" %
+					    (self.proc.returncode, self.log.tail(since)))
+				return "nsd started" in self.log.text(since)
+			try:
+				wait_until(ready, timeout, "nsd to start")
+				break
+			except RigError:
+				self.stop()
+				if not new_port or attempt == 2 or "already in use" \
+				    not in self.log.text(since):
+					raise
+				self.port = free_port(udp=True)
 		for origin in self.zones:
 			if "zone %s read with success" % origin not in \
 			    self.log.text(since):
@@ -560,7 +583,7 @@ class Postfix:
 		    "maillog_file_prefixes": self.dir,
 		    "syslog_name": "postfix-tgrig",
 		    "inet_interfaces": "127.0.0.1",
-		    "inet_protocols": "ipv4",
+		    "inet_protocols": "all" if have_ipv6() else "ipv4",
 		    "myhostname": "mx.rig.test",
 		    "mydomain": "rig.test",
 		    "mydestination": "",
@@ -650,10 +673,26 @@ class Postfix:
 			    (self.etc, res.returncode, res.stdout, res.stderr,
 			    "\n".join(warn)))
 
-	def start(self, timeout=30):
-		"""Write the configuration, check it, start, wait for listeners."""
+	def start(self, timeout=30, new_ports=False):
+		"""Write the configuration, check it, start, wait for listeners.
+
+		When new_ports and a listener port was taken meanwhile, choose
+		new ones (up to three times).
+		"""
 		if os.geteuid() != 0:
 			raise RigError("the Postfix test instance needs root")
+		for attempt in range(3):
+			since = self.log.mark()
+			try:
+				return self._start_once(timeout)
+			except RigError:
+				self.stop()
+				if not new_ports or attempt == 2 or "already in use" \
+				    not in self.log.text(since):
+					raise
+				self.port, self.proxy_port = free_port(), free_port()
+
+	def _start_once(self, timeout):
 		self.write_config()
 		self.check()
 		since = self.log.mark()
@@ -737,6 +776,11 @@ class Postfix:
 
 # ---------------------------------------------------------------- milter
 
+_DECISION_RX = re.compile(r"(?P<queue_id>\S+): action=(?P<action>\S+) "
+    r"reason=(?P<reason>\S*) client=(?P<name>[^\s\[]*)\[(?P<addr>[^\]]*)\] "
+    r"helo=<(?P<helo>[^>]*)> from=<(?P<from>[^>]*)> to=<(?P<to>[^>]*)> "
+    r"stage=(?P<stage>\S+) delay=(?P<delay>[0-9.]+) ?(?P<extra>.*)$")
+
 class Milter(_Daemon):
 	"""targrey-milter -f -c CONF, on inet:PORT@127.0.0.1."""
 
@@ -777,21 +821,96 @@ class Milter(_Daemon):
 				f.write("%s = %s\n" % (k, v))
 		os.chmod(self.conf, 0o644)
 
-	def start(self, timeout=15):
-		"""Start in the foreground; wait until it listens on its port."""
+	def start(self, timeout=15, new_port=False):
+		"""Start in the foreground; wait until it listens on its port.
+
+		When new_port and the port was taken meanwhile, choose another
+		(up to three times; only before Postfix is configured).
+		"""
 		if not os.access(self.binary, os.X_OK):
 			raise RigError("%s not built (TG_BUILDDIR=%s)" %
 			    (self.binary, BUILDDIR))
-		self.write_config()
-		since = self.log.mark()
-		self._spawn([self.binary, "-f", "-c", self.conf])
-		def ready():
-			if not self.running():
-				raise RigError("targrey-milter exited (status %s):\n%s"
-				    % (self.proc.returncode, self.log.tail(since)))
-			return tcp_listening(self.proc.pid, self.port)
-		wait_until(ready, timeout, "targrey-milter to listen on %d" %
-		    self.port)
+		for attempt in range(3):
+			self.write_config()
+			since = self.log.mark()
+			self._spawn([self.binary, "-f", "-c", self.conf])
+			def ready():
+				if not self.running():
+					raise RigError("targrey-milter exited (status %s):"
+					    "\n%s" % (self.proc.returncode,
+					    self.log.tail(since)))
+				return tcp_listening(self.proc.pid, self.port)
+			try:
+				wait_until(ready, timeout, "targrey-milter to listen"
+				    " on %d" % self.port)
+				return
+			except RigError:
+				_Daemon.stop(self)
+				if not new_port or attempt == 2 or "cannot listen" \
+				    not in self.log.text(since):
+					raise
+				self.set_port(free_port())
+
+	def set_port(self, port):
+		"""Listen on another port (takes effect at the next start)."""
+		self.port = port
+		self.params["milter_socket"] = "inet:%d@127.0.0.1" % port
+
+	def stop(self, timeout=15):
+		"""SIGTERM; RigError if it was running and did not exit 0, or if
+		its log holds a sanitizer report."""
+		was_running = self.running()
+		status = super().stop(timeout)
+		bad = self.log.grep(r"ERROR: AddressSanitizer|ERROR: LeakSanitizer|"
+		    r"runtime error: |ThreadSanitizer")
+		if bad:
+			raise RigError("sanitizer report in %s:\n%s" % (self.log.path,
+			    self.log.tail(lines=60)))
+		if was_running and status != 0:
+			raise RigError("targrey-milter exit status %s on SIGTERM:\n%s"
+			    % (status, self.log.tail()))
+		return status
+
+	def decisions(self, since=0):
+		"""Decision lines (from since) parsed into dicts: queue_id, action,
+		reason, name, addr, helo, from, to, stage, delay, extra, line."""
+		out = []
+		for line in self.log.text(since).splitlines():
+			m = _DECISION_RX.search(line)
+			if m:
+				d = m.groupdict()
+				d["line"] = line
+				out.append(d)
+		return out
+
+	def wait_decision(self, since=0, timeout=10, **want):
+		"""Wait for a decision line whose fields equal want (e.g.
+		queue_id="ABC", addr="127.0.0.9", action="accept"); its dict."""
+		def found():
+			for d in self.decisions(since):
+				if all(d.get(k) == v for k, v in want.items()):
+					return d
+			return None
+		try:
+			return wait_until(found, timeout, "decision %r" % want)
+		except RigError as e:
+			raise TestFailure("%s\n--- %s (tail) ---\n%s" % (e,
+			    self.log.path, self.log.tail(since)))
+
+	def ctl(self, *args, timeout=60, stdin=None):
+		"""Run targreyctl -c CONF ARGS as the milter's user; the
+		CompletedProcess (text). Running as that user keeps files it
+		creates in the state directory usable by the daemon."""
+		argv = [os.path.join(os.path.dirname(self.binary), "targreyctl"),
+		    "-c", self.conf] + list(args)
+		user = self.params.get("user") if os.geteuid() == 0 else None
+		kw = {}
+		if user:
+			pw = pwd.getpwnam(user)
+			kw = {"user": pw.pw_uid, "group": pw.pw_gid,
+			    "extra_groups": []}
+		return subprocess.run(argv, capture_output=True, text=True,
+		    timeout=timeout, input=stdin, **kw)
 
 	def reload(self, **params):
 		"""Change parameters, rewrite the configuration, send SIGHUP."""
@@ -1096,11 +1215,15 @@ class Rig:
 		    domains, postfix_params)
 
 	def start(self):
-		"""Start nsd, the milter (if any), then Postfix."""
-		self.dns.start()
+		"""Start nsd, the milter (if any), then Postfix. A port another
+		test took meanwhile is replaced and the others told of it."""
+		self.dns.start(new_port=True)
 		if self.milter:
-			self.milter.start()
-		self.postfix.start()
+			self.milter.params["dns_servers"] = self.dns.server
+			self.milter.start(new_port=True)
+			self.postfix.main["smtpd_milters"] = "inet:127.0.0.1:%d" % \
+			    self.milter.port
+		self.postfix.start(new_ports=True)
 
 	def stop(self):
 		"""Stop everything started and remove the directory."""

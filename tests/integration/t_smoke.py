@@ -7,14 +7,15 @@ DESCRIPTION
 	milter_default_action = tempfail), nsd and targrey-milter:
 	a message from a clean client (127.0.0.10, forward-confirmed name in
 	the test DNS) is delivered to the sink and the milter logs exactly
-	one decision line for its queue id; the daemon runs unprivileged;
+	one decision line for its queue id; clients behind the PROXY
+	listener reach the milter with the address the header claims (IPv4,
+	and IPv6 where ::1 exists); the daemon runs unprivileged;
 	after SIGKILL of the milter, a session already past MAIL FROM gets
 	451 4.7.1 at RCPT and a new session gets 451 4.7.1 at MAIL FROM
 	(Postfix's tempfail default action), nothing is queued; once the
 	milter is started again mail flows again.
 """
 import os
-import re
 import signal
 import sys
 
@@ -34,11 +35,12 @@ def send_clean(r, source, rcpt):
 	msg = r.postfix.wait_delivered(res.queue_id)
 	check(msg["X-Smoke"] == source, "X-Smoke header of the delivered message",
 	    msg["X-Smoke"], source)
-	rx = r"^targrey-milter: %s: action=accept reason=\S+ client=\S*\[%s\] " \
-	    r"helo=<mail\.example\.com> from=<alice@example\.com> to=<%s> " % (
-	    res.queue_id, re.escape(source), re.escape(rcpt))
-	r.milter.log.wait(rx, 10)
-	lines = r.milter.log.grep(r"\b%s: action=" % res.queue_id)
+	d = r.milter.wait_decision(queue_id=res.queue_id, addr=source)
+	want = {"action": "accept", "helo": "mail.example.com",
+	    "from": "alice@example.com", "to": rcpt}
+	got = {k: d[k] for k in want}
+	check(got == want, "decision line fields", got, want, d["line"])
+	lines = [x for x in r.milter.decisions() if x["queue_id"] == res.queue_id]
 	check(len(lines) == 1, "decision lines for %s" % res.queue_id, lines,
 	    "exactly one")
 	return res
@@ -47,6 +49,24 @@ def send_clean(r, source, rcpt):
 def test_flow(r):
 	"""A clean client's message is delivered and logged once."""
 	send_clean(r, "127.0.0.10", "bob@example.org")
+
+
+def test_proxied_clients(r):
+	"""Through the PROXY listener the milter sees the claimed address."""
+	clients = ["203.0.113.7"] + (["2001:db8::25"] if rig.have_ipv6() else [])
+	for ip in clients:
+		with r.smtp(source="127.0.0.14", proxy=(ip, 40123)) as c:
+			check(c.banner().code == 220, "banner after PROXY %s" % ip)
+			replies = c.transaction("alice@example.com", ["bob@example.org"],
+			    helo="mail.example.com")
+			check(replies[-1].code == 250, "message via PROXY %s" % ip,
+			    replies, "250 at the end")
+			c.command("QUIT")
+		qid = replies[-1].text.rsplit(" ", 1)[-1]
+		r.postfix.wait_delivered(qid)
+		d = r.milter.wait_decision(queue_id=qid)
+		check(d["addr"] == ip, "client address the milter saw", d["addr"],
+		    ip, d["line"])
 
 
 def test_unprivileged(r):
@@ -103,7 +123,7 @@ def main(r):
 	for i in (10, 11, 12, 13):
 		r.dns.add_host("mail%d.example.com" % i, "127.0.0.%d" % i)
 	r.start()
-	for t in (test_flow, test_unprivileged, test_killed_mid_session,
+	for t in (test_flow, test_proxied_clients, test_unprivileged, test_killed_mid_session,
 	    test_killed_new_session, test_restarted):
 		t(r)
 		print("ok - %s: %s" % (t.__name__, t.__doc__))
