@@ -110,7 +110,7 @@ def test_default_action(r):
 def test_cleanup(r):
 	"""stop() ends master, its children and nsd, and removes the directory."""
 	master = r.postfix.master_pid()
-	kids = rig._descendants(master)
+	kids = rig.descendants(master)
 	nsd = r.dns.pid
 	check(master and kids and nsd, "processes before stop", (master, kids,
 	    nsd), "all running")

@@ -71,7 +71,7 @@ def test_proxied_clients(r):
 
 def test_unprivileged(r):
 	"""Started as root, the daemon runs as the configured user."""
-	want = str(rig._nobody()[2])
+	want = str(rig.unprivileged_user()[2])
 	with open("/proc/%d/status" % r.milter.pid) as f:
 		uid = [l.split()[1:] for l in f if l.startswith("Uid:")][0]
 	check(set(uid) == {want}, "milter real/effective/saved uids", uid,
