@@ -130,6 +130,8 @@ typedef struct {
 	size_t	outlen, outcap;
 	unsigned char *in;		/* last reply packet's data */
 	size_t	incap;
+	unsigned char *rbuf;		/* bytes received, not yet parsed */
+	size_t	roff, rlen, rcap;
 	int	inet;			/* probe works only for TCP */
 	struct sockaddr_in local, peer;	/* the 4-tuple, for the probe */
 } ml_conn_t;
@@ -154,6 +156,7 @@ void	ml_conn_close(ml_conn_t *);
 void	ml_put_cmd(ml_conn_t *, int, const void *, size_t);
 int	ml_flush(ml_conn_t *);
 int	ml_read_packet(ml_conn_t *, int *, size_t *, double);
+int	ml_recv_packet(ml_conn_t *, int *, size_t *);
 int	ml_negotiate(ml_conn_t *, double);
 
 /* ml_macro.c */

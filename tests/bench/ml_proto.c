@@ -70,8 +70,10 @@ ml_conn_close(ml_conn_t *c)
 	}
 	free(c->out);
 	free(c->in);
-	c->out = c->in = NULL;
+	free(c->rbuf);
+	c->out = c->in = c->rbuf = NULL;
 	c->outlen = c->outcap = c->incap = 0;
+	c->roff = c->rlen = c->rcap = 0;
 }
 
 /* ml_reserve - make room for n more output bytes */
@@ -123,62 +125,99 @@ ml_flush(ml_conn_t *c)
 	return 0;
 }
 
-/* ml_read_full - read exactly len bytes, each wait bounded by timeout */
+/* ml_fill - receive what is there without blocking: >0, 0 (nothing), -1 */
 static int
-ml_read_full(int fd, void *buf, size_t len, double timeout)
+ml_fill(ml_conn_t *c)
 {
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	size_t off = 0;
 	ssize_t n;
+
+	if (c->roff > 0 && c->roff == c->rlen)
+		c->roff = c->rlen = 0;
+	if (c->rcap - c->rlen < 4096) {
+		if (c->roff > 0) {
+			memmove(c->rbuf, c->rbuf + c->roff, c->rlen - c->roff);
+			c->rlen -= c->roff;
+			c->roff = 0;
+		}
+		if (c->rcap - c->rlen < 4096) {
+			c->rcap = c->rcap ? c->rcap * 2 : 16384;
+			if ((c->rbuf = realloc(c->rbuf, c->rcap)) == NULL)
+				abort();
+		}
+	}
+	do
+		n = recv(c->fd, c->rbuf + c->rlen, c->rcap - c->rlen,
+		    MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	if (n > 0) {
+		c->rlen += (size_t)n;
+		return 1;
+	}
+	return n < 0 && errno == EAGAIN ? 0 : -1;
+}
+
+/* ml_try_packet - take one complete reply from the buffer: 1, 0 or -3 */
+static int
+ml_try_packet(ml_conn_t *c, int *cmd, size_t *len)
+{
+	size_t avail = c->rlen - c->roff;
+	uint32_t n;
+
+	if (avail < 5)
+		return 0;
+	memcpy(&n, c->rbuf + c->roff, 4);
+	n = ntohl(n);
+	if (n < 1 || n > ML_MAXPKT)
+		return -3;
+	if (avail < 4 + (size_t)n)
+		return 0;
+	*cmd = c->rbuf[c->roff + 4];
+	*len = n - 1;
+	if (*len + 1 > c->incap) {
+		c->incap = *len + 1;
+		if ((c->in = realloc(c->in, c->incap)) == NULL)
+			abort();
+	}
+	memcpy(c->in, c->rbuf + c->roff + 5, *len);
+	c->in[*len] = 0;
+	c->roff += 4 + (size_t)n;
+	return 1;
+}
+
+/* ml_recv_packet - one reply if it is there, without waiting: 1, 0 or < 0 */
+int
+ml_recv_packet(ml_conn_t *c, int *cmd, size_t *len)
+{
 	int r;
 
-	while (off < len) {
-		n = recv(fd, (char *)buf + off, len - off, MSG_DONTWAIT);
-		if (n > 0) {
-			off += (size_t)n;
-			continue;
-		}
-		if (n == 0)
+	for (;;) {
+		if ((r = ml_try_packet(c, cmd, len)) != 0)
+			return r;
+		if ((r = ml_fill(c)) <= 0)
+			return r;
+	}
+}
+
+/* ml_read_packet - read one reply packet into c->in, waiting up to timeout */
+int
+ml_read_packet(ml_conn_t *c, int *cmd, size_t *len, double timeout)
+{
+	struct pollfd p = { .fd = c->fd, .events = POLLIN };
+	int r;
+
+	for (;;) {
+		if ((r = ml_try_packet(c, cmd, len)) != 0)
+			return r < 0 ? r : 0;
+		if ((r = ml_fill(c)) < 0)
 			return -1;
-		if (errno == EINTR)
+		if (r > 0)
 			continue;
-		if (errno != EAGAIN)
-			return -1;
 		r = poll(&p, 1, (int)(timeout * 1000));
 		if (r == 0)
 			return -2;
 		if (r < 0 && errno != EINTR)
 			return -1;
 	}
-	return 0;
-}
-
-/* ml_read_packet - read one reply packet into c->in */
-int
-ml_read_packet(ml_conn_t *c, int *cmd, size_t *len, double timeout)
-{
-	unsigned char hdr[5];
-	uint32_t n;
-	int r;
-
-	if ((r = ml_read_full(c->fd, hdr, 5, timeout)) < 0)
-		return r;
-	memcpy(&n, hdr, 4);
-	n = ntohl(n);
-	if (n < 1 || n > ML_MAXPKT)
-		return -3;
-	*cmd = hdr[4];
-	*len = n - 1;
-	if (*len + 1 > c->incap) {
-		c->incap = *len + 1;
-		c->in = realloc(c->in, c->incap);
-		if (c->in == NULL)
-			abort();
-	}
-	if (*len && (r = ml_read_full(c->fd, c->in, *len, timeout)) < 0)
-		return r;
-	c->in[*len] = 0;
-	return 0;
 }
 
 /* ml_get32 - decode a network-order 32-bit integer */

@@ -241,16 +241,19 @@ ml_wait_reply(ml_sess_t *s, ml_stage_t st, double sent)
 		now = ml_now();
 		if (s->act_due > 0 && now >= s->act_due)
 			ml_behave(s);
-		r = poll(&p, 1, ml_poll_ms(s, now, read_end, probing && !taken));
-		now = ml_now();
-		if (r < 0 && errno != EINTR)
-			return -1;
-		if (r <= 0) {
+		if ((r = ml_recv_packet(&s->c, &cmd, &len)) == 0) {
+			r = poll(&p, 1, ml_poll_ms(s, now, read_end,
+			    probing && !taken));
+			now = ml_now();
+			if (r < 0 && errno != EINTR)
+				return -1;
+			if (r > 0)
+				continue;
 			if (now >= read_end) {
 				ml_stats_reply(st, ML_R_TIMEOUT);
 				return -2;
 			}
-			if (probing && !taken && ml_now() >= sent + 0.001) {
+			if (probing && !taken && now >= sent + 0.001) {
 				r = ml_diag_rqueue(s->w->nl, &s->c.peer, &s->c.local);
 				if (r == 0) {
 					taken = 1;
@@ -260,8 +263,8 @@ ml_wait_reply(ml_sess_t *s, ml_stage_t st, double sent)
 			}
 			continue;
 		}
-		if ((r = ml_read_packet(&s->c, &cmd, &len, o->timeout)) < 0) {
-			ml_stats_reply(st, r == -2 ? ML_R_TIMEOUT : ML_R_ERROR);
+		if (r < 0) {
+			ml_stats_reply(st, ML_R_ERROR);
 			return r;
 		}
 		now = ml_now();

@@ -2,7 +2,7 @@
  * NAME
  *	nullmilter - a libmilter milter that continues on everything
  * SYNOPSIS
- *	nullmilter -s inet:PORT@HOST|unix:PATH [-n] [-p PIDFILE] [-S]
+ *	nullmilter -s inet:PORT@HOST|unix:PATH [-n] [-p PIDFILE] [-S] [-r MS]
  * DESCRIPTION
  *	The baseline for milterload: every callback returns SMFIS_CONTINUE
  *	and the end-of-message callback adds one header ("X-Null-Milter")
@@ -15,6 +15,8 @@
  *	process's descriptors (SO_ACCEPTCONN).
  *	-S requests {daemon_addr} {daemon_port} at connect with setsymlist,
  *	to exercise the driver's macro negotiation.
+ *	-r MS holds each RCPT reply for MS milliseconds, sending a progress
+ *	packet every 200 ms (a blind stand-in for a tarpit).
  *	-p writes the pid to a file once the socket is open.
  * DIAGNOSTICS
  *	Exits 1 when the socket cannot be opened.
@@ -30,6 +32,7 @@
 #include <libmilter/mfapi.h>
 
 static int null_symlist;
+static long null_rcpt_ms;
 
 /* null_negotiate - accept the MTA's offer; optionally ask for macros */
 static sfsistat
@@ -60,6 +63,21 @@ null_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 	return SMFIS_CONTINUE;
 }
 
+/* null_rcpt - optionally hold the reply, with progress packets */
+static sfsistat
+null_rcpt(SMFICTX *ctx, char **argv)
+{
+	long left;
+
+	(void)argv;
+	for (left = null_rcpt_ms; left > 0; left -= 200) {
+		usleep((useconds_t)(left < 200 ? left : 200) * 1000);
+		if (left > 200)
+			smfi_progress(ctx);
+	}
+	return SMFIS_CONTINUE;
+}
+
 /* null_eom - add one header, then continue */
 static sfsistat
 null_eom(SMFICTX *ctx)
@@ -73,6 +91,7 @@ static struct smfiDesc null_desc = {
 	.xxfi_version = SMFI_VERSION,
 	.xxfi_flags = SMFIF_ADDHDRS,
 	.xxfi_connect = null_connect,
+	.xxfi_envrcpt = null_rcpt,
 	.xxfi_eom = null_eom,
 	.xxfi_negotiate = null_negotiate,
 };
@@ -109,17 +128,18 @@ main(int argc, char **argv)
 	int ch, nodelay = 0;
 	FILE *f;
 
-	while ((ch = getopt(argc, argv, "s:np:S")) != -1) {
+	while ((ch = getopt(argc, argv, "s:np:Sr:")) != -1) {
 		switch (ch) {
 		case 's': sock = optarg; break;
 		case 'n': nodelay = 1; break;
 		case 'p': pidfile = optarg; break;
 		case 'S': null_symlist = 1; break;
+		case 'r': null_rcpt_ms = atol(optarg); break;
 		default: sock = NULL; optind = argc; break;
 		}
 	}
 	if (sock == NULL) {
-		fprintf(stderr, "usage: nullmilter -s SOCKET [-n] [-p PIDFILE] [-S]\n");
+		fprintf(stderr, "usage: nullmilter -s SOCKET [-n] [-p PIDFILE] [-S] [-r MS]\n");
 		return 2;
 	}
 	if (smfi_setconn((char *)sock) != MI_SUCCESS
