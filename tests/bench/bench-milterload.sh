@@ -4,6 +4,8 @@
 #     sessions/s and per-stage latency with 20 concurrent sessions;
 #   - one message at a time over TCP without and with TCP_NODELAY on the
 #     milter's listening socket, and over a unix socket (Nagle + delayed ACK);
+#   - a burst of 200 sessions the milter holds 8 s at RCPT while clean
+#     sessions arrive: how long clean sessions wait for a libmilter worker;
 #   - the same against src/targrey-milter (default configuration, socket on
 #     a free port, state under a temp dir, trusted_networks empty), when it
 #     runs.
@@ -53,6 +55,33 @@ one() {
 	note "$1" "one-at-a-time $2 session p50" "$(col "$out" reply session 4)" ms
 }
 
+# takemax FILE: the largest "take" max over all stages, in ms
+takemax() { awk '$1 == "take" && $7 > m { m = $7 } END { print m + 0 }' "$1"; }
+
+# burst AREA SOCKET PID: 200 sessions whose RCPT is held 8 s (client names
+# containing "dyn") opened at once, while clean sessions arrive at 20/s
+# (the libmilter worker-pool scenario of issue 5)
+burst() {
+	"$ML" -s "$2" -c 200 -n 200 -a 127.0.1.1-127.0.1.200 -p "$3" \
+	    -N "p%n.dyn.example.jp" >"$BL_TMP/burst-held.out" 2>&1 &
+	held=$!
+	"$ML" -s "$2" -c 4 -r 20 -d 10 -a 127.0.2.1-127.0.2.100 \
+	    -N "mail%n.example.com" >"$BL_TMP/burst-clean.out" 2>&1
+	wait "$held"
+	echo "-- $1 burst: 200 held sessions"; cat "$BL_TMP/burst-held.out"
+	echo "-- $1 burst: clean sessions at 20/s"; cat "$BL_TMP/burst-clean.out"
+	note "$1" "burst: clean sessions take-wait max (any stage)" \
+	    "$(takemax "$BL_TMP/burst-clean.out")" ms
+	note "$1" "burst: clean sessions optneg take p99" \
+	    "$(col "$BL_TMP/burst-clean.out" take optneg 5)" ms
+	note "$1" "burst: held sessions take-wait max (any stage)" \
+	    "$(takemax "$BL_TMP/burst-held.out")" ms
+	note "$1" "burst: held sessions completed" \
+	    "$(awk '$1 == "completed" { print $2 "/200" }' "$BL_TMP/burst-held.out")" sessions
+	set -- "$1" $(proc "$BL_TMP/burst-held.out")
+	note "$1" "burst: milter peak threads" "${4:-n/a}" threads
+}
+
 # The null milter.
 port=$(bl_free_port)
 bl_start_null -n -s "inet:$port@127.0.0.1" && {
@@ -63,6 +92,11 @@ bl_start_null -n -s "inet:$port@127.0.0.1" && {
 port=$(bl_free_port)
 bl_start_null -s "inet:$port@127.0.0.1" && {
 	one null-milter tcp-plain "inet:$port@127.0.0.1"
+	bl_stop "$BL_PID"
+}
+port=$(bl_free_port)
+bl_start_null -n -r 8000 -m dyn -s "inet:$port@127.0.0.1" && {
+	burst null-milter "inet:$port@127.0.0.1" "$BL_PID"
 	bl_stop "$BL_PID"
 }
 bl_start_null -s "unix:$BL_TMP/null.sock" && {

@@ -128,8 +128,9 @@ typedef struct {
 	char	*macros[ML_M_COUNT];	/* overrides from setsymlist, or NULL */
 	unsigned char *out;		/* buffered output, like VSTREAM */
 	size_t	outlen, outcap;
-	unsigned char *in;		/* last reply packet's data */
-	size_t	incap;
+	int	cmd;			/* last reply packet's command */
+	unsigned char *in;		/* and its data, NUL-terminated */
+	size_t	inlen, incap;
 	unsigned char *rbuf;		/* bytes received, not yet parsed */
 	size_t	roff, rlen, rcap;
 	int	inet;			/* probe works only for TCP */
@@ -155,9 +156,9 @@ int	ml_conn_open(ml_conn_t *, const ml_opts_t *);
 void	ml_conn_close(ml_conn_t *);
 void	ml_put_cmd(ml_conn_t *, int, const void *, size_t);
 int	ml_flush(ml_conn_t *);
-int	ml_read_packet(ml_conn_t *, int *, size_t *, double);
 int	ml_recv_packet(ml_conn_t *, int *, size_t *);
-int	ml_negotiate(ml_conn_t *, double);
+void	ml_negotiate_put(ml_conn_t *);
+int	ml_negotiate_parse(ml_conn_t *);
 
 /* ml_macro.c */
 void	ml_put_macros(ml_conn_t *, int, int, const ml_vars_t *);

@@ -8,15 +8,14 @@
  *	awaited (a macro packet and its event travel together; headers with
  *	no reply pile up).
  *
- *	ml_negotiate() sends SMFIC_OPTNEG with version 6, every action and
- *	every protocol flag of version 6, and reads the milter's answer,
- *	including the macro lists of setsymlist.
+ *	ml_negotiate_put() queues SMFIC_OPTNEG with version 6, every action
+ *	and every protocol flag of version 6; ml_negotiate_parse() checks
+ *	the milter's answer and keeps the macro lists of setsymlist.
  * DIAGNOSTICS
- *	Functions return 0, or -1 on a system error, -2 on a timeout,
+ *	Functions return 0 (or 1 for a packet), -1 on a system error,
  *	-3 on a protocol error.
  */
 #include <errno.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -171,8 +170,8 @@ ml_try_packet(ml_conn_t *c, int *cmd, size_t *len)
 		return -3;
 	if (avail < 4 + (size_t)n)
 		return 0;
-	*cmd = c->rbuf[c->roff + 4];
-	*len = n - 1;
+	*cmd = c->cmd = c->rbuf[c->roff + 4];
+	*len = c->inlen = n - 1;
 	if (*len + 1 > c->incap) {
 		c->incap = *len + 1;
 		if ((c->in = realloc(c->in, c->incap)) == NULL)
@@ -195,28 +194,6 @@ ml_recv_packet(ml_conn_t *c, int *cmd, size_t *len)
 			return r;
 		if ((r = ml_fill(c)) <= 0)
 			return r;
-	}
-}
-
-/* ml_read_packet - read one reply packet into c->in, waiting up to timeout */
-int
-ml_read_packet(ml_conn_t *c, int *cmd, size_t *len, double timeout)
-{
-	struct pollfd p = { .fd = c->fd, .events = POLLIN };
-	int r;
-
-	for (;;) {
-		if ((r = ml_try_packet(c, cmd, len)) != 0)
-			return r < 0 ? r : 0;
-		if ((r = ml_fill(c)) < 0)
-			return -1;
-		if (r > 0)
-			continue;
-		r = poll(&p, 1, (int)(timeout * 1000));
-		if (r == 0)
-			return -2;
-		if (r < 0 && errno != EINTR)
-			return -1;
 	}
 }
 
@@ -256,21 +233,21 @@ ml_parse_symlists(ml_conn_t *c, const unsigned char *p, size_t len)
 	return 0;
 }
 
-/* ml_negotiate - SMFIC_OPTNEG exchange, as milter8_connect() does it */
-int
-ml_negotiate(ml_conn_t *c, double timeout)
+/* ml_negotiate_put - queue SMFIC_OPTNEG as milter8_connect() sends it */
+void
+ml_negotiate_put(ml_conn_t *c)
 {
 	uint32_t v[3] = { htonl(ML_VERSION), htonl(ML_ACTIONS),
 	    htonl(ML_PROTOCOL) };
-	size_t len;
-	int cmd, r;
 
 	ml_put_cmd(c, 'O', v, sizeof(v));
-	if (ml_flush(c) < 0)
-		return -1;
-	if ((r = ml_read_packet(c, &cmd, &len, timeout)) < 0)
-		return r;
-	if (cmd != 'O' || len < 12)
+}
+
+/* ml_negotiate_parse - check the milter's OPTNEG reply in c->in */
+int
+ml_negotiate_parse(ml_conn_t *c)
+{
+	if (c->cmd != 'O' || c->inlen < 12)
 		return -3;
 	c->version = ml_get32(c->in);
 	c->actions = ml_get32(c->in + 4);
@@ -278,5 +255,5 @@ ml_negotiate(ml_conn_t *c, double timeout)
 	if (c->version > ML_VERSION || c->version < 2
 	    || (c->actions & ML_ACTIONS) != c->actions)
 		return -3;
-	return ml_parse_symlists(c, c->in + 12, len - 12);
+	return ml_parse_symlists(c, c->in + 12, c->inlen - 12);
 }

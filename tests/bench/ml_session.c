@@ -226,14 +226,36 @@ ml_poll_ms(const ml_sess_t *s, double now, double read_end, int probing)
 	return until <= now ? 0 : (int)((until - now) * 1000) + 1;
 }
 
-/* ml_wait_reply - read replies until a final one; returns its command */
-static int
-ml_wait_reply(ml_sess_t *s, ml_stage_t st, double sent)
+/* State of the take probe for one command. */
+typedef struct {
+	int	probing;		/* TCP, probe socket, no failure yet */
+	int	taken;			/* take time recorded */
+} ml_take_t;
+
+/* ml_take_probe - once the milter's receive queue is empty, record the take */
+static void
+ml_take_probe(ml_sess_t *s, ml_stage_t st, double sent, double now,
+    ml_take_t *tk)
 {
-	const ml_opts_t *o = s->w->o;
+	int r;
+
+	if (!tk->probing || tk->taken || now < sent + 0.001)
+		return;
+	r = ml_diag_rqueue(s->w->nl, &s->c.peer, &s->c.local);
+	if (r == 0) {
+		tk->taken = 1;
+		ml_stats_take(st, now - sent);
+	} else if (r < 0)
+		tk->probing = 0;
+}
+
+/* ml_await_packet - next reply packet: 1, -2 on timeout, -1 or -3 on error */
+static int
+ml_await_packet(ml_sess_t *s, ml_stage_t st, double sent, double read_end,
+    ml_take_t *tk)
+{
 	struct pollfd p = { .fd = s->c.fd, .events = POLLIN };
-	double now, read_end = sent + o->timeout;
-	int probing = o->probe && s->c.inet && s->w->nl >= 0, taken = 0;
+	double now;
 	int cmd, r;
 	size_t len;
 
@@ -241,39 +263,43 @@ ml_wait_reply(ml_sess_t *s, ml_stage_t st, double sent)
 		now = ml_now();
 		if (s->act_due > 0 && now >= s->act_due)
 			ml_behave(s);
-		if ((r = ml_recv_packet(&s->c, &cmd, &len)) == 0) {
-			r = poll(&p, 1, ml_poll_ms(s, now, read_end,
-			    probing && !taken));
-			now = ml_now();
-			if (r < 0 && errno != EINTR)
-				return -1;
-			if (r > 0)
-				continue;
-			if (now >= read_end) {
-				ml_stats_reply(st, ML_R_TIMEOUT);
-				return -2;
-			}
-			if (probing && !taken && now >= sent + 0.001) {
-				r = ml_diag_rqueue(s->w->nl, &s->c.peer, &s->c.local);
-				if (r == 0) {
-					taken = 1;
-					ml_stats_take(st, now - sent);
-				} else if (r < 0)
-					probing = 0;
-			}
-			continue;
-		}
-		if (r < 0) {
-			ml_stats_reply(st, ML_R_ERROR);
+		if ((r = ml_recv_packet(&s->c, &cmd, &len)) != 0)
+			return r;
+		r = poll(&p, 1, ml_poll_ms(s, now, read_end,
+		    tk->probing && !tk->taken));
+		now = ml_now();
+		if (r < 0 && errno != EINTR)
+			return -1;
+		if (r == 0 && now >= read_end)
+			return -2;
+		if (r == 0)
+			ml_take_probe(s, st, sent, now, tk);
+	}
+}
+
+/* ml_wait_reply - read replies until a final one; returns its command */
+static int
+ml_wait_reply(ml_sess_t *s, ml_stage_t st, double sent)
+{
+	const ml_opts_t *o = s->w->o;
+	ml_take_t tk = { o->probe && s->c.inet && s->w->nl >= 0, 0 };
+	double now, read_end = sent + o->timeout;
+	int r;
+
+	for (;;) {
+		if ((r = ml_await_packet(s, st, sent, read_end, &tk)) < 0) {
+			ml_stats_reply(st, r == -2 ? ML_R_TIMEOUT : ML_R_ERROR);
 			return r;
 		}
 		now = ml_now();
-		if (probing && !taken) {
-			taken = 1;
+		if (tk.probing && !tk.taken) {
+			tk.taken = 1;
 			ml_stats_take(st, now - sent);
 		}
-		ml_stats_reply(st, ml_reply_kind(cmd, s->c.in, len));
-		switch (cmd) {
+		if (s->c.cmd == 'O')
+			return 'O';
+		ml_stats_reply(st, ml_reply_kind(s->c.cmd, s->c.in, s->c.inlen));
+		switch (s->c.cmd) {
 		case 'p':			/* progress restarts the clock */
 			read_end = now + o->timeout;
 			continue;
@@ -284,7 +310,7 @@ ml_wait_reply(ml_sess_t *s, ml_stage_t st, double sent)
 		ml_stats_record(st, now - sent);
 		if (s->act_at > 0 && st == ML_ST_RCPT)
 			ml_stats_after(now - s->act_at);
-		return cmd;
+		return s->c.cmd;
 	}
 }
 
@@ -461,8 +487,10 @@ ml_dialogue(ml_sess_t *s, long n)
 		ml_stats_count("milter_connect_failed");
 		return -1;
 	}
-	if ((r = ml_negotiate(&s->c, o->timeout)) < 0) {
-		ml_stats_reply(ML_ST_OPTNEG, r == -2 ? ML_R_TIMEOUT : ML_R_ERROR);
+	ml_negotiate_put(&s->c);
+	if (ml_flush(&s->c) < 0 || ml_wait_reply(s, ML_ST_OPTNEG, t) != 'O'
+	    || ml_negotiate_parse(&s->c) < 0) {
+		ml_stats_count("optneg_failed");
 		return -1;
 	}
 	ml_stats_record(ML_ST_OPTNEG, ml_now() - t);

@@ -2,7 +2,7 @@
  * NAME
  *	nullmilter - a libmilter milter that continues on everything
  * SYNOPSIS
- *	nullmilter -s inet:PORT@HOST|unix:PATH [-n] [-p PIDFILE] [-S] [-r MS]
+ *	nullmilter -s inet:PORT@HOST|unix:PATH [-n] [-p PIDFILE] [-S] [-r MS [-m TEXT]]
  * DESCRIPTION
  *	The baseline for milterload: every callback returns SMFIS_CONTINUE
  *	and the end-of-message callback adds one header ("X-Null-Milter")
@@ -16,7 +16,8 @@
  *	-S requests {daemon_addr} {daemon_port} at connect with setsymlist,
  *	to exercise the driver's macro negotiation.
  *	-r MS holds each RCPT reply for MS milliseconds, sending a progress
- *	packet every 200 ms (a blind stand-in for a tarpit).
+ *	packet every 200 ms (a blind stand-in for a tarpit); with -m TEXT
+ *	only for clients whose name contains TEXT.
  *	-p writes the pid to a file once the socket is open.
  * DIAGNOSTICS
  *	Exits 1 when the socket cannot be opened.
@@ -33,6 +34,8 @@
 
 static int null_symlist;
 static long null_rcpt_ms;
+static const char *null_match;
+static int null_hold = 1;		/* a non-NULL private-data marker */
 
 /* null_negotiate - accept the MTA's offer; optionally ask for macros */
 static sfsistat
@@ -56,7 +59,9 @@ null_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 static sfsistat
 null_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 {
-	(void)host; (void)sa;
+	(void)sa;
+	smfi_setpriv(ctx, null_match == NULL || strstr(host, null_match) ?
+	    &null_hold : NULL);
 	if (null_symlist && (smfi_getsymval(ctx, "{daemon_port}") == NULL
 	    || smfi_getsymval(ctx, "{client_addr}") == NULL))
 		return SMFIS_TEMPFAIL;
@@ -70,11 +75,21 @@ null_rcpt(SMFICTX *ctx, char **argv)
 	long left;
 
 	(void)argv;
+	if (smfi_getpriv(ctx) == NULL)
+		return SMFIS_CONTINUE;
 	for (left = null_rcpt_ms; left > 0; left -= 200) {
 		usleep((useconds_t)(left < 200 ? left : 200) * 1000);
 		if (left > 200)
 			smfi_progress(ctx);
 	}
+	return SMFIS_CONTINUE;
+}
+
+/* null_close - forget the per-connection marker */
+static sfsistat
+null_close(SMFICTX *ctx)
+{
+	smfi_setpriv(ctx, NULL);
 	return SMFIS_CONTINUE;
 }
 
@@ -93,6 +108,7 @@ static struct smfiDesc null_desc = {
 	.xxfi_connect = null_connect,
 	.xxfi_envrcpt = null_rcpt,
 	.xxfi_eom = null_eom,
+	.xxfi_close = null_close,
 	.xxfi_negotiate = null_negotiate,
 };
 
@@ -128,18 +144,19 @@ main(int argc, char **argv)
 	int ch, nodelay = 0;
 	FILE *f;
 
-	while ((ch = getopt(argc, argv, "s:np:Sr:")) != -1) {
+	while ((ch = getopt(argc, argv, "s:np:Sr:m:")) != -1) {
 		switch (ch) {
 		case 's': sock = optarg; break;
 		case 'n': nodelay = 1; break;
 		case 'p': pidfile = optarg; break;
 		case 'S': null_symlist = 1; break;
 		case 'r': null_rcpt_ms = atol(optarg); break;
+		case 'm': null_match = optarg; break;
 		default: sock = NULL; optind = argc; break;
 		}
 	}
 	if (sock == NULL) {
-		fprintf(stderr, "usage: nullmilter -s SOCKET [-n] [-p PIDFILE] [-S] [-r MS]\n");
+		fprintf(stderr, "usage: nullmilter -s SOCKET [-n] [-p PIDFILE] [-S] [-r MS [-m TEXT]]\n");
 		return 2;
 	}
 	if (smfi_setconn((char *)sock) != MI_SUCCESS
