@@ -195,7 +195,7 @@ parse_args(int argc, char **argv)
 	opts.from_tmpl = "sender%n@example.com";
 	opts.rcpt_tmpl = "user%n@example.net";
 	parse_range("127.0.0.2", &opts.bind_range);
-	while ((ch = getopt(argc, argv, "s:c:n:d:r:a:A:N:H:f:t:R:b:B:T:e:p:xPv"))
+	while ((ch = getopt(argc, argv, "s:c:n:d:r:a:A:N:H:f:t:R:b:B:T:e:p:xP"))
 	    != -1) {
 		switch (ch) {
 		case 's': opts.socket_spec = optarg;
@@ -222,7 +222,6 @@ parse_args(int argc, char **argv)
 		case 'p': opts.pid = atoi(optarg); break;
 		case 'x': opts.nodelay = 1; break;
 		case 'P': opts.probe = 0; break;
-		case 'v': opts.verbose++; break;
 		default: usage();
 		}
 	}

@@ -116,7 +116,6 @@ typedef struct {
 	int	nodelay;		/* TCP_NODELAY on the driver side */
 	int	probe;			/* measure the milter's take time */
 	char	expect[ML_ST_COUNT];	/* expected final reply char, or 0 */
-	int	verbose;
 } ml_opts_t;
 
 /* One session's milter connection. */

@@ -213,16 +213,16 @@ ml_behave(ml_sess_t *s)
 	}
 }
 
-/* ml_poll_ms - how long to poll: probe tick, behaviour or read timeout */
+/* ml_poll_ms - how long to poll: next probe, behaviour or read timeout */
 static int
-ml_poll_ms(const ml_sess_t *s, double now, double read_end, int probing)
+ml_poll_ms(const ml_sess_t *s, double now, double read_end, double probe)
 {
 	double until = read_end;
 
 	if (s->act_due > 0 && s->act_due < until)
 		until = s->act_due;
-	if (probing && now + 0.001 < until)
-		until = now + 0.001;
+	if (probe > 0 && probe < until)
+		until = probe;
 	return until <= now ? 0 : (int)((until - now) * 1000) + 1;
 }
 
@@ -230,17 +230,29 @@ ml_poll_ms(const ml_sess_t *s, double now, double read_end, int probing)
 typedef struct {
 	int	probing;		/* TCP, probe socket, no failure yet */
 	int	taken;			/* take time recorded */
+	double	next;			/* time of the next probe */
 } ml_take_t;
+
+/*
+ * Probe schedule: every 1 ms, or a tenth of the wait so far, at most every
+ * 100 ms. The take time is then known to 1 ms or 10%, and thousands of
+ * stuck sessions cost a few probes per second each, not a busy loop.
+ */
+#define ML_PROBE_MIN	0.001
+#define ML_PROBE_MAX	0.1
 
 /* ml_take_probe - once the milter's receive queue is empty, record the take */
 static void
 ml_take_probe(ml_sess_t *s, ml_stage_t st, double sent, double now,
     ml_take_t *tk)
 {
+	double step = (now - sent) / 10;
 	int r;
 
-	if (!tk->probing || tk->taken || now < sent + 0.001)
+	if (!tk->probing || tk->taken || now < tk->next)
 		return;
+	tk->next = now + (step < ML_PROBE_MIN ? ML_PROBE_MIN :
+	    step > ML_PROBE_MAX ? ML_PROBE_MAX : step);
 	r = ml_diag_rqueue(s->w->nl, &s->c.peer, &s->c.local);
 	if (r == 0) {
 		tk->taken = 1;
@@ -266,7 +278,7 @@ ml_await_packet(ml_sess_t *s, ml_stage_t st, double sent, double read_end,
 		if ((r = ml_recv_packet(&s->c, &cmd, &len)) != 0)
 			return r;
 		r = poll(&p, 1, ml_poll_ms(s, now, read_end,
-		    tk->probing && !tk->taken));
+		    tk->probing && !tk->taken ? tk->next : 0));
 		now = ml_now();
 		if (r < 0 && errno != EINTR)
 			return -1;
@@ -282,7 +294,8 @@ static int
 ml_wait_reply(ml_sess_t *s, ml_stage_t st, double sent)
 {
 	const ml_opts_t *o = s->w->o;
-	ml_take_t tk = { o->probe && s->c.inet && s->w->nl >= 0, 0 };
+	ml_take_t tk = { o->probe && s->c.inet && s->w->nl >= 0, 0,
+	    sent + ML_PROBE_MIN };
 	double now, read_end = sent + o->timeout;
 	int r;
 

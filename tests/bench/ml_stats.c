@@ -241,6 +241,8 @@ ml_stats_report(double elapsed, long sessions)
 	for (st = 0; st < ML_ST_COUNT; st++)
 		ml_print_hist("take", ml_stage_names[st], &ml_take[st]);
 	ml_print_hist("after", "action", &ml_after);
+	printf("(reply: command sent to final reply; take: sent to read by the "
+	    "milter, TCP only, +1 ms or +10%%; after: client action to reply)\n");
 	for (st = 0; st < ML_ST_COUNT; st++) {
 		int any = 0;
 
