@@ -3,7 +3,7 @@
 # bd_start_daemon SOCKET [EXTRA-CONFIG-LINES]: write a configuration (the
 # defaults, with milter_socket = SOCKET, state and pid under BL_TMP,
 # trusted_networks empty so every check runs), start the daemon in the
-# foreground and wait until SOCKET accepts; sets BD_PID. Returns 1 (after
+# foreground as the current user and wait until SOCKET accepts; sets BD_PID. Returns 1 (after
 # printing the daemon's output) when it does not come up within 5 s.
 
 bd_wait_socket() {
@@ -28,6 +28,8 @@ bd_start_daemon() {
 		echo "state_directory = $BL_TMP/state"
 		echo "pid_file = $BL_TMP/targrey-milter.pid"
 		echo "trusted_networks ="
+		echo "user = $(id -un)"
+		echo "group = $(id -gn)"
 		test -n "$2" && printf '%s\n' "$2"
 	} > "$BD_CONF"
 	rm -f "${1#unix:}" 2>/dev/null

@@ -34,9 +34,15 @@ load() {
 	echo "-- $1 $2: 20 concurrent sessions for $DUR s"; cat "$out"
 	note "$1" "$2 sessions/s (c=20)" "$(rate "$out")" "sessions/s"
 	for st in connect helo mail rcpt data eom; do
-		note "$1" "$2 $st reply p50/p99" \
-		    "$(col "$out" reply $st 4)/$(col "$out" reply $st 5)" ms
+		if test -n "$(col "$out" reply $st 4)"; then
+			note "$1" "$2 $st reply p50/p99" \
+			    "$(col "$out" reply $st 4)/$(col "$out" reply $st 5)" ms
+		else
+			note "$1" "$2 $st reply p50/p99" "-" "(no reply asked)"
+		fi
 	done
+	note "$1" "$2 driver cpu per 1000 sessions" \
+	    "$(awk '$1 == "driver" { print $5 }' "$out")" "cpu s"
 	note "$1" "$2 take-wait p99/max (rcpt)" \
 	    "$(col "$out" take rcpt 5)/$(col "$out" take rcpt 7)" ms
 	set -- "$1" "$2" $(proc "$out")
