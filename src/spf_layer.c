@@ -230,16 +230,17 @@ follow_next(spf_ctx_t *ctx, const char *domain)
 }
 
 /*
- * Copy DOMAIN into NAME: without SPF_CIDR0_SUFFIX (*ZERO set) and cut
+ * Copy DOMAIN into NAME: without the /0 suffix (*ZERO set) and cut
  * on the left to 253 bytes (RFC 7208 7.1).
  */
 static void
 lookup_name(const char *domain, char *name, size_t size, int *zero)
 {
-	size_t	len = strlen(domain), sl = strlen(SPF_CIDR0_SUFFIX);
+	const char *suffix = spf_record_cidr0_suffix();
+	size_t	len = strlen(domain), sl = strlen(suffix);
 	const char *p = domain;
 
-	*zero = len > sl && strcasecmp(domain + len - sl, SPF_CIDR0_SUFFIX) == 0;
+	*zero = len > sl && strcasecmp(domain + len - sl, suffix) == 0;
 	if (*zero)
 		len -= sl;
 	while (len > 253 && (p = memchr(domain, '.', len)) != NULL) {

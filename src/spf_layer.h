@@ -33,7 +33,7 @@
  *	TXT answers that are not exactly one valid macro-string are
  *	dropped; spaces in them are handed to libspf2 as "%_" (it turns a
  *	literal space into '%'). Names longer than 253 bytes lose labels on
- *	the left (RFC 7208 7.1); names ending in SPF_CIDR0_SUFFIX are asked
+ *	the left (RFC 7208 7.1); names ending in spf_record_cidr0_suffix() are asked
  *	without it and answered with CLIENT's address when they have any.
  *
  *	spf_layer_fetch() looks up the SPF record of DOMAIN (not a term)

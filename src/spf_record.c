@@ -10,6 +10,7 @@
  *	The reason written to WHY names the offending term, cleaned.
  */
 #include <arpa/inet.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -295,7 +296,7 @@ spf_record_validate(const char *text, size_t len, char *why, size_t whylen)
 		snprintf(why, whylen, "not an SPF record");
 		return -1;
 	}
-	if (strcasestr_n(text, len, SPF_CIDR0_SUFFIX)) {
+	if (strcasestr_n(text, len, SPF_CIDR0_MARK)) {
 		snprintf(why, whylen, "reserved name in record");
 		return -1;
 	}
@@ -335,6 +336,23 @@ spf_record_domain_ok(const char *domain)
 			lab++;
 	}
 	return labels >= 2;
+}
+
+static pthread_once_t cidr0_once = PTHREAD_ONCE_INIT;
+static char cidr0_suffix[sizeof(SPF_CIDR0_MARK) + 16];
+
+static void
+cidr0_init(void)
+{
+	snprintf(cidr0_suffix, sizeof(cidr0_suffix), "%s-%08x", SPF_CIDR0_MARK,
+	    arc4random());
+}
+
+const char *
+spf_record_cidr0_suffix(void)
+{
+	pthread_once(&cidr0_once, cidr0_init);
+	return cidr0_suffix;
 }
 
 /* Append LEN bytes of S to OUT; -1 when full. */
@@ -379,7 +397,8 @@ rewrite_a(const char *q, const char *t, size_t n, size_t len, int family,
 			domlen--;
 		if (out_put(out, size, o, ":", 1) < 0 || out_put(out, size, o, dom, domlen) < 0)
 			return -1;
-		return out_put(out, size, o, SPF_CIDR0_SUFFIX, strlen(SPF_CIDR0_SUFFIX));
+		return out_put(out, size, o, spf_record_cidr0_suffix(),
+		    strlen(spf_record_cidr0_suffix()));
 	}
 	if (domlen && (out_put(out, size, o, ":", 1) < 0
 	    || out_put(out, size, o, dom, domlen) < 0))

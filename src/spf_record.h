@@ -11,6 +11,7 @@
  *	int spf_record_domain_ok(const char *domain);
  *	int spf_record_rewrite(const char *text, int family, char *out,
  *	    size_t size);
+ *	const char *spf_record_cidr0_suffix(void);
  * DESCRIPTION
  *	spf_record_is_spf() says whether a TXT string is an SPF version 1
  *	record: "v=spf1" alone or followed by a space (RFC 7208 4.5).
@@ -37,13 +38,16 @@
  *	(they have no effect, and libspf2 rejects some valid names);
  *	redirect is dropped when the record has an "all" mechanism (6.1);
  *	ip4/ip6 with a zero prefix become two /1 terms; a and mx with a
- *	zero prefix for FAMILY get the name suffix SPF_CIDR0_SUFFIX, which
+ *	zero prefix for FAMILY get the name suffix spf_record_cidr0_suffix()
+ *	(SPF_CIDR0_MARK and a random part chosen once per process), which
  *	the DNS layer strips and answers with the client's own address when
  *	the name has any address record (libspf2 refuses a /0 prefix); the
  *	prefix of the other family is dropped (it cannot matter). Returns
- *	0, or -1 when OUT is too small.
+ *	0, or -1 when OUT is too small. A record that contains
+ *	SPF_CIDR0_MARK is invalid, and a sender cannot guess the random part
+ *	to forge the suffix through a macro.
  * THREADS
- *	Pure functions.
+ *	Pure functions (the suffix is made once, under pthread_once()).
  */
 #ifndef TG_SPF_RECORD_H
 #define TG_SPF_RECORD_H
@@ -52,12 +56,13 @@
 
 #define SPF_RECORD_MAX	4096
 #define SPF_MACRO_DIGITS_MAX 128
-#define SPF_CIDR0_SUFFIX	".tg-cidr-zero"
+#define SPF_CIDR0_MARK	".tg-cidr-zero"	/* never valid in a published record */
 
 int	spf_record_is_spf(const char *text, size_t len);
 int	spf_record_validate(const char *text, size_t len, char *why, size_t whylen);
 int	spf_record_macro_ok(const char *text, size_t len, int exp);
 int	spf_record_domain_ok(const char *domain);
 int	spf_record_rewrite(const char *text, int family, char *out, size_t size);
+const char *spf_record_cidr0_suffix(void);
 
 #endif
