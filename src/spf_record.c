@@ -344,8 +344,13 @@ static char cidr0_suffix[sizeof(SPF_CIDR0_MARK) + 16];
 static void
 cidr0_init(void)
 {
-	snprintf(cidr0_suffix, sizeof(cidr0_suffix), "%s-%08x", SPF_CIDR0_MARK,
-	    arc4random());
+	size_t	i, n = strlen(SPF_CIDR0_MARK);
+
+	/* a last label of letters: libspf2 warns about any other TLD */
+	memcpy(cidr0_suffix, SPF_CIDR0_MARK ".", n + 1);
+	for (i = n + 1; i < n + 13; i++)
+		cidr0_suffix[i] = (char)('a' + arc4random_uniform(26));
+	cidr0_suffix[i] = 0;
 }
 
 const char *

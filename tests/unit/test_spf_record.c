@@ -203,7 +203,7 @@ test_rewrite(void **state)
 	size_t	i;
 
 	(void)state;
-	assert_int_equal(strncmp(spf_record_cidr0_suffix(), SPF_CIDR0_MARK "-",
+	assert_int_equal(strncmp(spf_record_cidr0_suffix(), SPF_CIDR0_MARK ".",
 	    sizeof(SPF_CIDR0_MARK)), 0);
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		/* "@Z@" stands for the per-process zero-prefix suffix */
