@@ -69,6 +69,8 @@ whitelist_mail(const tablelist_t *l, const char *mail, table_answer_t *a)
 		mail++;
 		len -= 2;
 	}
+	if (len >= sizeof(buf))		/* never match a cut address */
+		return 0;
 	if (len == 0)
 		snprintf(buf, sizeof(buf), "<>");
 	else
