@@ -261,6 +261,7 @@ table_free(table_t *t)
 	return NULL;
 }
 
+/* The "type:name" the table was opened with. */
 const char *
 table_spec(const table_t *t)
 {
@@ -350,6 +351,7 @@ tablelist_lookup(const tablelist_t *l, const table_query_t *q, table_answer_t *a
 	return 0;
 }
 
+/* How many tables the list holds. */
 size_t
 tablelist_count(const tablelist_t *l)
 {
