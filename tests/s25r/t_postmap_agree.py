@@ -190,6 +190,11 @@ def names():
     out += [n.upper() for n in R.sample(out, 200)]
     out += [n + "." for n in R.sample(out, 100)]
     out += edge_cases()
+    # UTF-8 and not: Postfix (smtputf8_enable = yes) answers no invalid key
+    out += ["\u65e5\u672c.example.jp", "m\u00e9tro1-2.example.fr", "\U0001f600.example",
+            b"\xff.example", b"\xc0\xaf.example", b"\xed\xa0\x80.example",
+            b"\xf4\x90\x80\x80.example", b"\xe2\x82.example", b"p1-2.\xe9.example.jp",
+            b"\xf0\x9f\x98\x80x", b"\xc2\x80", b"\xdf\xbf\xe0\xa0\x80\xef\xbf\xbf"]
     return out
 
 
@@ -391,7 +396,7 @@ def run(cmd, keys):
 
 def compare(tmp, spec, keys, quiet=False):
     """Differences between postmap and targreyctl for KEYS (None: postmap failed)."""
-    data = ("\n".join(keys) + "\n").encode()
+    data = b"\n".join(k if isinstance(k, bytes) else k.encode() for k in keys) + b"\n"
     prc, pout, perr = run([POSTMAP, "-c", tmp, "-q", "-", spec], data)
     trc, tout, terr = run([CTL, "lookup", spec, "-"], data)
     if b"fatal" in perr:
