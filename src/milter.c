@@ -276,7 +276,7 @@ milter_eom(SMFICTX *ctx)
 			log_warning("milter: cannot add the %s header", hdrs[i].name);
 	s->messages++;
 	stage_summary(s, extra, sizeof(extra));
-	session_log(s, "eom", "accept", s->rt->cfg->dry_run ? "dry_run" : "clean", extra);
+	session_log(s, "eom", "accept", s->rt->cfg->dry_run ? "dry_run" : "passed", extra);
 	session_reset_transaction(s);
 	return SMFIS_CONTINUE;
 }
