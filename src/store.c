@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include "log.h"
 #include "store_impl.h"
 
@@ -48,11 +49,31 @@ store_db_by_name(const char *name)
 	return -1;
 }
 
-/* Log an LMDB (or errno) failure. */
+/* Rate limit for error lines: one a second, then how many were dropped. */
+static int
+store_log_allowed(long *dropped)
+{
+	static _Atomic int64_t last;
+	static _Atomic long suppressed;
+	int64_t	now = (int64_t) time(NULL), prev = atomic_load(&last);
+
+	if (prev == now || !atomic_compare_exchange_strong(&last, &prev, now)) {
+		atomic_fetch_add(&suppressed, 1);
+		return 0;
+	}
+	*dropped = atomic_exchange(&suppressed, 0);
+	return 1;
+}
+
+/* Log an LMDB (or errno) failure, at most once a second. */
 void
 store_log_mdb(const char *what, int rc)
 {
-	log_error("store: %s: %s", what, mdb_strerror(rc));
+	long	dropped;
+
+	if (store_log_allowed(&dropped))
+		log_error("store: %s: %s%s", what, mdb_strerror(rc),
+		    dropped ? " (and earlier errors not logged)" : "");
 }
 
 /* Double the map, up to max_size; 0 when it grew. */
@@ -61,6 +82,7 @@ store_grow(store_t *st)
 {
 	MDB_envinfo info;
 	size_t	size;
+	long	dropped;
 	int	rc;
 
 	pthread_rwlock_wrlock(&st->resize_lock);
@@ -68,7 +90,9 @@ store_grow(store_t *st)
 	size = info.me_mapsize;
 	if (size >= st->max_size) {
 		pthread_rwlock_unlock(&st->resize_lock);
-		log_error("store: map full at state_max_size %zu bytes", st->max_size);
+		if (store_log_allowed(&dropped))
+			log_error("store: map full at state_max_size %zu bytes%s", st->max_size,
+			    dropped ? " (and earlier errors not logged)" : "");
 		return -1;
 	}
 	size = size > st->max_size / 2 ? st->max_size : size * 2;
