@@ -144,6 +144,7 @@ test_import_postgrey(void **state)
 	    "last=2026-11-23T09:16:40Z retries=2 passed=1\n");
 	want_output(fx, "203.0.113.0/once@example.com/bob@example.net\tfirst=2026-11-23T09:10:00Z "
 	    "last=2026-11-23T09:16:40Z retries=1 passed=0\n");
+	want_output(fx, "203.0.113.0/tab%09here@example.com/bob@example.net\tfirst=");
 	assert_int_equal(run(fx, NULL, ctl_list, "list", "clients", NULL), 0);
 	want_output(fx, "192.0.2.0\tfirst=2026-11-23T09:16:08Z last_pass=2026-11-23T09:16:08Z "
 	    "last_seen=2026-11-23T09:16:08Z passes=1\n");
@@ -247,6 +248,10 @@ test_whitelist_show_delete(void **state)
 	assert_int_equal(run(fx, NULL, ctl_show, "show", "192.0.2.0", NULL), 1);
 	assert_int_equal(run(fx, NULL, ctl_show, "show", "203.0.113.0/news@example.com/bob@example.net", NULL), 0);
 	want_output(fx, "greylist 203.0.113.0/news@example.com/bob@example.net: first=");
+	/* keys as list prints them */
+	assert_int_equal(run(fx, NULL, ctl_delete, "delete",
+	    "203.0.113.0/tab%09here@example.com/bob@example.net", NULL), 0);
+	want_output(fx, "from greylist\n");
 }
 
 static void
