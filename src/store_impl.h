@@ -46,6 +46,5 @@ void	store_log_mdb(const char *what, int rc);
 int	store_get_txn(store_t *st, MDB_txn *txn, store_db_t db,
 	    const char *key, size_t klen, MDB_val *val);
 int	store_whitelist_match(store_t *st, MDB_txn *txn, const addr_t *a);
-int	store_counters_flush(store_t *st);
 
 #endif
