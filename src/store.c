@@ -29,6 +29,8 @@
 #include "log.h"
 #include "store_impl.h"
 
+#define STORE_LOG_BURST	10	/* problem lines a second */
+
 static const char *const store_db_names[STORE_DB_COUNT] =
 	{"greylist", "clients", "tarpit", "meta"};
 
@@ -49,20 +51,26 @@ store_db_by_name(const char *name)
 	return -1;
 }
 
-/* Rate limit for error lines: one a second, then how many were dropped. */
-static int
+/* Rate limit for problem lines: STORE_LOG_BURST a second, then a note. */
+int
 store_log_allowed(long *dropped)
 {
-	static _Atomic int64_t last;
-	static _Atomic long suppressed;
-	int64_t	now = (int64_t) time(NULL), prev = atomic_load(&last);
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	static int64_t second;
+	static long lines, suppressed;
+	int64_t	now = (int64_t) time(NULL);
+	int	ok;
 
-	if (prev == now || !atomic_compare_exchange_strong(&last, &prev, now)) {
-		atomic_fetch_add(&suppressed, 1);
-		return 0;
+	pthread_mutex_lock(&lock);
+	if (now != second) {
+		second = now;
+		lines = 0;
 	}
-	*dropped = atomic_exchange(&suppressed, 0);
-	return 1;
+	ok = lines++ < STORE_LOG_BURST;
+	*dropped = ok ? suppressed : 0;
+	suppressed = ok ? 0 : suppressed + 1;
+	pthread_mutex_unlock(&lock);
+	return ok;
 }
 
 /* Log an LMDB (or errno) failure, at most once a second. */
@@ -73,7 +81,7 @@ store_log_mdb(const char *what, int rc)
 
 	if (store_log_allowed(&dropped))
 		log_error("store: %s: %s%s", what, mdb_strerror(rc),
-		    dropped ? " (and earlier errors not logged)" : "");
+		    dropped ? " (and earlier lines not logged)" : "");
 }
 
 /* Double the map, up to max_size; 0 when it grew. */
@@ -92,7 +100,7 @@ store_grow(store_t *st)
 		pthread_rwlock_unlock(&st->resize_lock);
 		if (store_log_allowed(&dropped))
 			log_error("store: map full at state_max_size %zu bytes%s", st->max_size,
-			    dropped ? " (and earlier errors not logged)" : "");
+			    dropped ? " (and earlier lines not logged)" : "");
 		return -1;
 	}
 	size = size > st->max_size / 2 ? st->max_size : size * 2;
