@@ -44,8 +44,8 @@
 #define LINE_MAX_LEN	4096
 
 /* Write KEY with %XX escapes. */
-static void
-dump_key(FILE *out, const char *key, size_t klen)
+void
+ctl_store_print_key(FILE *out, const char *key, size_t klen)
 {
 	for (size_t i = 0; i < klen; i++) {
 		unsigned char c = (unsigned char) key[i];
@@ -57,9 +57,9 @@ dump_key(FILE *out, const char *key, size_t klen)
 	}
 }
 
-/* Undo dump_key() in place; length, or -1 when malformed. */
-static long
-dump_unescape(char *s)
+/* Undo ctl_store_print_key() in place; length, or -1 when malformed. */
+long
+ctl_store_unescape_key(char *s)
 {
 	char   *out = s, *p = s;
 	unsigned int c;
@@ -92,12 +92,12 @@ dump_one(const char *key, size_t klen, const void *val, size_t vlen, void *ctx)
 
 	if (ctl_store_format(dc->db, val, vlen, 0, text, sizeof(text)) == 0) {
 		fprintf(dc->out, "%s\t", store_db_name(dc->db));
-		dump_key(dc->out, key, klen);
+		ctl_store_print_key(dc->out, key, klen);
 		fprintf(dc->out, "\t%s\n", text);
 		return 0;
 	}
 	fprintf(dc->out, "raw\t%s\t", store_db_name(dc->db));
-	dump_key(dc->out, key, klen);
+	ctl_store_print_key(dc->out, key, klen);
 	fputc('\t', dc->out);
 	for (size_t i = 0; i < vlen; i++)
 		fprintf(dc->out, "%02x", ((const unsigned char *) val)[i]);
@@ -118,7 +118,7 @@ dump_whitelist(const char *key, size_t klen, const void *val, size_t vlen, void 
 	for (int i = 19; i < 27; i++)
 		added = (added << 8) | p[i];
 	fprintf(dc->out, "whitelist\t");
-	dump_key(dc->out, key + strlen("whitelist/"), klen - strlen("whitelist/"));
+	ctl_store_print_key(dc->out, key + strlen("whitelist/"), klen - strlen("whitelist/"));
 	fprintf(dc->out, "\tadded=%lld\n", (long long) added);
 	return 0;
 }
@@ -157,7 +157,7 @@ load_record(store_t *st, const char *db, char *key, const char *rest)
 	long long a, b, c;
 	unsigned int n;
 	int	passed;
-	long	klen = dump_unescape(key);
+	long	klen = ctl_store_unescape_key(key);
 
 	if (klen <= 0 || klen > STORE_KEY_MAX)
 		return -1;
@@ -206,7 +206,7 @@ load_raw(store_t *st, char *fields)
 	key[-1] = 0;
 	*hex++ = 0;
 	if ((d = store_db_by_name(db)) < 0 || d == STORE_DB_META
-	    || (klen = dump_unescape(key)) <= 0 || klen > STORE_KEY_MAX)
+	    || (klen = ctl_store_unescape_key(key)) <= 0 || klen > STORE_KEY_MAX)
 		return -1;
 	for (; hex[0] && hex[1] && n < sizeof(val); hex += 2, n++) {
 		if (sscanf(hex, "%2x", &byte) != 1)

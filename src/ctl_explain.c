@@ -2,16 +2,24 @@
  * NAME
  *	ctl_explain - targreyctl stats and explain
  * DESCRIPTION
- *	See ctl_store.h. explain reads the records the milter would read
- *	(store_lookup()) and runs greylist_decide(), the milter's own
- *	decision code, on them at the current time; it writes nothing.
+ *	See ctl_store.h. explain walks the stages in the order of
+ *	ARCHITECTURE.md with the daemon's own modules: trusted_networks,
+ *	client_whitelist (skip everything), S25R classification of NAME
+ *	as given (s25r.c; no DNS lookup: a clean client is not delayed),
+ *	recipient_whitelist and sender_whitelist (pass), then the taRgrey
+ *	step: it reads the records the milter would read (store_lookup())
+ *	and runs greylist_decide(), the milter's decision code, on them at
+ *	the current time. It writes nothing.
  * DIAGNOSTICS
  *	"targreyctl: COMMAND: problem" on standard error.
  */
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include "ctl_store.h"
 #include "greylist.h"
+#include "s25r.h"
+#include "whitelist.h"
 
 typedef struct {
 	store_db_t db;
@@ -159,16 +167,100 @@ ctl_explain_verdict(const config_t *cfg, const greylist_result_t *r)
 		fprintf(out, "dry_run = yes: the milter would only log this and accept\n");
 }
 
+/* Print one whitelist stage; 1 when it matched. */
+static int
+ctl_explain_table(const char *stage, int hit, const table_answer_t *a)
+{
+	if (hit)
+		fprintf(ctl_store_out(), "  %s: %s:%d answers %s\n", stage, a->table, a->line, a->text);
+	else
+		fprintf(ctl_store_out(), "  %s: no\n", stage);
+	return hit;
+}
+
+/* The stages before taRgrey; a static reason when one of them decides. */
+static const char *
+ctl_explain_before(const config_t *cfg, const addr_t *a, char **argv, int *err)
+{
+	char	why[256];
+	const char *decided = NULL;
+	table_answer_t ans;
+	s25r_verdict_t v;
+	whitelist_t *w = NULL;
+	s25r_t *s = NULL;
+	net_t  *trusted = NULL;
+	size_t	ntrusted;
+	int	nerr = 0, hit;
+
+	*err = netlist_parse(&cfg->trusted_networks, &trusted, &ntrusted, why, sizeof(why)) != 0
+	    || (w = whitelist_create(cfg, &nerr, why, sizeof(why))) == NULL
+	    || (s = s25r_create(cfg, &nerr, why, sizeof(why))) == NULL;
+	if (*err) {
+		fprintf(stderr, "targreyctl: explain: %s\n", why);
+		goto out;
+	}
+	hit = netlist_contains(trusted, ntrusted, a);
+	fprintf(ctl_store_out(), "  trusted_networks: %s\n", hit ? "yes" : "no");
+	if (hit && (decided = "trusted_networks"))
+		goto out;
+	if (ctl_explain_table("client_whitelist", whitelist_client(w, argv[2], a, &ans), &ans)
+	    && (decided = "client_whitelist"))
+		goto out;
+	s25r_classify(s, argv[2], a, &v);
+	fprintf(ctl_store_out(), "  S25R: %s (%s)\n", v.suspicious ? "suspicious" : "clean", v.reason);
+	if (!v.suspicious && (decided = "S25R clean"))
+		goto out;
+	if (ctl_explain_table("recipient_whitelist", whitelist_recipient(w, argv[4], &ans), &ans)
+	    && (decided = "recipient_whitelist"))
+		goto out;
+	if (ctl_explain_table("sender_whitelist", whitelist_sender(w, argv[3], &ans), &ans))
+		decided = "sender_whitelist";
+out:
+	free(trusted);
+	whitelist_free(w);
+	s25r_free(s);
+	return decided;
+}
+
+/* The taRgrey step on the stored records. */
+static int
+ctl_explain_targrey(const config_t *cfg, const addr_t *a, char **argv)
+{
+	greylist_params_t p;
+	greylist_result_t r;
+	greylist_facts_t gf;
+	store_facts_t f;
+	store_t *st;
+	int	rc;
+
+	if ((st = ctl_store_open(cfg)) == NULL)
+		return 1;
+	greylist_params_init(&p, cfg);
+	rc = store_lookup(st, &p, a, argv[3], argv[4], &f);
+	store_close(st);
+	if (rc != 0)
+		return 1;
+	gf = (greylist_facts_t) {
+		.client = f.has_client ? &f.client : NULL,
+		.triplet = f.has_triplet ? &f.triplet : NULL,
+		.tarpit = f.has_tarpit ? &f.tarpit : NULL,
+		.whitelisted = f.whitelisted,
+	};
+	greylist_decide(&p, ctl_store_now(), &gf, 0, &r);
+	ctl_explain_facts(&p, &f);
+	ctl_explain_verdict(cfg, &r);
+	return 0;
+}
+
 /* explain IP NAME SENDER RECIPIENT */
 int
 ctl_explain(const config_t *cfg, int argc, char **argv)
 {
+	char	net[ADDR_TEXT_MAX];
 	greylist_params_t p;
-	greylist_result_t r;
-	store_facts_t f;
-	greylist_facts_t gf;
-	store_t *st;
+	const char *decided;
 	addr_t	a;
+	int	err;
 
 	if (argc != 5) {
 		fprintf(stderr, "usage: targreyctl explain IP NAME SENDER RECIPIENT\n");
@@ -178,24 +270,16 @@ ctl_explain(const config_t *cfg, int argc, char **argv)
 		fprintf(stderr, "targreyctl: explain: bad address \"%s\"\n", argv[1]);
 		return 2;
 	}
-	if ((st = ctl_store_open(cfg)) == NULL)
-		return 1;
 	greylist_params_init(&p, cfg);
-	if (store_lookup(st, &p, &a, argv[3], argv[4], &f) != 0) {
-		store_close(st);
+	greylist_net_key(&p, &a, net, sizeof(net));
+	fprintf(ctl_store_out(), "client %s (%s), network %s, first RCPT from <%s> to <%s>:\n",
+	    argv[1], argv[2], net, argv[3], argv[4]);
+	decided = ctl_explain_before(cfg, &a, argv, &err);
+	if (err)
 		return 1;
+	if (decided) {
+		fprintf(ctl_store_out(), "verdict: pass (%s): accepted without delay\n", decided);
+		return 0;
 	}
-	store_close(st);
-	gf = (greylist_facts_t) {
-		.client = f.has_client ? &f.client : NULL,
-		.triplet = f.has_triplet ? &f.triplet : NULL,
-		.tarpit = f.has_tarpit ? &f.tarpit : NULL,
-		.whitelisted = f.whitelisted,
-	};
-	greylist_decide(&p, ctl_store_now(), &gf, 0, &r);
-	fprintf(ctl_store_out(), "client %s (%s), network %s, as a suspicious client at its first RCPT:\n",
-	    f.addr_key, argv[2], f.net_key);
-	ctl_explain_facts(&p, &f);
-	ctl_explain_verdict(cfg, &r);
-	return 0;
+	return ctl_explain_targrey(cfg, &a, argv);
 }

@@ -106,6 +106,16 @@ ctl_store_format(store_db_t db, const void *val, size_t len, int iso,
 	return 0;
 }
 
+/* A KEY argument as list prints it: undo %XX, or take it as it is. */
+static const char *
+ctl_key_arg(const char *arg, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s", arg);
+	if (ctl_store_unescape_key(buf) <= 0)
+		snprintf(buf, size, "%s", arg);
+	return buf;
+}
+
 typedef struct {
 	store_db_t db;
 	size_t	count;
@@ -118,9 +128,9 @@ ctl_list_one(const char *key, size_t klen, const void *val, size_t vlen, void *c
 	list_ctx_t *lc = ctx;
 	char	text[256];
 
-	(void) klen;
 	ctl_store_format(lc->db, val, vlen, 1, text, sizeof(text));
-	fprintf(ctl_store_out(), "%s\t%s\n", key, text);
+	ctl_store_print_key(ctl_store_out(), key, klen);
+	fprintf(ctl_store_out(), "\t%s\n", text);
 	lc->count++;
 	return 0;
 }
@@ -168,6 +178,7 @@ ctl_show(const config_t *cfg, int argc, char **argv)
 	store_facts_t f;
 	store_t *st;
 	addr_t	a;
+	char	key[STORE_KEY_MAX + 1];
 	int	found = 0;
 
 	if (argc != 2) {
@@ -177,8 +188,9 @@ ctl_show(const config_t *cfg, int argc, char **argv)
 	if ((st = ctl_store_open(cfg)) == NULL)
 		return 1;
 	greylist_params_init(&p, cfg);
+	ctl_key_arg(argv[1], key, sizeof(key));
 	for (int db = STORE_DB_GREYLIST; db < STORE_DB_META; db++)
-		found += ctl_show_key(st, (store_db_t) db, store_db_name((store_db_t) db), argv[1]);
+		found += ctl_show_key(st, (store_db_t) db, store_db_name((store_db_t) db), key);
 	if (addr_parse(argv[1], &a) == 0 && store_lookup(st, &p, &a, NULL, NULL, &f) == 0) {
 		if (strcmp(f.net_key, argv[1]) != 0)
 			found += ctl_show_key(st, STORE_DB_CLIENTS, "clients (network)", f.net_key);
@@ -200,6 +212,7 @@ int
 ctl_delete(const config_t *cfg, int argc, char **argv)
 {
 	store_t *st;
+	char	key[STORE_KEY_MAX + 1];
 	int	deleted = 0, rc, err = 0;
 
 	if (argc != 2) {
@@ -208,8 +221,9 @@ ctl_delete(const config_t *cfg, int argc, char **argv)
 	}
 	if ((st = ctl_store_open(cfg)) == NULL)
 		return 1;
+	ctl_key_arg(argv[1], key, sizeof(key));
 	for (int db = STORE_DB_GREYLIST; db < STORE_DB_META; db++) {
-		rc = store_delete(st, (store_db_t) db, argv[1], strlen(argv[1]));
+		rc = store_delete(st, (store_db_t) db, key, strlen(key));
 		if (rc == 0) {
 			fprintf(ctl_store_out(), "deleted %s from %s\n", argv[1],
 			    store_db_name((store_db_t) db));

@@ -23,8 +23,11 @@
  *	runs (LMDB: one writer at a time, readers never block):
  *
  *	list greylist|clients|tarpit [PREFIX]
- *		one line per record: KEY, then its fields (times in UTC).
+ *		one line per record: KEY (bytes that are not printable
+ *		ASCII, white space and '%' as %XX), a TAB, its fields
+ *		(times in UTC).
  *	show KEY
+ *		(KEY as list prints it: %XX escapes are undone)
  *		every record stored under KEY; when KEY is an address, also
  *		its network's auto-whitelist entry, its tarpit entry and
  *		whether the manual whitelist covers it.
@@ -81,6 +84,8 @@ void	ctl_store_set_clock(int64_t now);
 FILE   *ctl_store_out(void);
 int64_t	ctl_store_now(void);
 store_t *ctl_store_open(const config_t *cfg);
+void	ctl_store_print_key(FILE *out, const char *key, size_t klen);
+long	ctl_store_unescape_key(char *s);
 const char *ctl_store_time(int64_t t, char *buf, size_t size);
 int	ctl_store_format(store_db_t db, const void *val, size_t len, int iso,
 	    char *buf, size_t size);

@@ -47,9 +47,10 @@ int
 greylist_grey_expired(const greylist_params_t *p, int64_t now,
 		      const grey_record_t *r)
 {
+	/* written as comparisons of times: no overflow on a damaged record */
 	if (r->flags & GREY_FLAG_PASSED)
-		return now - r->last > p->max_age;
-	return now - r->last > p->retry_window;
+		return r->last < now - p->max_age;
+	return r->last < now - p->retry_window;
 }
 
 /* Has a client (auto-whitelist) record expired? */
@@ -57,7 +58,7 @@ int
 greylist_client_expired(const greylist_params_t *p, int64_t now,
 			const client_record_t *r)
 {
-	return now - r->last_seen > p->max_age;
+	return r->last_seen < now - p->max_age;
 }
 
 /* Has a tarpit-failed record expired? */
@@ -65,7 +66,7 @@ int
 greylist_tarpit_expired(const greylist_params_t *p, int64_t now,
 			const tarpit_record_t *r)
 {
-	return now - r->last > p->tarpit_max_age;
+	return r->last < now - p->tarpit_max_age;
 }
 
 /* Is the client auto-whitelisted by its record? */
@@ -89,14 +90,14 @@ greylist_client_pass(const greylist_params_t *p, int64_t now,
 	}
 	*upd = *old;
 	/* a clock that went back must not freeze the record */
-	if (now >= old->last_pass + GREYLIST_HOUR || old->last_pass > now) {
+	if (old->last_pass <= now - GREYLIST_HOUR || old->last_pass > now) {
 		if (upd->passes < UINT32_MAX)
 			upd->passes++;
 		upd->last_pass = upd->last_seen = now;
 		return 1;
 	}
 	/* refresh last seen at most once an hour: fewer writes */
-	if (now >= old->last_seen + GREYLIST_HOUR || old->last_seen > now) {
+	if (old->last_seen <= now - GREYLIST_HOUR || old->last_seen > now) {
 		upd->last_seen = now;
 		return 1;
 	}
@@ -138,7 +139,7 @@ greylist_grey_triplet(const greylist_params_t *p, int64_t now,
 	grey_record_t *g = &r->triplet;
 
 	r->write_triplet = 1;
-	if (old == NULL || now - old->first > p->retry_window
+	if (old == NULL || old->first < now - p->retry_window
 	    || old->first > now) {
 		g->first = g->last = now;
 		g->retries = 0;
@@ -151,7 +152,7 @@ greylist_grey_triplet(const greylist_params_t *p, int64_t now,
 	}
 	*g = *old;
 	g->last = now;
-	if (now - old->first < p->delay) {
+	if (old->first > now - p->delay) {
 		r->verdict = GREYLIST_GREYLIST;
 		r->reason = "early-retry";
 		r->remaining_delay = p->delay - (now - old->first);
@@ -176,7 +177,7 @@ static void
 greylist_touch_triplet(int64_t now, const grey_record_t *old,
 		       greylist_result_t *r)
 {
-	if (now >= old->last + 60 || old->last > now) {
+	if (old->last <= now - 60 || old->last > now) {
 		r->triplet = *old;
 		r->triplet.last = now;
 		r->write_triplet = 1;

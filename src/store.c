@@ -25,8 +25,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include "log.h"
 #include "store_impl.h"
+
+#define STORE_LOG_BURST	10	/* problem lines a second */
 
 static const char *const store_db_names[STORE_DB_COUNT] =
 	{"greylist", "clients", "tarpit", "meta"};
@@ -48,11 +51,37 @@ store_db_by_name(const char *name)
 	return -1;
 }
 
-/* Log an LMDB (or errno) failure. */
+/* Rate limit for problem lines: STORE_LOG_BURST a second, then a note. */
+int
+store_log_allowed(long *dropped)
+{
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	static int64_t second;
+	static long lines, suppressed;
+	int64_t	now = (int64_t) time(NULL);
+	int	ok;
+
+	pthread_mutex_lock(&lock);
+	if (now != second) {
+		second = now;
+		lines = 0;
+	}
+	ok = lines++ < STORE_LOG_BURST;
+	*dropped = ok ? suppressed : 0;
+	suppressed = ok ? 0 : suppressed + 1;
+	pthread_mutex_unlock(&lock);
+	return ok;
+}
+
+/* Log an LMDB (or errno) failure, at most once a second. */
 void
 store_log_mdb(const char *what, int rc)
 {
-	log_error("store: %s: %s", what, mdb_strerror(rc));
+	long	dropped;
+
+	if (store_log_allowed(&dropped))
+		log_error("store: %s: %s%s", what, mdb_strerror(rc),
+		    dropped ? " (and earlier lines not logged)" : "");
 }
 
 /* Double the map, up to max_size; 0 when it grew. */
@@ -61,6 +90,7 @@ store_grow(store_t *st)
 {
 	MDB_envinfo info;
 	size_t	size;
+	long	dropped;
 	int	rc;
 
 	pthread_rwlock_wrlock(&st->resize_lock);
@@ -68,7 +98,9 @@ store_grow(store_t *st)
 	size = info.me_mapsize;
 	if (size >= st->max_size) {
 		pthread_rwlock_unlock(&st->resize_lock);
-		log_error("store: map full at state_max_size %zu bytes", st->max_size);
+		if (store_log_allowed(&dropped))
+			log_error("store: map full at state_max_size %zu bytes%s", st->max_size,
+			    dropped ? " (and earlier lines not logged)" : "");
 		return -1;
 	}
 	size = size > st->max_size / 2 ? st->max_size : size * 2;

@@ -82,7 +82,9 @@
  *	No LMDB transaction outlives the call that began it; a read-write
  *	lock keeps transactions out while the map grows.
  * DIAGNOSTICS
- *	Errors go to log.c as "store: WHAT: LMDB error". A record with an
+ *	Errors go to log.c as "store: WHAT: LMDB error"; together with the
+ *	unknown-version warnings below, at most ten lines a second (a full
+ *	map must not flood the log). A record with an
  *	unknown version is logged and treated as absent; the expiry leaves
  *	it in place (a newer program may own it) but rewrites a record too
  *	short for its version.

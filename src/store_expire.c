@@ -151,7 +151,7 @@ expire_flush_body(store_t *st, MDB_txn *txn, void *ctx)
 }
 
 /* Add the pending verdict counts into meta. */
-int
+static int
 store_counters_flush(store_t *st)
 {
 	uint64_t delta[STORE_VERDICTS];

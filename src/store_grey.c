@@ -33,11 +33,15 @@ static void
 grey_log_unknown(store_db_t db, const char *key, const MDB_val *v)
 {
 	char	clean[LOG_VALUE_MAX];
+	long	dropped;
 
+	if (!store_log_allowed(&dropped))
+		return;
 	log_clean(clean, sizeof(clean), key);
-	log_warning("store: %s %s: record version %d unknown, treated as absent",
+	log_warning("store: %s %s: record version %d unknown, treated as absent%s",
 	    store_db_name(db), clean,
-	    v->mv_size ? *(const unsigned char *) v->mv_data : -1);
+	    v->mv_size ? *(const unsigned char *) v->mv_data : -1,
+	    dropped ? " (and earlier lines not logged)" : "");
 }
 
 /* Read the client, triplet and tarpit records into F. */

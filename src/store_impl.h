@@ -43,9 +43,9 @@ typedef int (*store_txn_fn)(store_t *st, MDB_txn *txn, void *ctx);
 int	store_txn_run(store_t *st, int write, const char *what,
 	    store_txn_fn fn, void *ctx);
 void	store_log_mdb(const char *what, int rc);
+int	store_log_allowed(long *dropped);
 int	store_get_txn(store_t *st, MDB_txn *txn, store_db_t db,
 	    const char *key, size_t klen, MDB_val *val);
 int	store_whitelist_match(store_t *st, MDB_txn *txn, const addr_t *a);
-int	store_counters_flush(store_t *st);
 
 #endif

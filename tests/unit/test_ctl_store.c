@@ -144,6 +144,7 @@ test_import_postgrey(void **state)
 	    "last=2026-11-23T09:16:40Z retries=2 passed=1\n");
 	want_output(fx, "203.0.113.0/once@example.com/bob@example.net\tfirst=2026-11-23T09:10:00Z "
 	    "last=2026-11-23T09:16:40Z retries=1 passed=0\n");
+	want_output(fx, "203.0.113.0/tab%09here@example.com/bob@example.net\tfirst=");
 	assert_int_equal(run(fx, NULL, ctl_list, "list", "clients", NULL), 0);
 	want_output(fx, "192.0.2.0\tfirst=2026-11-23T09:16:08Z last_pass=2026-11-23T09:16:08Z "
 	    "last_seen=2026-11-23T09:16:08Z passes=1\n");
@@ -247,6 +248,10 @@ test_whitelist_show_delete(void **state)
 	assert_int_equal(run(fx, NULL, ctl_show, "show", "192.0.2.0", NULL), 1);
 	assert_int_equal(run(fx, NULL, ctl_show, "show", "203.0.113.0/news@example.com/bob@example.net", NULL), 0);
 	want_output(fx, "greylist 203.0.113.0/news@example.com/bob@example.net: first=");
+	/* keys as list prints them */
+	assert_int_equal(run(fx, NULL, ctl_delete, "delete",
+	    "203.0.113.0/tab%09here@example.com/bob@example.net", NULL), 0);
+	want_output(fx, "from greylist\n");
 }
 
 static void
@@ -254,7 +259,9 @@ test_explain(void **state)
 {
 	fixture_t *fx = *state;
 	greylist_params_t p;
+	char	path[96], spec[128];
 	store_t *st;
+	FILE   *fp;
 	addr_t	a;
 
 	import_fixtures(fx);
@@ -270,13 +277,34 @@ test_explain(void **state)
 	assert_int_equal(addr_parse("192.0.2.77", &a), 0);
 	assert_int_equal(store_tarpit_failed(st, &p, NOW, &a), 0);
 	st = store_close(st);
-	assert_int_equal(run(fx, NULL, ctl_explain, "explain", "192.0.2.77", "x",
+	assert_int_equal(run(fx, NULL, ctl_explain, "explain", "192.0.2.77", "[192.0.2.77]",
 	    "alice@example.org", "bob@example.net", NULL), 0);
 	want_output(fx, "verdict: greylist (early-retry): 450 4.7.1 Greylisted, please try again later; "
 	    "a retry counts after 165 s, 2 counted retries needed\n");
-	assert_int_equal(run(fx, NULL, ctl_explain, "explain", "203.0.113.9", "x",
+	assert_int_equal(run(fx, NULL, ctl_explain, "explain", "203.0.113.9", "[203.0.113.9]",
 	    "news@example.com", "bob@example.net", NULL), 0);
 	want_output(fx, "verdict: pass-triplet (triplet passed): accepted without delay\n");
+	/* the stages before taRgrey */
+	assert_int_equal(run(fx, NULL, ctl_explain, "explain", "127.0.0.1", "localhost",
+	    "a@b", "c@d", NULL), 0);
+	want_output(fx, "  trusted_networks: yes\nverdict: pass (trusted_networks)");
+	assert_int_equal(run(fx, NULL, ctl_explain, "explain", "192.0.2.77", "mail.example.com",
+	    "alice@example.org", "bob@example.net", NULL), 0);
+	want_output(fx, "  S25R: clean (no_match)\nverdict: pass (S25R clean)");
+	assert_int_equal(run(fx, NULL, ctl_explain, "explain", "192.0.2.77", "[192.0.2.77]",
+	    "alice@example.org", "bob@example.net", NULL), 0);
+	want_output(fx, "  S25R: suspicious (s25r_rule_0)\n");
+	/* a whitelisted recipient passes a suspicious client */
+	snprintf(path, sizeof(path), "%s/rcpt", fx->dir);
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	fputs("postmaster@\n", fp);
+	fclose(fp);
+	snprintf(spec, sizeof(spec), "list:%s", path);
+	assert_int_equal(config_set(fx->cfg, "recipient_whitelist", spec, stderr), 0);
+	assert_int_equal(run(fx, NULL, ctl_explain, "explain", "192.0.2.77", "[192.0.2.77]",
+	    "alice@example.org", "Postmaster@example.net", NULL), 0);
+	want_output(fx, ":1 answers OK\nverdict: pass (recipient_whitelist)");
 	assert_int_equal(run(fx, NULL, ctl_explain, "explain", "nonsense", "x", "a", "b", NULL), 2);
 }
 

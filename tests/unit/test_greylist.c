@@ -403,6 +403,33 @@ test_long_addresses_fit_lmdb(void **state)
 		fail_msg("long triplet key: got length %zu, want 1..511", n);
 }
 
+static void
+test_damaged_times(void **state)
+{
+	const grey_record_t gmin = {INT64_MIN, INT64_MIN, 0, GREY_FLAG_PASSED};
+	const grey_record_t gmax = {INT64_MAX, INT64_MAX, 0, 0};
+	const client_record_t cmax = {INT64_MAX, INT64_MAX, INT64_MAX, 9};
+	const tarpit_record_t tmin = {INT64_MIN, INT64_MIN, 1};
+	greylist_facts_t f = {.triplet = &gmin, .client = &cmax, .tarpit = &tmin};
+	greylist_result_t r;
+	client_record_t upd;
+
+	(void) state;
+	/* absurd times (a damaged or hand-edited record) give sane verdicts */
+	assert_true(greylist_grey_expired(&P, T0, &gmin));
+	assert_false(greylist_grey_expired(&P, T0, &gmax));
+	assert_true(greylist_tarpit_expired(&P, T0, &tmin));
+	greylist_decide(&P, T0, &f, 0, &r);
+	assert_int_equal(r.verdict, GREYLIST_PASS_AWL);
+	f.client = NULL;
+	f.triplet = &gmax;
+	greylist_decide(&P, T0, &f, GREYLIST_NO_TARPIT, &r);
+	assert_int_equal(r.verdict, GREYLIST_GREYLIST);
+	assert_string_equal(r.reason, "new");	/* first seen in the future */
+	assert_int_equal(greylist_client_pass(&P, T0, &cmax, &upd), 1);
+	assert_int_equal(upd.last_pass, T0);
+}
+
 int
 main(void)
 {
@@ -420,6 +447,7 @@ main(void)
 		cmocka_unit_test(test_sender_normalize),
 		cmocka_unit_test(test_keys),
 		cmocka_unit_test(test_long_addresses_fit_lmdb),
+		cmocka_unit_test(test_damaged_times),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
