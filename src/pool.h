@@ -41,8 +41,11 @@
  *	pool_handoff() returns 0 that worker exists and is free, and the
  *	calling thread may block: the queue it leaves behind is served. If
  *	the worker that takes over also lands on a tarpit, that tarpit hands
- *	off in turn, so the queue never strands; a burst of N tarpits costs
- *	a chain of N handoffs of about 0.1 ms each.
+ *	off in turn, so the queue never strands. A handoff takes about
+ *	0.07 ms (p50) against an idle milter; in a burst it is confirmed
+ *	only after the ready sessions listed before it were taken (mean
+ *	47 ms, longest 151 ms for 200 tarpits at once on a loaded 2-core
+ *	machine) - that delays the start of the tarpit, not other sessions.
  *
  *	Why it is safe. It uses only the listening socket and the milter
  *	protocol, no libmilter internals, so it works with the pool and
@@ -67,8 +70,8 @@
  *	long wait (the tarpit; in general anything that may block for more
  *	than a few milliseconds). It waits at most POOL_HANDOFF_TIMEOUT_MS.
  *
- *	pool_stats_get() copies counters: handoffs confirmed, failed, and
- *	the longest confirmation time.
+ *	pool_stats_get() copies counters: handoffs confirmed, failed, the
+ *	longest and the total confirmation time.
  *
  *	The watchdog (optional) covers waits nobody announced, such as a DNS
  *	lookup that takes seconds: every callback calls pool_busy_begin()
@@ -97,6 +100,10 @@
  *	from any thread. The counters are atomics; each thread's busy slot is
  *	written only by that thread and read by the watchdog under a mutex
  *	that guards the list (the slot is unlisted when the thread exits).
+ *	The watchdog thread is created with every signal blocked, so
+ *	pool_watch_start() may run before smfi_main(): libmilter waits for
+ *	SIGTERM/SIGHUP/SIGINT with sigwait() in its own thread, and any other
+ *	thread that leaves them unblocked lets SIGTERM kill the process.
  */
 #ifndef TG_POOL_H
 #define TG_POOL_H
@@ -107,6 +114,7 @@ typedef struct {
 	unsigned long handoffs;		/* confirmed */
 	unsigned long failures;		/* timed out or failed */
 	long	max_us;			/* longest confirmation */
+	long long total_us;		/* sum of confirmation times */
 } pool_stats_t;
 
 int	pool_init(const char *conn);
