@@ -1,15 +1,218 @@
 /*
  * NAME
  *	targrey-milter - SPF, S25R, tarpit and greylisting milter for Postfix
+ * SYNOPSIS
+ *	targrey-milter [-c FILE] [-f] [-p SOCKET] [-o NAME=VALUE] [-n] [-d] [-t] [-h] [-V]
  * DESCRIPTION
- *	Work in progress: command line only.
+ *	Reads the configuration, binds the milter socket, drops privileges,
+ *	and runs libmilter's loop until SIGTERM. See targrey-milter(8).
+ * DIAGNOSTICS
+ *	Configuration errors go to stderr as FILE:LINE: parameter NAME: reason
+ *	and the exit status is 1. Run-time problems are logged.
  */
 #include "autoconfig.h"
+#include <errno.h>
+#include <libmilter/mfapi.h>
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "config.h"
+#include "daemon.h"
+#include "log.h"
+#include "milter.h"
+#include "runtime.h"
+#include "session.h"
+#include "signals.h"
+
+#define MAIN_DEFAULT_CONFIG	TG_SYSCONFDIR "/targrey-milter.conf"
+
+typedef struct {
+	const char *config_path;
+	int	explicit_config;
+	int	foreground;
+	int	print_changed;
+	int	print_defaults;
+	int	test_only;
+	strlist_t overrides;	/* NAME=VALUE from -p and -o */
+} main_options_t;
+
+static const char *main_config_path;
+static long main_shutdown_ms;
+
+static void
+main_usage(FILE *fp)
+{
+	fprintf(fp, "usage: targrey-milter [-c FILE] [-f] [-p SOCKET] [-o NAME=VALUE] [-n] [-d] [-t] [-h] [-V]\n"
+	    "  -c FILE        configuration file (default %s; absent = embedded defaults)\n"
+	    "  -f             stay in the foreground and log to stderr too\n"
+	    "  -p SOCKET      listen on SOCKET (overrides milter_socket)\n"
+	    "  -o NAME=VALUE  override one parameter\n"
+	    "  -n             print the parameters that differ from their defaults\n"
+	    "  -d             print every parameter's default\n"
+	    "  -t             check the configuration and tables, then exit 0 or 1\n"
+	    "  -h             this help\n"
+	    "  -V             print the version\n", MAIN_DEFAULT_CONFIG);
+}
+
+/* Parse the command line; exits on -h, -V and bad usage. */
+static void
+main_parse_args(int argc, char **argv, main_options_t *o)
+{
+	char	buf[1024];
+	int	c;
+
+	o->config_path = MAIN_DEFAULT_CONFIG;
+	while ((c = getopt(argc, argv, "c:fp:o:ndthV")) != -1) {
+		switch (c) {
+		case 'c': o->config_path = optarg; o->explicit_config = 1; break;
+		case 'f': o->foreground = 1; break;
+		case 'p':
+			snprintf(buf, sizeof(buf), "milter_socket=%s", optarg);
+			strlist_add(&o->overrides, buf, strlen(buf));
+			break;
+		case 'o':
+			if (strchr(optarg, '=') == NULL) {
+				fprintf(stderr, "targrey-milter: -o wants NAME=VALUE, got \"%s\"\n", optarg);
+				exit(1);
+			}
+			strlist_add(&o->overrides, optarg, strlen(optarg));
+			break;
+		case 'n': o->print_changed = 1; break;
+		case 'd': o->print_defaults = 1; break;
+		case 't': o->test_only = 1; break;
+		case 'h': main_usage(stdout); exit(0);
+		case 'V': printf("%s\n", PACKAGE_STRING); exit(0);
+		default: main_usage(stderr); exit(1);
+		}
+	}
+	if (optind != argc) {
+		main_usage(stderr);
+		exit(1);
+	}
+}
+
+/* Apply -p/-o overrides; -1 after an error. */
+static int
+main_apply_overrides(config_t *cfg, strlist_t *overrides)
+{
+	for (size_t i = 0; i < overrides->n; i++) {
+		char   *eq = strchr(overrides->items[i], '=');
+		int	rc;
+
+		*eq = '\0';
+		rc = config_set(cfg, overrides->items[i], eq + 1, stderr);
+		*eq = '=';
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Load, override and compile the configuration (or print it for -n/-d). */
+static runtime_t *
+main_load(main_options_t *o, int *status)
+{
+	config_t *cfg;
+
+	*status = 1;
+	if ((cfg = config_load(o->config_path, !o->explicit_config, stderr)) == NULL)
+		return NULL;
+	if (main_apply_overrides(cfg, &o->overrides) < 0)
+		return config_free(cfg), NULL;
+	if (o->print_changed || o->print_defaults) {
+		config_print(cfg, stdout, o->print_changed);
+		*status = 0;
+		return config_free(cfg), NULL;
+	}
+	*status = 0;
+	return runtime_build(cfg, stderr);
+}
+
+/* SIGHUP, in libmilter's signal thread. */
+static void
+main_reload(void)
+{
+	runtime_reload(main_config_path);
+}
+
+/* SIGTERM: wait for the running sessions, up to shutdown_timeout. */
+static void
+main_drain(void)
+{
+	struct timespec tick = {0, 100 * 1000 * 1000};
+	long	waited = 0;
+
+	log_info("stopping: waiting up to %lds for %u session(s)", main_shutdown_ms / 1000,
+	    session_active());
+	while (session_active() > 0 && waited < main_shutdown_ms) {
+		nanosleep(&tick, NULL);
+		waited += 100;
+	}
+	if (session_active() > 0)
+		log_warning("stopping: %u session(s) still open after %lds", session_active(),
+		    main_shutdown_ms / 1000);
+}
+
+/* Bind the socket and become the daemon; exits on failure. */
+static void
+main_start(const config_t *cfg, int foreground)
+{
+	char	spec[1024];
+	pthread_attr_t attr;
+
+	/* runtime_build() checked the facility and the socket name. */
+	log_open(cfg->syslog_name, cfg->syslog_facility, foreground);
+	log_set_level((int) cfg->log_level);
+	daemon_socket_spec(cfg->milter_socket, spec, sizeof(spec));
+	if (milter_register(PACKAGE_NAME) < 0 || smfi_setconn(spec) != MI_SUCCESS
+	    || smfi_settimeout((int) (cfg->milter_timeout / 1000)) != MI_SUCCESS
+	    || smfi_opensocket(1) != MI_SUCCESS) {
+		log_error("cannot listen on %s", spec);
+		exit(1);
+	}
+	daemon_prepare_socket(spec, cfg->milter_socket_mode);
+	if ((!foreground && daemon_detach() < 0) || daemon_write_pidfile(cfg->pid_file) < 0
+	    || daemon_drop_privileges(cfg->user, cfg->group) < 0)
+		exit(1);
+	/* Every libmilter thread gets a small stack: tarpits hold threads. */
+	if (pthread_attr_init(&attr) == 0
+	    && pthread_attr_setstacksize(&attr, (size_t) cfg->thread_stack_size) == 0)
+		pthread_setattr_default_np(&attr);
+	log_info("starting %s on %s", PACKAGE_STRING, spec);
+}
 
 int
-main(void)
+main(int argc, char **argv)
 {
-	printf("%s\n", PACKAGE_STRING);
-	return 0;
+	main_options_t opts = {0};
+	runtime_t *rt;
+	char   *pid_file;
+	int	rc;
+
+	main_parse_args(argc, argv, &opts);
+	rt = main_load(&opts, &rc);
+	if (rt == NULL || opts.test_only) {
+		strlist_clear(&opts.overrides);
+		if (rt == NULL)
+			return opts.print_changed || opts.print_defaults ? rc : 1;
+		runtime_release(rt);
+		return 0;
+	}
+	main_config_path = opts.config_path;
+	main_shutdown_ms = rt->cfg->shutdown_timeout;
+	main_start(rt->cfg, opts.foreground);
+	pid_file = strdup(rt->cfg->pid_file);	/* rt may be replaced by a reload */
+	runtime_set_overrides(&opts.overrides);
+	runtime_publish(rt);
+	signals_install(main_reload, main_drain);
+	rc = smfi_main();
+	if (pid_file && *pid_file && unlink(pid_file) < 0 && errno != ENOENT)
+		log_warning("cannot remove %s: %s", pid_file, strerror(errno));
+	log_info("stopped");
+	free(pid_file);
+	strlist_clear(&opts.overrides);
+	return rc == MI_SUCCESS ? 0 : 1;
 }

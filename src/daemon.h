@@ -1,0 +1,41 @@
+/*
+ * NAME
+ *	daemon - process set-up: socket name, privileges, pid file, detach
+ * SYNOPSIS
+ *	#include "daemon.h"
+ *
+ *	int daemon_socket_spec(const char *in, char *out, size_t size);
+ *	int daemon_prepare_socket(const char *spec, const char *mode);
+ *	int daemon_drop_privileges(const char *user, const char *group);
+ *	int daemon_write_pidfile(const char *path);
+ *	int daemon_detach(void);
+ * DESCRIPTION
+ *	daemon_socket_spec() converts a milter_socket value into libmilter's
+ *	form: "inet:localhost:8891" (Postfix) becomes "inet:8891@localhost",
+ *	"inet6:[::1]:8891" becomes "inet6:8891@[::1]"; libmilter forms and
+ *	"unix:/path" pass through. Returns -1 for anything else.
+ *
+ *	daemon_prepare_socket() runs after smfi_opensocket(): it sets
+ *	TCP_NODELAY on the listening TCP socket (accepted connections
+ *	inherit it on Linux, so replies written back to back do not wait for
+ *	Postfix's delayed ACK) or applies MODE to a unix socket.
+ *
+ *	daemon_drop_privileges() switches to USER and GROUP when running as
+ *	root; it is a no-op for an unprivileged process.
+ *	daemon_write_pidfile() writes the pid; an empty path writes nothing.
+ *	daemon_detach() forks into the background with stdio on /dev/null.
+ * DIAGNOSTICS
+ *	Functions return 0 or -1 after logging why.
+ */
+#ifndef TG_DAEMON_H
+#define TG_DAEMON_H
+
+#include <stddef.h>
+
+int	daemon_socket_spec(const char *in, char *out, size_t size);
+int	daemon_prepare_socket(const char *spec, const char *mode);
+int	daemon_drop_privileges(const char *user, const char *group);
+int	daemon_write_pidfile(const char *path);
+int	daemon_detach(void);
+
+#endif

@@ -1,0 +1,246 @@
+/*
+ * NAME
+ *	milter - the libmilter callbacks
+ * DESCRIPTION
+ *	See milter.h. At negotiation the milter asks Postfix for exactly the
+ *	macros it uses (smfi_setsymlist empties Postfix's lists, so every
+ *	stage is listed) and switches off the events it does not need
+ *	(headers, body) and the replies it never sends, which saves Postfix
+ *	work on every message.
+ *
+ *	Per stage:
+ *	connect	session, client facts; trusted network -> accept (skip all);
+ *		while the daemon drains for a stop -> tempfail
+ *	helo	remember the HELO name (no reply)
+ *	mail	queue id; authenticated client -> accept (skip all)
+ *	rcpt	first recipient of the transaction
+ *	data	(no reply)
+ *	eom	the message's decision line
+ *	abort	forget the transaction
+ *	close	free the session
+ * DIAGNOSTICS
+ *	A session that cannot be set up (out of memory, no snapshot) is
+ *	logged and continues unchecked: a milter problem must not refuse mail.
+ */
+#include <libmilter/mfapi.h>
+#include <stdlib.h>
+#include <string.h>
+#include "log.h"
+#include "milter.h"
+#include "runtime.h"
+#include "session.h"
+#include "signals.h"
+
+#define MILTER_FLAGS	(SMFIF_ADDHDRS)
+
+/* Macros asked for, per stage (Postfix sends nothing else). */
+static const struct {
+	int	stage;
+	char   *macros;
+} milter_macros[] = {
+	{SMFIM_CONNECT, "j {daemon_addr} {daemon_port} {client_ptr} {client_resolve}"},
+	{SMFIM_HELO, "{tls_version}"},
+	{SMFIM_ENVFROM, "i {auth_authen}"},
+	{SMFIM_ENVRCPT, "i"},
+	{SMFIM_DATA, "i"},
+	{SMFIM_EOM, "i"},
+};
+
+#define MILTER_SESSION(ctx)	((session_t *) smfi_getpriv(ctx))
+
+/* Copy a macro value into a fixed buffer ("" when absent). */
+static void
+milter_macro(SMFICTX *ctx, const char *name, char *buf, size_t size)
+{
+	const char *v = smfi_getsymval(ctx, (char *) name);
+	size_t	len = v ? strnlen(v, size - 1) : 0;
+
+	memcpy(buf, v ? v : "", len);
+	buf[len] = '\0';
+}
+
+/* Negotiation: the events and macros this milter needs. */
+static sfsistat
+milter_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
+		 unsigned long f3, unsigned long *pf0, unsigned long *pf1,
+		 unsigned long *pf2, unsigned long *pf3)
+{
+	unsigned long want = SMFIP_NOHDRS | SMFIP_NOEOH | SMFIP_NOBODY | SMFIP_NOUNKNOWN
+	    | SMFIP_NR_HELO | SMFIP_NR_DATA;
+
+	(void) f2;
+	(void) f3;
+	*pf0 = f0 & MILTER_FLAGS;
+	*pf1 = f1 & want;
+	*pf2 = *pf3 = 0;
+	for (size_t i = 0; i < sizeof(milter_macros) / sizeof(milter_macros[0]); i++)
+		if (smfi_setsymlist(ctx, milter_macros[i].stage, milter_macros[i].macros) != MI_SUCCESS)
+			log_warning("milter: cannot request macros for stage %d", milter_macros[i].stage);
+	return SMFIS_CONTINUE;
+}
+
+/* Connect: build the session; trusted clients skip everything. */
+static sfsistat
+milter_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
+{
+	runtime_t *rt = runtime_acquire();
+	session_t *s;
+	char	port[16];
+
+	if (rt == NULL || (s = session_new(rt)) == NULL) {
+		runtime_release(rt);
+		log_error("milter: cannot set up a session (out of memory); mail passes unchecked");
+		return SMFIS_ACCEPT;
+	}
+	smfi_setpriv(ctx, s);
+	if (signals_draining()) {
+		session_set_client(s, hostaddr, hostname);
+		session_log(s, "connect", "tempfail", "shutting_down", NULL);
+		return SMFIS_TEMPFAIL;
+	}
+	if (session_set_client(s, hostaddr, hostname) < 0) {
+		s->skip_reason = "no_client_address";
+		session_log(s, "connect", "skip", s->skip_reason, NULL);
+		return SMFIS_ACCEPT;
+	}
+	milter_macro(ctx, "{daemon_addr}", s->daemon_addr, sizeof(s->daemon_addr));
+	milter_macro(ctx, "{daemon_port}", port, sizeof(port));
+	s->daemon_port = (unsigned) strtoul(port, NULL, 10);
+	if (netlist_contains(rt->trusted, rt->trusted_count, &s->client)) {
+		s->skip_reason = "trusted_network";
+		session_log(s, "connect", "skip", s->skip_reason, NULL);
+		return SMFIS_ACCEPT;
+	}
+	return SMFIS_CONTINUE;
+}
+
+/* HELO/EHLO: remember the name (the reply is switched off). */
+static sfsistat
+milter_helo(SMFICTX *ctx, char *helo)
+{
+	session_t *s = MILTER_SESSION(ctx);
+
+	if (s != NULL && session_set_text(&s->helo, helo) < 0)
+		log_warning("milter: out of memory saving HELO");
+	return SMFIS_NOREPLY;
+}
+
+/* MAIL FROM: start a transaction. */
+static sfsistat
+milter_envfrom(SMFICTX *ctx, char **argv)
+{
+	session_t *s = MILTER_SESSION(ctx);
+	char	auth[SESSION_NAME_MAX];
+	const char *from = argv && argv[0] ? argv[0] : "";
+	size_t	len = strlen(from);
+
+	if (s == NULL)
+		return SMFIS_ACCEPT;
+	session_reset_transaction(s);
+	milter_macro(ctx, "i", s->queue_id, sizeof(s->queue_id));
+	if (len >= 2 && from[0] == '<' && from[len - 1] == '>') {
+		char   *inner = strndup(from + 1, len - 2);
+
+		session_set_text(&s->from, inner ? inner : "");
+		free(inner);
+	} else {
+		session_set_text(&s->from, from);
+	}
+	milter_macro(ctx, "{auth_authen}", auth, sizeof(auth));
+	if (auth[0] != '\0' && s->rt->cfg->skip_authenticated) {
+		session_log(s, "mail", "skip", "authenticated", NULL);
+		return SMFIS_ACCEPT;
+	}
+	return SMFIS_CONTINUE;
+}
+
+/* RCPT TO: the first recipient names the transaction in the log. */
+static sfsistat
+milter_envrcpt(SMFICTX *ctx, char **argv)
+{
+	session_t *s = MILTER_SESSION(ctx);
+	const char *rcpt = argv && argv[0] ? argv[0] : "";
+	size_t	len = strlen(rcpt);
+
+	if (s == NULL)
+		return SMFIS_ACCEPT;
+	if (s->rcpt_count++ == 0) {
+		milter_macro(ctx, "i", s->queue_id, sizeof(s->queue_id));
+		if (len >= 2 && rcpt[0] == '<' && rcpt[len - 1] == '>') {
+			char   *inner = strndup(rcpt + 1, len - 2);
+
+			session_set_text(&s->rcpt, inner ? inner : "");
+			free(inner);
+		} else {
+			session_set_text(&s->rcpt, rcpt);
+		}
+	}
+	return SMFIS_CONTINUE;
+}
+
+/* DATA: (the reply is switched off). */
+static sfsistat
+milter_data(SMFICTX *ctx)
+{
+	(void) ctx;
+	return SMFIS_NOREPLY;
+}
+
+/* End of message: one decision line per message. */
+static sfsistat
+milter_eom(SMFICTX *ctx)
+{
+	session_t *s = MILTER_SESSION(ctx);
+
+	if (s == NULL)
+		return SMFIS_CONTINUE;
+	milter_macro(ctx, "i", s->queue_id, sizeof(s->queue_id));
+	s->messages++;
+	session_log(s, "eom", "accept", "clean", NULL);
+	session_reset_transaction(s);
+	return SMFIS_CONTINUE;
+}
+
+/* Abort: the transaction ended without a message. */
+static sfsistat
+milter_abort(SMFICTX *ctx)
+{
+	session_t *s = MILTER_SESSION(ctx);
+
+	if (s != NULL)
+		session_reset_transaction(s);
+	return SMFIS_CONTINUE;
+}
+
+/* Close: free the session. */
+static sfsistat
+milter_close(SMFICTX *ctx)
+{
+	session_t *s = MILTER_SESSION(ctx);
+
+	smfi_setpriv(ctx, NULL);
+	session_free(s);
+	return SMFIS_CONTINUE;
+}
+
+/* Register the callbacks. */
+int
+milter_register(const char *name)
+{
+	static struct smfiDesc desc = {
+		.xxfi_version = SMFI_VERSION,
+		.xxfi_flags = MILTER_FLAGS,
+		.xxfi_connect = milter_connect,
+		.xxfi_helo = milter_helo,
+		.xxfi_envfrom = milter_envfrom,
+		.xxfi_envrcpt = milter_envrcpt,
+		.xxfi_eom = milter_eom,
+		.xxfi_abort = milter_abort,
+		.xxfi_close = milter_close,
+		.xxfi_data = milter_data,
+		.xxfi_negotiate = milter_negotiate,
+	};
+
+	desc.xxfi_name = (char *) name;
+	return smfi_register(desc) == MI_SUCCESS ? 0 : -1;
+}

@@ -1,0 +1,192 @@
+/*
+ * NAME
+ *	runtime - the configuration snapshot every session works with
+ * DESCRIPTION
+ *	See runtime.h. The published snapshot holds one reference of its
+ *	own; sessions hold one each.
+ * DIAGNOSTICS
+ *	runtime_build() writes "parameter NAME: reason" lines to ERR;
+ *	runtime_reload() logs "reload: ..." lines.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include "daemon.h"
+#include "log.h"
+#include "runtime.h"
+
+static pthread_mutex_t runtime_lock = PTHREAD_MUTEX_INITIALIZER;
+static runtime_t *runtime_current;
+static unsigned long runtime_generation;
+static strlist_t runtime_overrides;	/* "name=value" from the command line */
+
+/* Free a snapshot and everything compiled from it. */
+static void
+runtime_free(runtime_t *rt)
+{
+	free(rt->trusted);
+	config_free(rt->cfg);
+	free(rt);
+}
+
+/* Check the parameters that only make sense together with the system. */
+static int
+runtime_check(const config_t *cfg, FILE *err)
+{
+	const char *file = cfg->path ? cfg->path : "default";
+	char	spec[1024];
+	int	errors = 0;
+
+	if (daemon_socket_spec(cfg->milter_socket, spec, sizeof(spec)) < 0) {
+		fprintf(err, "%s: parameter milter_socket: bad value \"%s\": want inet:PORT@HOST,"
+		    " inet6:PORT@[ADDR], inet:HOST:PORT or unix:/PATH\n", file, cfg->milter_socket);
+		errors++;
+	}
+	if (!log_facility_valid(cfg->syslog_facility)) {
+		fprintf(err, "%s: parameter syslog_facility: unknown facility \"%s\"\n", file,
+		    cfg->syslog_facility);
+		errors++;
+	}
+	return errors ? -1 : 0;
+}
+
+/* Compile CFG into a snapshot. */
+runtime_t *
+runtime_build(config_t *cfg, FILE *err)
+{
+	runtime_t *rt;
+	char	why[256];
+
+	if ((rt = calloc(1, sizeof(*rt))) == NULL) {
+		fprintf(err, "out of memory\n");
+		config_free(cfg);
+		return NULL;
+	}
+	rt->cfg = cfg;
+	rt->refs = 1;		/* the caller's, handed over by runtime_publish() */
+	if (runtime_check(cfg, err) < 0) {
+		runtime_free(rt);
+		return NULL;
+	}
+	if (netlist_parse(&cfg->trusted_networks, &rt->trusted, &rt->trusted_count,
+	    why, sizeof(why)) < 0) {
+		fprintf(err, "%s: parameter trusted_networks: %s\n",
+		    cfg->path ? cfg->path : "default", why);
+		runtime_free(rt);
+		return NULL;
+	}
+	return rt;
+}
+
+/* Make RT current; the caller's reference becomes the published one. */
+void
+runtime_publish(runtime_t *rt)
+{
+	runtime_t *old;
+
+	pthread_mutex_lock(&runtime_lock);
+	rt->generation = ++runtime_generation;
+	old = runtime_current;
+	runtime_current = rt;
+	pthread_mutex_unlock(&runtime_lock);
+	if (old)
+		runtime_release(old);
+}
+
+/* The current snapshot, referenced. */
+runtime_t *
+runtime_acquire(void)
+{
+	runtime_t *rt;
+
+	pthread_mutex_lock(&runtime_lock);
+	if ((rt = runtime_current) != NULL)
+		rt->refs++;
+	pthread_mutex_unlock(&runtime_lock);
+	return rt;
+}
+
+/* Drop one reference. */
+void
+runtime_release(runtime_t *rt)
+{
+	int	last;
+
+	if (rt == NULL)
+		return;
+	pthread_mutex_lock(&runtime_lock);
+	last = --rt->refs == 0;
+	pthread_mutex_unlock(&runtime_lock);
+	if (last)
+		runtime_free(rt);
+}
+
+/* Remember the command-line overrides that every reload reapplies. */
+void
+runtime_set_overrides(const strlist_t *overrides)
+{
+	strlist_clear(&runtime_overrides);
+	for (size_t i = 0; i < overrides->n; i++)
+		if (strlist_add(&runtime_overrides, overrides->items[i], strlen(overrides->items[i])) < 0)
+			log_error("out of memory saving command-line overrides");
+}
+
+/* Apply "name=value" overrides to CFG. */
+static int
+runtime_apply_overrides(config_t *cfg, FILE *err)
+{
+	for (size_t i = 0; i < runtime_overrides.n; i++) {
+		char	name[128];
+		const char *eq = strchr(runtime_overrides.items[i], '=');
+		size_t	len = eq ? (size_t) (eq - runtime_overrides.items[i]) : 0;
+
+		if (eq == NULL || len >= sizeof(name))
+			return -1;
+		memcpy(name, runtime_overrides.items[i], len);
+		name[len] = '\0';
+		if (config_set(cfg, name, eq + 1, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Log each line of the error stream. */
+static void
+runtime_log_errors(char *text)
+{
+	for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n"))
+		log_error("reload: %s", line);
+}
+
+/* Re-read PATH; publish the new snapshot or keep the old one. */
+int
+runtime_reload(const char *path)
+{
+	char   *text = NULL;
+	size_t	len = 0;
+	FILE   *err = open_memstream(&text, &len);
+	config_t *cfg;
+	runtime_t *rt = NULL;
+
+	if (err == NULL) {
+		log_error("reload: out of memory");
+		return -1;
+	}
+	if ((cfg = config_load(path, 1, err)) != NULL) {
+		if (runtime_apply_overrides(cfg, err) < 0)
+			cfg = config_free(cfg);
+		else
+			rt = runtime_build(cfg, err);
+	}
+	fclose(err);
+	if (rt == NULL) {
+		runtime_log_errors(text);
+		log_error("reload: configuration %s has errors; keeping the running one", path);
+		free(text);
+		return -1;
+	}
+	free(text);
+	runtime_publish(rt);
+	log_info("reload: configuration %s loaded (generation %lu)", path, rt->generation);
+	return 0;
+}

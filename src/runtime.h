@@ -1,0 +1,52 @@
+/*
+ * NAME
+ *	runtime - the configuration snapshot every session works with
+ * SYNOPSIS
+ *	#include "runtime.h"
+ *
+ *	runtime_t *runtime_build(config_t *cfg, FILE *err);
+ *	void runtime_publish(runtime_t *rt);
+ *	runtime_t *runtime_acquire(void);
+ *	void runtime_release(runtime_t *rt);
+ *	int runtime_reload(const char *path);
+ * DESCRIPTION
+ *	A runtime_t bundles one immutable config_t with everything compiled
+ *	from it (networks, tables, rules, the SPF engine). runtime_build()
+ *	takes ownership of CFG and returns NULL (reporting on ERR, freeing
+ *	CFG) when anything fails to compile.
+ *
+ *	runtime_publish() makes RT the snapshot new sessions get; the one it
+ *	replaces is freed when its last session releases it.
+ *	runtime_acquire() returns the current snapshot with one more
+ *	reference; runtime_release() drops one.
+ *
+ *	runtime_reload() reads PATH again, builds and publishes a new snapshot
+ *	(keeping the current command-line overrides); on any error it logs
+ *	and keeps the old one. Returns 0 or -1.
+ * THREADS
+ *	All functions may be called from any thread; one mutex guards the
+ *	pointer swap and the reference counts.
+ */
+#ifndef TG_RUNTIME_H
+#define TG_RUNTIME_H
+
+#include <stdio.h>
+#include "addr.h"
+#include "config.h"
+
+typedef struct runtime {
+	config_t *cfg;
+	net_t  *trusted;		/* trusted_networks */
+	size_t	trusted_count;
+	unsigned long generation;	/* 1 for the first, +1 per reload */
+	int	refs;			/* guarded by the runtime mutex */
+} runtime_t;
+
+runtime_t *runtime_build(config_t *cfg, FILE *err);
+void	runtime_publish(runtime_t *rt);
+runtime_t *runtime_acquire(void);
+void	runtime_release(runtime_t *rt);
+int	runtime_reload(const char *path);
+void	runtime_set_overrides(const strlist_t *overrides);
+
+#endif

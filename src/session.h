@@ -1,0 +1,72 @@
+/*
+ * NAME
+ *	session - per-connection state of one SMTP session
+ * SYNOPSIS
+ *	#include "session.h"
+ *
+ *	session_t *session_new(runtime_t *rt);
+ *	session_t *session_free(session_t *s);
+ *	int session_set_client(session_t *s, const struct sockaddr *sa, const char *name);
+ *	int session_set_text(char **field, const char *value);
+ *	void session_reset_transaction(session_t *s);
+ *	void session_log(const session_t *s, const char *stage, const char *action,
+ *		const char *reason, const char *extra);
+ *	unsigned session_active(void);
+ * DESCRIPTION
+ *	A session_t lives from connect to close. It holds the runtime
+ *	snapshot the session started with (a reload never changes a running
+ *	session), the client facts Postfix gave, and the transaction state.
+ *
+ *	session_set_client() records the client address and port from the
+ *	connect packet and the host name; Postfix writes "[ADDR]" when it has
+ *	no verified name, which is kept as an empty client_name.
+ *	session_set_text() replaces a string field with a copy of VALUE cut
+ *	at SESSION_TEXT_MAX bytes (HELO and addresses are client data).
+ *	session_reset_transaction() forgets MAIL FROM and recipients.
+ *	session_log() writes the decision line with the session's facts.
+ *	session_active() counts sessions alive (for shutdown).
+ */
+#ifndef TG_SESSION_H
+#define TG_SESSION_H
+
+#include <sys/socket.h>
+#include <time.h>
+#include "addr.h"
+#include "runtime.h"
+
+#define SESSION_TEXT_MAX	1024
+#define SESSION_NAME_MAX	256
+
+typedef struct session {
+	runtime_t *rt;			/* snapshot, referenced until close */
+	struct timespec started;	/* CLOCK_MONOTONIC at connect */
+	/* client */
+	int	has_addr;		/* 0 for unix-domain or unknown families */
+	addr_t	client;
+	char	client_addr[ADDR_TEXT_MAX];
+	unsigned client_port;
+	char	client_name[SESSION_NAME_MAX];	/* verified name, "" = none */
+	char	daemon_addr[ADDR_TEXT_MAX];
+	unsigned daemon_port;
+	/* why the checks are skipped, NULL = they are not */
+	const char *skip_reason;
+	/* SMTP */
+	char   *helo;
+	char   *from;			/* without <>, "" = null sender */
+	char   *rcpt;			/* first recipient of the transaction */
+	unsigned rcpt_count;
+	char	queue_id[32];
+	unsigned messages;		/* transactions that reached end of message */
+} session_t;
+
+session_t *session_new(runtime_t *rt);
+session_t *session_free(session_t *s);
+int	session_set_client(session_t *s, const struct sockaddr *sa, const char *name);
+int	session_set_text(char **field, const char *value);
+void	session_reset_transaction(session_t *s);
+void	session_log(const session_t *s, const char *stage, const char *action,
+	    const char *reason, const char *extra);
+double	session_elapsed(const session_t *s);
+unsigned session_active(void);
+
+#endif

@@ -1,0 +1,53 @@
+/*
+ * NAME
+ *	signals - SIGHUP reloads, SIGTERM drains, inside libmilter's signal thread
+ * DESCRIPTION
+ *	See signals.h. Only libmilter's signal thread calls sigwait() in this
+ *	process; nothing else in targrey-milter does.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdatomic.h>
+#include "signals.h"
+
+static void (*signals_reload)(void);
+static void (*signals_drain)(void);
+static atomic_int signals_stopping;
+
+void
+signals_install(void (*reload)(void), void (*drain)(void))
+{
+	signals_reload = reload;
+	signals_drain = drain;
+}
+
+int
+signals_draining(void)
+{
+	return atomic_load(&signals_stopping);
+}
+
+/* The process's sigwait(): reload on SIGHUP, drain before a stop. */
+int
+sigwait(const sigset_t *set, int *sig)
+{
+	int	s;
+
+	for (;;) {
+		if ((s = sigwaitinfo(set, NULL)) < 0) {
+			if (errno == EINTR)
+				continue;
+			return errno;
+		}
+		if (s == SIGHUP && signals_reload != NULL) {
+			signals_reload();
+			continue;
+		}
+		if ((s == SIGTERM || s == SIGINT) && !atomic_exchange(&signals_stopping, 1)
+		    && signals_drain != NULL)
+			signals_drain();
+		*sig = s;
+		return 0;
+	}
+}
