@@ -53,6 +53,30 @@
  *	tarpit_cancel_all() ends every running and future tarpit_wait()
  *	with TARPIT_ABORTED within microseconds: for daemon shutdown. It
  *	cannot be undone.
+ * EXAMPLE
+ *	The RCPT callback, first recipient, when the decision is "tarpit"
+ *	(see pool.h for pool_handoff()):
+ *
+ *	if (!tarpit_try_enter(cfg->tarpit_max_sessions))
+ *		greylist instead, log "tarpit full";
+ *	else if (pool_handoff() < 0) {
+ *		tarpit_leave();
+ *		greylist instead, log "no free worker";
+ *	} else {
+ *		tarpit_req_t req = {cfg->tarpit_delay, cfg->tarpit_poll_interval,
+ *		    cfg->tarpit_progress_interval,
+ *		    cfg->tarpit_pipelining_action == TARPIT_PIPELINING_FAIL,
+ *		    have_daemon_port ? &s->tuple : NULL, call_smfi_progress, ctx};
+ *		tarpit_wait(&req, &res);
+ *		tarpit_leave();
+ *		PASSED, NO_PROBE: continue ("detection off" for NO_PROBE);
+ *		DISCONNECTED: mark failed, log "lost connection after N.N s";
+ *		PIPELINING: mark failed, 450 4.5.0;  ABORTED: tempfail.
+ *	}
+ *
+ *	where call_smfi_progress(arg) returns smfi_progress(arg) ==
+ *	MI_SUCCESS ? 0 : -1, and s->tuple was filled at connect from
+ *	{daemon_addr}, {daemon_port} and the connect callback's hostaddr.
  * DIAGNOSTICS
  *	tarpit_wait() returns 0 with RES filled, or -EINVAL for a null
  *	argument, a negative delay, or a poll or progress interval below

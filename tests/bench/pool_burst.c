@@ -454,6 +454,31 @@ drive(const struct sockaddr_in *sin, stats_t *st)
 	return open;
 }
 
+/* report - print the figures and free them; 1 when the check holds */
+static int
+report(const char *conn, stats_t *st, int left)
+{
+	int	c;
+
+	printf("pool_burst: %s: handoff %s, watchdog %s, %d tarpits of %d s in one "
+	       "burst, a clean session every %d ms\n", conn, opt_handoff ? "on" : "OFF",
+	       opt_watch ? "on" : "off", opt_n, opt_delay, opt_gap);
+	for (c = S_OPTNEG; c < S_RCPT; c++)
+		waits_print(step_names[c], &st->tarpit_step[c]);
+	waits_print("tarpit sessions, RCPT taken:", &st->tarpit_rcpt);
+	waits_print("clean sessions, all commands:", &st->clean_cmd);
+	printf("tarpit RCPTs taken before the first tarpit ended: %d/%d\n",
+	       st->rcpt_before_end, opt_n);
+	printf("completed: tarpit %d/%d, clean %d; left open %d\n",
+	       st->tarpit_done, opt_n, st->clean_done, left);
+	for (c = S_OPTNEG; c < S_RCPT; c++)
+		free(st->tarpit_step[c].v);
+	free(st->tarpit_rcpt.v);
+	free(st->clean_cmd.v);
+	return left == 0 && st->rcpt_before_end == opt_n && st->tarpit_done == opt_n
+	    && st->clean_done == (opt_delay * 1000 + 1000) / opt_gap;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -497,22 +522,6 @@ main(int argc, char **argv)
 	idle_handoffs(conn);
 	fflush(stdout);
 	milter_stop(pid);
-	printf("pool_burst: %s: handoff %s, watchdog %s, %d tarpits of %d s in one "
-	       "burst, a clean session every %d ms\n", conn, opt_handoff ? "on" : "OFF",
-	       opt_watch ? "on" : "off", opt_n, opt_delay, opt_gap);
-	for (c = S_OPTNEG; c < S_RCPT; c++)
-		waits_print(step_names[c], &st.tarpit_step[c]);
-	waits_print("tarpit sessions, RCPT taken:", &st.tarpit_rcpt);
-	waits_print("clean sessions, all commands:", &st.clean_cmd);
-	printf("tarpit RCPTs taken before the first tarpit ended: %d/%d\n",
-	       st.rcpt_before_end, opt_n);
-	printf("completed: tarpit %d/%d, clean %d; left open %d\n",
-	       st.tarpit_done, opt_n, st.clean_done, left);
-	for (c = S_OPTNEG; c < S_RCPT; c++)
-		free(st.tarpit_step[c].v);
-	free(st.tarpit_rcpt.v);
-	free(st.clean_cmd.v);
-	ok = left == 0 && st.rcpt_before_end == opt_n && st.tarpit_done == opt_n
-	    && st.clean_done == (opt_delay * 1000 + 1000) / opt_gap;
+	ok = report(conn, &st, left);
 	return opt_check && !ok ? 1 : 0;
 }
