@@ -501,7 +501,7 @@ main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (opt_n < 1 || opt_delay < 1 || opt_gap < 1)
+	if (opt_n < 1 || opt_delay < 0 || opt_gap < 1)
 		return 2;
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	sin.sin_port = htons(free_port());
