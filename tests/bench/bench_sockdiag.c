@@ -10,7 +10,8 @@
  *	matches nothing (ENOENT); the first with C extra loopback
  *	connections open, to show the lookup does not grow with them.
  *	Then T threads each run a 3 s tarpit_wait() probing every 250 ms
- *	(and a progress call every 1 s): the process CPU time they used.
+ *	(no progress calls): the process CPU time used in the middle second,
+ *	when no thread starts or ends - the cost of waiting tarpits.
  *	Figures only, never pass/fail.
  */
 #include "autoconfig.h"
