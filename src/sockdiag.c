@@ -13,6 +13,7 @@
 #include "autoconfig.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <string.h>
@@ -140,6 +141,39 @@ sockdiag_answer_parse(const char *buf, ssize_t n, uint32_t seq,
 		info->wqueue = m->idiag_wqueue;
 		return 1;
 	}
+	return 0;
+}
+
+/* sockdiag_tuple_set - the 4-tuple from hostaddr and the daemon macros */
+int
+sockdiag_tuple_set(sockdiag_tuple_t *t, const struct sockaddr *client,
+		   const char *daemon_addr, const char *daemon_port)
+{
+	char   *end;
+	long	port;
+
+	if (t == NULL || client == NULL || daemon_addr == NULL
+	    || daemon_port == NULL || *daemon_port == 0)
+		return -EINVAL;
+	memset(t, 0, sizeof(*t));
+	port = strtol(daemon_port, &end, 10);
+	if (*end != 0 || port < 1 || port > 65535 || addr_parse(daemon_addr, &t->local) < 0)
+		return -EINVAL;
+	t->local_port = (unsigned) port;
+	t->remote.family = client->sa_family;
+	if (client->sa_family == AF_INET) {
+		const struct sockaddr_in *sin = (const struct sockaddr_in *) client;
+
+		memcpy(t->remote.bytes, &sin->sin_addr, 4);
+		t->remote_port = ntohs(sin->sin_port);
+	} else if (client->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *) client;
+
+		memcpy(t->remote.bytes, &sin6->sin6_addr, 16);
+		t->remote_port = ntohs(sin6->sin6_port);
+		sockdiag_unmap(&t->remote);
+	} else
+		return -EINVAL;
 	return 0;
 }
 

@@ -4,10 +4,19 @@
  * SYNOPSIS
  *	#include "sockdiag.h"
  *
+ *	int sockdiag_tuple_set(sockdiag_tuple_t *t, const struct sockaddr *client,
+ *			       const char *daemon_addr, const char *daemon_port);
  *	int sockdiag_probe(const sockdiag_tuple_t *t, sockdiag_info_t *info);
  *	int sockdiag_alive(const sockdiag_info_t *info, unsigned long inode);
  *	const char *sockdiag_state_name(int state);
  * DESCRIPTION
+ *	sockdiag_tuple_set() fills T from what the milter knows at connect:
+ *	CLIENT is the connect callback's hostaddr (address and port of the
+ *	SMTP client), DAEMON_ADDR and DAEMON_PORT the {daemon_addr} and
+ *	{daemon_port} macros. It returns 0, or -EINVAL when CLIENT is not
+ *	an IPv4/IPv6 address or a macro is missing or malformed (Postfix
+ *	before 3.2 sends no {daemon_port}): then there is nothing to probe.
+ *
  *	sockdiag_probe() sends one NETLINK_SOCK_DIAG request (an exact
  *	inet_diag_req_v2 lookup: NLM_F_REQUEST without NLM_F_DUMP, cookie
  *	INET_DIAG_NOCOOKIE) for the TCP socket whose local end is T->local
@@ -42,6 +51,7 @@
 #ifndef TG_SOCKDIAG_H
 #define TG_SOCKDIAG_H
 
+#include <sys/socket.h>
 #include "addr.h"
 
 typedef struct {
@@ -66,6 +76,8 @@ enum {
 	SOCKDIAG_LISTEN, SOCKDIAG_CLOSING
 };
 
+int	sockdiag_tuple_set(sockdiag_tuple_t *t, const struct sockaddr *client,
+			   const char *daemon_addr, const char *daemon_port);
 int	sockdiag_probe(const sockdiag_tuple_t *t, sockdiag_info_t *info);
 int	sockdiag_alive(const sockdiag_info_t *info, unsigned long inode);
 const char *sockdiag_state_name(int state);

@@ -10,7 +10,10 @@
  *	matches nothing (ENOENT); the first with C extra loopback
  *	connections open, to show the lookup does not grow with them.
  *	Then T threads each run a 3 s tarpit_wait() probing every 250 ms
- *	(and a progress call every 1 s): the process CPU time they used.
+ *	(no progress calls): the process CPU time used in the middle second,
+ *	when no thread starts or ends - the cost of waiting tarpits. Last,
+ *	T tarpits whose clients close one after the other over one second:
+ *	the time from each FIN to the end of its tarpit (p50/p99/max).
  *	Figures only, never pass/fail.
  */
 #include "autoconfig.h"
@@ -133,6 +136,62 @@ bench_tarpits(void)
 	free(lc), free(tid);
 }
 
+typedef struct {
+	loopconn_t lc;
+	int64_t	closed_ns;	/* when the client closed */
+	int64_t	ended_ns;	/* when tarpit_wait() returned */
+	int	outcome;
+} detect_t;
+
+/* detect_thread - a 20 s tarpit that should end with the client's close */
+static void *
+detect_thread(void *arg)
+{
+	detect_t *d = arg;
+	tarpit_req_t req = {20000, 250, 10000, 1, &d->lc.tuple, NULL, NULL};
+	tarpit_result_t res;
+
+	tarpit_wait(&req, &res);
+	d->ended_ns = now_ns();
+	d->outcome = res.outcome;
+	return NULL;
+}
+
+/* bench_detect - time from a client's FIN to the end of its tarpit */
+static void
+bench_detect(void)
+{
+	detect_t *d = calloc(opt_tarpits, sizeof(*d));
+	pthread_t *tid = calloc(opt_tarpits, sizeof(*tid));
+	int64_t	*v = calloc(opt_tarpits, sizeof(*v));
+	int	i, n, m = 0;
+
+	if (d == NULL || tid == NULL || v == NULL)
+		return;
+	for (n = 0; n < opt_tarpits && loopconn_open(&d[n].lc, AF_INET) == 0; n++)
+		;
+	for (i = 0; i < n; i++)
+		pthread_create(tid + i, NULL, detect_thread, d + i);
+	usleep(500000);
+	for (i = 0; i < n; i++) {	/* spread the closes over 1 s */
+		d[i].closed_ns = now_ns();
+		shutdown(d[i].lc.client, SHUT_WR);
+		usleep(1000000 / n);
+	}
+	for (i = 0; i < n; i++) {
+		pthread_join(tid[i], NULL);
+		if (d[i].outcome == TARPIT_DISCONNECTED)
+			v[m++] = d[i].ended_ns - d[i].closed_ns;
+		loopconn_close(&d[i].lc);
+	}
+	qsort(v, m, sizeof(*v), cmp_i64);
+	if (m > 0)
+		printf("detection after FIN: %d/%d detected, p50=%.1f ms p99=%.1f ms "
+		       "max=%.1f ms (poll interval 250 ms)\n", m, n, v[m / 2] / 1e6,
+		       v[(m * 99) / 100] / 1e6, v[m - 1] / 1e6);
+	free(d), free(tid), free(v);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -169,5 +228,6 @@ main(int argc, char **argv)
 	free(extra);
 	loopconn_close(&main_lc);
 	bench_tarpits();
+	bench_detect();
 	return 0;
 }

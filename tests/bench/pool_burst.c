@@ -138,6 +138,7 @@ milter_run(char *conn)
 {
 	struct smfiDesc desc;
 	pthread_attr_t attr;
+	pool_stats_t st;
 
 	memset(&desc, 0, sizeof(desc));
 	desc.xxfi_name = "pool_burst";
@@ -154,7 +155,14 @@ milter_run(char *conn)
 		fprintf(stderr, "pool_burst: milter setup failed on %s\n", conn);
 		return 2;
 	}
-	return smfi_main() == MI_SUCCESS ? 0 : 2;
+	if (smfi_main() != MI_SUCCESS)
+		return 2;
+	pool_stats_get(&st);
+	printf("milter: %lu handoffs confirmed, %lu failed, mean %.3f ms, longest %.3f ms\n",
+	       st.handoffs, st.failures,
+	       st.handoffs ? st.total_us / 1000.0 / st.handoffs : 0.0, st.max_us / 1000.0);
+	fflush(stdout);
+	return 0;
 }
 
 /* ---- the driver (parent process): speaks the MTA side ---- */
@@ -358,6 +366,43 @@ milter_wait_ready(const struct sockaddr_in *sin)
 	return -1;
 }
 
+/* idle_handoffs - the cost of one handoff when the milter is idle */
+static void
+idle_handoffs(char *conn)
+{
+	waits_t	w = {NULL, 0, 0};
+	int64_t	t0;
+	int	i, bad = 0;
+
+	if (pool_init(conn) < 0)
+		return;
+	for (i = 0; i < 200; i++) {
+		t0 = now_us();
+		bad += pool_handoff() != 0;
+		waits_add(&w, now_us() - t0);
+	}
+	waits_print("handoff, idle milter (driver side):", &w);
+	if (bad)
+		printf("%d handoffs failed\n", bad);
+	free(w.v);
+}
+
+/* milter_stop - SIGTERM (the milter prints its figures), SIGKILL after 15 s */
+static void
+milter_stop(pid_t pid)
+{
+	int	i, status;
+
+	kill(pid, SIGTERM);
+	for (i = 0; i < 1500; i++) {
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			return;
+		usleep(10000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+}
+
 /* drive - the burst and the clean arrivals; returns sessions left open */
 static int
 drive(const struct sockaddr_in *sin, stats_t *st)
@@ -409,6 +454,31 @@ drive(const struct sockaddr_in *sin, stats_t *st)
 	return open;
 }
 
+/* report - print the figures and free them; 1 when the check holds */
+static int
+report(const char *conn, stats_t *st, int left)
+{
+	int	c;
+
+	printf("pool_burst: %s: handoff %s, watchdog %s, %d tarpits of %d s in one "
+	       "burst, a clean session every %d ms\n", conn, opt_handoff ? "on" : "OFF",
+	       opt_watch ? "on" : "off", opt_n, opt_delay, opt_gap);
+	for (c = S_OPTNEG; c < S_RCPT; c++)
+		waits_print(step_names[c], &st->tarpit_step[c]);
+	waits_print("tarpit sessions, RCPT taken:", &st->tarpit_rcpt);
+	waits_print("clean sessions, all commands:", &st->clean_cmd);
+	printf("tarpit RCPTs taken before the first tarpit ended: %d/%d\n",
+	       st->rcpt_before_end, opt_n);
+	printf("completed: tarpit %d/%d, clean %d; left open %d\n",
+	       st->tarpit_done, opt_n, st->clean_done, left);
+	for (c = S_OPTNEG; c < S_RCPT; c++)
+		free(st->tarpit_step[c].v);
+	free(st->tarpit_rcpt.v);
+	free(st->clean_cmd.v);
+	return left == 0 && st->rcpt_before_end == opt_n && st->tarpit_done == opt_n
+	    && st->clean_done == (opt_delay * 1000 + 1000) / opt_gap;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -431,7 +501,7 @@ main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (opt_n < 1 || opt_delay < 1 || opt_gap < 1)
+	if (opt_n < 1 || opt_delay < 0 || opt_gap < 1)
 		return 2;
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	sin.sin_port = htons(free_port());
@@ -449,20 +519,9 @@ main(int argc, char **argv)
 		return 2;
 	}
 	left = drive(&sin, &st);
-	kill(pid, SIGKILL);
-	waitpid(pid, &status, 0);
-	printf("pool_burst: handoff %s, watchdog %s, %d tarpits of %d s in one burst, "
-	       "a clean session every %d ms\n", opt_handoff ? "on" : "OFF",
-	       opt_watch ? "on" : "off", opt_n, opt_delay, opt_gap);
-	for (c = S_OPTNEG; c < S_RCPT; c++)
-		waits_print(step_names[c], &st.tarpit_step[c]);
-	waits_print("tarpit sessions, RCPT taken:", &st.tarpit_rcpt);
-	waits_print("clean sessions, all commands:", &st.clean_cmd);
-	printf("tarpit RCPTs taken before the first tarpit ended: %d/%d\n",
-	       st.rcpt_before_end, opt_n);
-	printf("completed: tarpit %d/%d, clean %d; left open %d\n",
-	       st.tarpit_done, opt_n, st.clean_done, left);
-	ok = left == 0 && st.rcpt_before_end == opt_n && st.tarpit_done == opt_n
-	    && st.clean_done == (opt_delay * 1000 + 1000) / opt_gap;
+	idle_handoffs(conn);
+	fflush(stdout);
+	milter_stop(pid);
+	ok = report(conn, &st, left);
 	return opt_check && !ok ? 1 : 0;
 }

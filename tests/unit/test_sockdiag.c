@@ -21,6 +21,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <stdlib.h>
+#include <arpa/inet.h>
 #include <sys/socket.h>
 #include <cmocka.h>
 #include "loopconn.h"
@@ -220,6 +222,75 @@ test_threads(void **state)
 	loopconn_close(&lc);
 }
 
+typedef struct {
+	const char *name;
+	int	family;		/* of the client sockaddr */
+	const char *client;	/* its address */
+	unsigned client_port;
+	const char *daemon_addr, *daemon_port;
+	int	rc;		/* want */
+	const char *local;	/* want, formatted */
+	const char *remote;	/* want, formatted */
+} tuple_case_t;
+
+static const tuple_case_t tuple_cases[] = {
+	{"ipv4", AF_INET, "192.0.2.1", 40000, "198.51.100.25", "25", 0,
+	 "198.51.100.25", "192.0.2.1"},
+	{"ipv6", AF_INET6, "2001:db8::1", 40001, "::1", "25", 0, "::1", "2001:db8::1"},
+	{"ipv4-mapped client", AF_INET6, "::ffff:192.0.2.7", 40002, "127.0.0.1", "587",
+	 0, "127.0.0.1", "192.0.2.7"},
+	{"no daemon_port", AF_INET, "192.0.2.1", 40000, "127.0.0.1", "", -EINVAL, NULL, NULL},
+	{"bad daemon_port", AF_INET, "192.0.2.1", 40000, "127.0.0.1", "25x", -EINVAL, NULL, NULL},
+	{"port 0", AF_INET, "192.0.2.1", 40000, "127.0.0.1", "0", -EINVAL, NULL, NULL},
+	{"bad daemon_addr", AF_INET, "192.0.2.1", 40000, "localhost", "25", -EINVAL, NULL, NULL},
+	{"unix client", AF_UNIX, NULL, 0, "127.0.0.1", "25", -EINVAL, NULL, NULL},
+};
+
+/* test_tuple_set - the 4-tuple from hostaddr and the daemon macros */
+static void
+test_tuple_set(void **state)
+{
+	char	local[ADDR_TEXT_MAX], remote[ADDR_TEXT_MAX];
+	size_t	i;
+
+	(void) state;
+	for (i = 0; i < sizeof(tuple_cases) / sizeof(tuple_cases[0]); i++) {
+		const tuple_case_t *c = tuple_cases + i;
+		struct sockaddr_storage ss;
+		sockdiag_tuple_t t;
+		int	rc;
+
+		memset(&ss, 0, sizeof(ss));
+		ss.ss_family = c->family;
+		if (c->family == AF_INET) {
+			struct sockaddr_in *sin = (struct sockaddr_in *) &ss;
+
+			inet_pton(AF_INET, c->client, &sin->sin_addr);
+			sin->sin_port = htons(c->client_port);
+		} else if (c->family == AF_INET6) {
+			struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *) &ss;
+
+			inet_pton(AF_INET6, c->client, &sin6->sin6_addr);
+			sin6->sin6_port = htons(c->client_port);
+		}
+		rc = sockdiag_tuple_set(&t, (struct sockaddr *) &ss, c->daemon_addr,
+					c->daemon_port);
+		if (rc != c->rc)
+			fail_msg("%s: got %d, want %d", c->name, rc, c->rc);
+		if (rc < 0)
+			continue;
+		addr_format(&t.local, local, sizeof(local));
+		addr_format(&t.remote, remote, sizeof(remote));
+		if (strcmp(local, c->local) != 0 || strcmp(remote, c->remote) != 0
+		    || t.remote_port != c->client_port
+		    || t.local_port != (unsigned) atoi(c->daemon_port))
+			fail_msg("%s: got %s:%u <- %s:%u, want %s:%s <- %s:%u", c->name,
+				 local, t.local_port, remote, t.remote_port, c->local,
+				 c->daemon_port, c->remote, c->client_port);
+	}
+	assert_int_equal(sockdiag_tuple_set(NULL, NULL, NULL, NULL), -EINVAL);
+}
+
 /* test_state_names - names for known states, UNKNOWN otherwise */
 static void
 test_state_names(void **state)
@@ -239,6 +310,7 @@ main(void)
 		cmocka_unit_test(test_families),
 		cmocka_unit_test(test_threads),
 		cmocka_unit_test(test_state_names),
+		cmocka_unit_test(test_tuple_set),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,295 @@
+/*
+ * NAME
+ *	pool_watch - when to hand off: explicitly, or when a callback blocks
+ * DESCRIPTION
+ *	See pool.h. Each thread that runs callbacks gets a slot on first
+ *	pool_busy_begin(): the start time of its running callback (0 when
+ *	none) and the start time of the busy period already handed off.
+ *	Whoever hands off for a period - the thread itself in
+ *	pool_handoff(), or the watchdog - first claims it with a
+ *	compare-and-swap on that second field, so each period gets exactly
+ *	one handoff. The watchdog runs its handoff sessions side by side
+ *	(one poll() over all of them): a session that libmilter queues
+ *	behind a blocked callback must not hold up the handoffs of the next
+ *	callbacks that block.
+ * DIAGNOSTICS
+ *	See pool.h.
+ */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <time.h>
+#include "pool.h"
+#include "pool_int.h"
+
+/* one per thread that ever called pool_busy_begin(); watched by the watchdog */
+typedef struct pool_slot {
+	atomic_llong start_us;		/* start of the running callback, 0: none */
+	atomic_llong handed_us;		/* start_us of the period handed off */
+	struct pool_slot *prev, *next;
+} pool_slot_t;
+
+static pthread_mutex_t pool_slots_lock = PTHREAD_MUTEX_INITIALIZER;
+static pool_slot_t *pool_slots;		/* list, under pool_slots_lock */
+static __thread pool_slot_t *pool_self;
+static pthread_key_t pool_key;
+static pthread_once_t pool_key_once = PTHREAD_ONCE_INIT;
+
+static pthread_t pool_watch_tid;
+static atomic_int pool_watch_run;
+static long pool_watch_threshold_us;
+
+typedef struct {			/* the watchdog's sessions in flight */
+	pool_session_t *ps;
+	struct pollfd *pfd;
+	size_t	n, cap;
+} pool_pending_t;
+
+/* pool_slot_free - unlink and free a thread's slot when the thread exits */
+static void
+pool_slot_free(void *arg)
+{
+	pool_slot_t *slot = arg;
+
+	pthread_mutex_lock(&pool_slots_lock);
+	if (slot->prev)
+		slot->prev->next = slot->next;
+	else
+		pool_slots = slot->next;
+	if (slot->next)
+		slot->next->prev = slot->prev;
+	pthread_mutex_unlock(&pool_slots_lock);
+	free(slot);
+}
+
+/* pool_key_init - the key whose destructor frees a thread's slot */
+static void
+pool_key_init(void)
+{
+	(void) pthread_key_create(&pool_key, pool_slot_free);
+}
+
+/* pool_slot_get - this thread's slot, made and listed on first use */
+static pool_slot_t *
+pool_slot_get(void)
+{
+	pool_slot_t *slot;
+
+	if (pool_self != NULL)
+		return pool_self;
+	(void) pthread_once(&pool_key_once, pool_key_init);
+	if ((slot = calloc(1, sizeof(*slot))) == NULL)
+		return NULL;
+	if (pthread_setspecific(pool_key, slot) != 0) {
+		free(slot);
+		return NULL;
+	}
+	pthread_mutex_lock(&pool_slots_lock);
+	slot->next = pool_slots;
+	if (pool_slots)
+		pool_slots->prev = slot;
+	pool_slots = slot;
+	pthread_mutex_unlock(&pool_slots_lock);
+	return pool_self = slot;
+}
+
+/* pool_busy_begin - a callback starts on this thread */
+void
+pool_busy_begin(void)
+{
+	pool_slot_t *slot = pool_slot_get();
+	long long now = pool_now_us();
+
+	if (slot == NULL)
+		return;
+	if (now == atomic_load(&slot->handed_us))
+		now++;				/* a new period, never "already handed" */
+	atomic_store(&slot->start_us, now);
+}
+
+/* pool_busy_end - the callback on this thread returns */
+void
+pool_busy_end(void)
+{
+	if (pool_self != NULL)
+		atomic_store(&pool_self->start_us, 0);
+}
+
+/* pool_slot_claim - 1 if the caller is to hand off for SLOT's busy period */
+static int
+pool_slot_claim(pool_slot_t *slot)
+{
+	long long start = atomic_load(&slot->start_us);
+	long long handed = atomic_load(&slot->handed_us);
+
+	if (start == 0)
+		return -1;			/* not inside a callback */
+	if (handed == start)
+		return 0;			/* done for this busy period */
+	return atomic_compare_exchange_strong(&slot->handed_us, &handed, start);
+}
+
+/* pool_handoff - make a free libmilter worker take over the ready queue */
+int
+pool_handoff(void)
+{
+	if (pool_self != NULL && pool_slot_claim(pool_self) == 0)
+		return 0;			/* the watchdog already did */
+	return pool_session_run();
+}
+
+/* pool_watch_scan - claim every callback busy for too long; how many */
+static int
+pool_watch_scan(int64_t now)
+{
+	pool_slot_t *slot;
+	long long start;
+	int	n = 0;
+
+	pthread_mutex_lock(&pool_slots_lock);
+	for (slot = pool_slots; slot != NULL; slot = slot->next) {
+		start = atomic_load(&slot->start_us);
+		if (start != 0 && now - start >= pool_watch_threshold_us
+		    && pool_slot_claim(slot) == 1)
+			n++;
+	}
+	pthread_mutex_unlock(&pool_slots_lock);
+	return n;
+}
+
+/* pool_pending_grow - room for one more session; 0 or -ENOMEM */
+static int
+pool_pending_grow(pool_pending_t *pp)
+{
+	size_t	cap = pp->cap ? 2 * pp->cap : 16;
+	pool_session_t *ps;
+	struct pollfd *pfd;
+
+	if (pp->n < pp->cap)
+		return 0;
+	if ((ps = realloc(pp->ps, cap * sizeof(*ps))) == NULL)
+		return -ENOMEM;
+	pp->ps = ps;
+	if ((pfd = realloc(pp->pfd, cap * sizeof(*pfd))) == NULL)
+		return -ENOMEM;
+	pp->pfd = pfd;
+	pp->cap = cap;
+	return 0;
+}
+
+/* pool_pending_add - start COUNT handoff sessions */
+static void
+pool_pending_add(pool_pending_t *pp, int count)
+{
+	pool_session_t *ps;
+	int	rc;
+
+	for (; count > 0; count--) {
+		if (pool_pending_grow(pp) < 0) {
+			(void) pool_session_run();	/* no memory: one at a time */
+			continue;
+		}
+		ps = pp->ps + pp->n;
+		if ((rc = pool_session_open(ps)) < 0)
+			(void) pool_session_close(ps, rc);
+		else
+			pp->n++;
+	}
+}
+
+/* pool_pending_poll - wait up to MS; end the sessions that are done */
+static void
+pool_pending_poll(pool_pending_t *pp, int ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+	int64_t	now;
+	size_t	i;
+	int	rc, r;
+
+	if (pp->n == 0) {
+		clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, NULL);
+		return;
+	}
+	for (i = 0; i < pp->n; i++) {
+		pp->pfd[i].fd = pp->ps[i].fd;
+		pp->pfd[i].events = pool_session_events(pp->ps + i);
+		pp->pfd[i].revents = 0;
+	}
+	rc = poll(pp->pfd, pp->n, ms);
+	now = pool_now_us();
+	for (i = 0; i < pp->n;) {
+		r = rc > 0 && pp->pfd[i].revents ? pool_session_step(pp->ps + i) : 0;
+		if (r == 0 && now >= pp->ps[i].deadline_us)
+			r = -ETIMEDOUT;
+		if (r == 0) {
+			i++;
+			continue;
+		}
+		(void) pool_session_close(pp->ps + i, r > 0 ? 0 : r);
+		pp->n--;
+		pp->ps[i] = pp->ps[pp->n];	/* the moved one is looked at next */
+		pp->pfd[i] = pp->pfd[pp->n];
+	}
+}
+
+/* pool_watch_main - the watchdog: hand off for callbacks that block */
+static void *
+pool_watch_main(void *arg)
+{
+	pool_pending_t pp = {NULL, NULL, 0, 0};
+	long	ms = pool_watch_threshold_us / 2000;
+
+	(void) arg;
+	if (ms < 1)
+		ms = 1;
+	while (atomic_load(&pool_watch_run)) {
+		pool_pending_poll(&pp, (int) ms);
+		pool_pending_add(&pp, pool_watch_scan(pool_now_us()));
+	}
+	while (pp.n > 0)
+		(void) pool_session_close(pp.ps + --pp.n, -ECANCELED);
+	free(pp.ps);
+	free(pp.pfd);
+	return NULL;
+}
+
+/* pool_watch_start - start the watchdog thread */
+int
+pool_watch_start(long threshold_ms)
+{
+	sigset_t all, old;
+	int	rc;
+
+	if (!pool_ready())
+		return -ENOTCONN;
+	if (threshold_ms < 1)
+		return -EINVAL;
+	if (atomic_exchange(&pool_watch_run, 1))
+		return -EALREADY;
+	pool_watch_threshold_us = threshold_ms * 1000;
+	/* born with every signal blocked: libmilter takes SIGTERM with
+	 * sigwait() in its own thread; here it would kill the process */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&pool_watch_tid, NULL, pool_watch_main, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		atomic_store(&pool_watch_run, 0);
+		return -rc;
+	}
+	return 0;
+}
+
+/* pool_watch_stop - stop the watchdog thread and wait for it */
+void
+pool_watch_stop(void)
+{
+	if (atomic_exchange(&pool_watch_run, 0))
+		pthread_join(pool_watch_tid, NULL);
+}
