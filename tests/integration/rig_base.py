@@ -47,7 +47,7 @@ def check(cond, what, got=None, want=None, detail=None):
 def tool(name):
 	"""Full path of a required program, or RigError naming its package."""
 	packages = {"postfix": "postfix", "postconf": "postfix", "nsd": "nsd",
-	    "swaks": "swaks", "dig": "dnsutils"}
+	    "nsd-checkconf": "nsd", "swaks": "swaks", "dig": "dnsutils"}
 	path = shutil.which(name, path=os.environ.get("PATH", "") + ":" +
 	    ":".join(SBIN))
 	if path is None:
