@@ -8,11 +8,11 @@ DESCRIPTION
 import os
 import pwd
 import re
-import signal
 import subprocess
+from signal import SIGHUP, SIGKILL, SIGTERM
 
-from rig_base import (BUILDDIR, RigError, TestFailure, _Daemon, unprivileged_user,
-    free_port, tcp_listening, wait_until)
+from rig_base import (BUILDDIR, RigError, TestFailure, _Daemon, free_port,
+    tcp_listening, unprivileged_user, wait_until)
 
 
 _DECISION_RX = re.compile(r"(?P<queue_id>\S+): action=(?P<action>\S+) "
@@ -30,6 +30,7 @@ class Milter(_Daemon):
 		self.binary = binary or os.path.join(BUILDDIR, "src",
 		    "targrey-milter")
 		self.conf = os.path.join(workdir, "targrey-milter.conf")
+		self.signalled = False	# the test sent a signal that ends it
 		self.port = free_port()
 		os.makedirs(os.path.join(workdir, "state"), exist_ok=True)
 		os.chmod(workdir, 0o755)
@@ -72,6 +73,7 @@ class Milter(_Daemon):
 		for attempt in range(3):
 			self.write_config()
 			since = self.log.mark()
+			self.signalled = False
 			self._spawn([self.binary, "-f", "-c", self.conf])
 			def ready():
 				if not self.running():
@@ -108,7 +110,17 @@ class Milter(_Daemon):
 		if was_running and status != 0:
 			raise RigError("targrey-milter exit status %s on SIGTERM:\n%s"
 			    % (status, self.log.tail()))
+		if not was_running and status not in (None, 0) and \
+		    not self.signalled:
+			raise RigError("targrey-milter died by itself (status %s):\n%s"
+			    % (status, self.log.tail()))
 		return status
+
+	def signal(self, sig):
+		"""Send sig; a later exit then counts as expected."""
+		if sig != SIGHUP:
+			self.signalled = True
+		super().signal(sig)
 
 	def decisions(self, since=0):
 		"""Decision lines (from since) parsed into dicts: queue_id, action,
@@ -155,14 +167,14 @@ class Milter(_Daemon):
 		"""Change parameters, rewrite the configuration, send SIGHUP."""
 		self.params.update(params)
 		self.write_config()
-		self.signal(signal.SIGHUP)
+		self.signal(SIGHUP)
 
-	def kill(self, sig=signal.SIGKILL, timeout=10):
+	def kill(self, sig=SIGKILL, timeout=10):
 		"""Send sig and wait for the exit; the exit status."""
 		self.signal(sig)
 		return self.wait_exit(timeout)
 
-	def restart(self, sig=signal.SIGTERM):
+	def restart(self, sig=SIGTERM):
 		"""Stop with sig (SIGTERM or SIGKILL), start again on the same port."""
 		if self.running():
 			self.kill(sig, 15)
