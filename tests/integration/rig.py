@@ -79,7 +79,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from rig_base import (BUILDDIR, LogFile, RigError, RigInterrupted,  # noqa: F401
     TestFailure, check, descendants, free_port, have_ipv6, pid_alive,
     tcp_listening, tool, unprivileged_user, wait_until, _kill)
-from rig_dns import Dns
+from rig_dns import BlackholeDns, Dns  # noqa: F401
 from rig_milter import Milter
 from rig_postfix import Postfix
 from rig_smtp import Reply, SmtpClient, SmtpResult, swaks

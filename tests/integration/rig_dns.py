@@ -7,6 +7,7 @@ DESCRIPTION
 
 import ipaddress
 import os
+import socket
 import subprocess
 import time
 
@@ -198,3 +199,33 @@ class Dns(_Daemon):
 			raise RigError("dig %s %s: %s" % (name, rtype, res.stdout +
 			    res.stderr))
 		return [l for l in res.stdout.splitlines() if l]
+
+
+class BlackholeDns:
+	"""A name server that never answers: UDP queries are read and dropped,
+	TCP connections are accepted by the kernel and never served. For
+	deadline tests: dns_servers = BlackholeDns().server."""
+
+	def __init__(self):
+		self.udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+		self.udp.bind(("127.0.0.1", 0))
+		self.port = self.udp.getsockname()[1]
+		self.tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+		try:
+			self.tcp.bind(("127.0.0.1", self.port))
+			self.tcp.listen(64)
+		except OSError:
+			self.tcp.close()
+			self.tcp = None		# UDP alone still never answers
+
+	@property
+	def server(self):
+		"""ADDRESS:PORT, the form of targrey-milter's dns_servers."""
+		return "127.0.0.1:%d" % self.port
+
+	def stop(self):
+		"""Close the sockets (queries then get ICMP port unreachable)."""
+		for sock in (self.udp, self.tcp):
+			if sock:
+				sock.close()
+		self.udp = self.tcp = None

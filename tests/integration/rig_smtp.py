@@ -177,6 +177,14 @@ class SmtpClient:
 		out.append(self.reply())
 		return out
 
+	def xclient(self, **attrs):
+		"""XCLIENT NAME=VALUE...: e.g. xclient(LOGIN="alice") makes smtpd
+		treat the session as authenticated, ADDR= changes the client
+		address (Postfix reconnects its milters). Returns the reply
+		(220, a new greeting, on success)."""
+		args = " ".join("%s=%s" % (k.upper(), v) for k, v in attrs.items())
+		return self.command("XCLIENT " + args)
+
 	def closed(self, timeout=5):
 		"""True when the server closes the connection within timeout."""
 		self.sock.settimeout(timeout)

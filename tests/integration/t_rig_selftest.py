@@ -54,6 +54,20 @@ def test_dns(r):
 	    ["192.0.2.99"])
 
 
+def test_blackhole(r):
+	"""BlackholeDns: queries time out instead of being answered."""
+	b = rig.BlackholeDns()
+	try:
+		res = subprocess.run([rig.tool("dig"), "+time=1", "+tries=1", "-p",
+		    str(b.port), "@127.0.0.1", "example.com", "A"],
+		    capture_output=True, text=True, timeout=15)
+	finally:
+		b.stop()
+	check(res.returncode == 9 and "timed out" in res.stdout,
+	    "dig against the black hole", (res.returncode, res.stdout),
+	    "exit 9, timed out")
+
+
 def test_delivery(r):
 	"""A message from 127.0.0.5 reaches the sink."""
 	res = r.swaks(source="127.0.0.5", sender="alice@example.com",
@@ -159,7 +173,7 @@ def main(r):
 	r.dns.add_host("mx1.example.com", "127.0.0.5")
 	r.dns.add_ptr("203.0.113.7", "dyn-203-0-113-7.pool.example.net")
 	r.start()
-	for t in (test_dns, test_delivery, test_relay_refused, test_proxy,
+	for t in (test_dns, test_blackhole, test_delivery, test_relay_refused, test_proxy,
 	    test_default_action, test_reap_stale, test_cleanup):
 		t(r)
 		print("ok - %s: %s" % (t.__name__, t.__doc__))

@@ -9,7 +9,8 @@ DESCRIPTION
 	the test DNS) is delivered to the sink and the milter logs exactly
 	one decision line for its queue id; clients behind the PROXY
 	listener reach the milter with the address the header claims (IPv4,
-	and IPv6 where ::1 exists); the daemon runs unprivileged;
+	and IPv6 where ::1 exists); a client authenticated through XCLIENT
+	LOGIN= is skipped; the daemon runs unprivileged;
 	after SIGKILL of the milter, a session already past MAIL FROM gets
 	451 4.7.1 at RCPT and a new session gets 451 4.7.1 at MAIL FROM
 	(Postfix's tempfail default action), nothing is queued; once the
@@ -69,6 +70,24 @@ def test_proxied_clients(r):
 		    ip, d["line"])
 
 
+def test_authenticated_skipped(r):
+	"""An authenticated client (XCLIENT LOGIN=) skips every check."""
+	since = r.milter.log.mark()
+	with r.smtp(source="127.0.0.15") as c:
+		check(c.banner().code == 220, "banner")
+		check(c.command("EHLO mail.example.com").code == 250, "EHLO")
+		rep = c.xclient(LOGIN="alice", ADDR="198.51.100.7")
+		check(rep.code == 220, "XCLIENT reply", rep, 220)
+		replies = c.transaction("alice@example.com", ["bob@example.org"])
+		check(replies[-1].code == 250, "authenticated message", replies,
+		    "250 at the end")
+		c.command("QUIT")
+	d = r.milter.wait_decision(since, addr="198.51.100.7")
+	want = ("skip", "authenticated")
+	check((d["action"], d["reason"]) == want, "decision for an "
+	    "authenticated client", (d["action"], d["reason"]), want, d["line"])
+
+
 def test_unprivileged(r):
 	"""Started as root, the daemon runs as the configured user."""
 	want = str(rig.unprivileged_user()[2])
@@ -123,7 +142,8 @@ def main(r):
 	for i in (10, 11, 12, 13):
 		r.dns.add_host("mail%d.example.com" % i, "127.0.0.%d" % i)
 	r.start()
-	for t in (test_flow, test_proxied_clients, test_unprivileged, test_killed_mid_session,
+	for t in (test_flow, test_proxied_clients, test_authenticated_skipped,
+	    test_unprivileged, test_killed_mid_session,
 	    test_killed_new_session, test_restarted):
 		t(r)
 		print("ok - %s: %s" % (t.__name__, t.__doc__))
