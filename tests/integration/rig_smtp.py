@@ -19,7 +19,8 @@ _QUEUED_RX = re.compile(r"queued as ([0-9A-Za-z]+)")
 
 
 class SmtpResult:
-    """What swaks did: rc, transcript, replies [(code, text)], queue_id."""
+    """What swaks did: rc, transcript, replies [(code, text)], queue_id,
+    elapsed (seconds the whole run took; for logs only)."""
 
     def __init__(self, rc, transcript):
         self.rc = rc
@@ -59,22 +60,27 @@ def swaks(port, source="127.0.0.1", sender="sender@example.com",
     if body is not None:
         argv += ["--body", body]
     argv += list(extra)
+    started = time.monotonic()
     try:
         res = subprocess.run(argv, capture_output=True, text=True,
             timeout=timeout + 10, stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired as e:
         raise RigError("swaks did not finish in %ds: %s" % (timeout + 10,
             e.stdout))
-    return SmtpResult(res.returncode, res.stdout + res.stderr)
+    result = SmtpResult(res.returncode, res.stdout + res.stderr)
+    result.elapsed = time.monotonic() - started
+    return result
 
 
 class Reply:
-    """One SMTP reply: code (int), lines (texts), text (last line)."""
+    """One SMTP reply: code (int), lines (texts), text (last line),
+    elapsed (seconds from the last send to this reply; for logs only)."""
 
-    def __init__(self, code, lines):
+    def __init__(self, code, lines, elapsed=None):
         self.code = code
         self.lines = lines
         self.text = lines[-1] if lines else ""
+        self.elapsed = elapsed
 
     def __repr__(self):
         return "Reply(%d, %r)" % (self.code, "|".join(self.lines))
@@ -93,6 +99,7 @@ class SmtpClient:
         timeout=30):
         self.timeout = timeout
         self.buf = b""
+        self.sent_at = time.monotonic()
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.settimeout(timeout)
         if source:
@@ -114,6 +121,7 @@ class SmtpClient:
     def send(self, data):
         """Send a str or bytes as is (no line ending added)."""
         self.sock.sendall(data.encode() if isinstance(data, str) else data)
+        self.sent_at = time.monotonic()
 
     def _line(self, deadline):
         while b"\n" not in self.buf:
@@ -140,7 +148,8 @@ class SmtpClient:
                 raise ConnectionError("bad SMTP reply line %r" % line)
             lines.append(line[4:])
             if len(line) == 3 or line[3] == " ":
-                return Reply(int(line[:3]), lines)
+                return Reply(int(line[:3]), lines,
+                    time.monotonic() - self.sent_at)
 
     def command(self, line, timeout=None):
         """Send one command line (CRLF added) and read its reply."""
