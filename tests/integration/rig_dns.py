@@ -35,12 +35,16 @@ def _txt_rdata(data):
 class Dns(_Daemon):
     """nsd serving test zones on 127.0.0.1:port (UDP and TCP)."""
 
-    def __init__(self, workdir):
+    def __init__(self, workdir, root_zone=True):
         super().__init__("nsd", os.path.join(workdir, "nsd.log"))
         self.dir = workdir
         os.makedirs(workdir, exist_ok=True)
         self.port = free_port(udp=True)
         self.zones = {}  # origin -> list of (name, type, rdata, ttl)
+        # An empty root zone makes every name outside the test zones
+        # NXDOMAIN, as on the Internet, instead of REFUSED (which
+        # resolvers treat as a temporary failure). Set False to test that.
+        self.root_zone = root_zone
 
     @property
     def server(self):
@@ -142,6 +146,12 @@ class Dns(_Daemon):
                 f.write(self._zone_text(origin, serial))
             conf += ["zone:", '\tname: "%s"' % origin,
                 '\tzonefile: "%s"' % fname]
+        if self.root_zone:
+            with open(os.path.join(self.dir, "root.zone"), "w") as f:
+                f.write("$ORIGIN .\n$TTL 300\n. IN SOA ns.rig.invalid. "
+                    "hostmaster.rig.invalid. %d 3600 600 86400 60\n"
+                    ". IN NS ns.rig.invalid.\n" % serial)
+            conf += ["zone:", '\tname: "."', '\tzonefile: "root.zone"']
         path = os.path.join(self.dir, "nsd.conf")
         with open(path, "w") as f:
             f.write("\n".join(conf) + "\n")

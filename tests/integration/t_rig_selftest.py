@@ -45,6 +45,11 @@ def test_dns(r):
     check(joined == LONG_SPF, "long TXT reassembled", joined, LONG_SPF)
     got = d.query("nothing.example.com", "A")
     check(got == [], "A of a name that does not exist", got, [])
+    out = subprocess.run([rig.tool("dig"), "+time=2", "+tries=1", "-p",
+        str(d.port), "@127.0.0.1", "www.elsewhere.invalid", "A"],
+        capture_output=True, text=True, timeout=15).stdout
+    check("status: NXDOMAIN" in out, "name outside the test zones (root "
+        "zone)", out, "status: NXDOMAIN")
     port = d.port
     d.add_record("late.example.com", "A", "192.0.2.99")
     d.restart()

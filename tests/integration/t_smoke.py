@@ -82,7 +82,7 @@ def test_authenticated_skipped(r):
         check(replies[-1].code == 250, "authenticated message", replies,
             "250 at the end")
         c.command("QUIT")
-    d = r.milter.wait_decision(since, addr="198.51.100.7")
+    d = r.milter.wait_decision(since, addr="198.51.100.7", stage="mail")
     want = ("skip", "authenticated")
     check((d["action"], d["reason"]) == want, "decision for an "
         "authenticated client", (d["action"], d["reason"]), want, d["line"])
