@@ -31,19 +31,34 @@ static const struct {
 	{"local6", LOG_LOCAL6}, {"local7", LOG_LOCAL7},
 };
 
+/* The syslog code of FACILITY, -1 if unknown. */
+static int
+log_facility_code(const char *facility)
+{
+	for (size_t i = 0; i < sizeof(log_facilities) / sizeof(log_facilities[0]); i++)
+		if (strcasecmp(facility, log_facilities[i].name) == 0)
+			return log_facilities[i].value;
+	return -1;
+}
+
+int
+log_facility_valid(const char *facility)
+{
+	return log_facility_code(facility) != -1;
+}
+
 /* Choose the destinations; -1 for an unknown facility. */
 int
 log_open(const char *name, const char *facility, int to_stderr)
 {
-	for (size_t i = 0; i < sizeof(log_facilities) / sizeof(log_facilities[0]); i++) {
-		if (strcasecmp(facility, log_facilities[i].name) == 0) {
-			openlog(name, LOG_PID | LOG_NDELAY, log_facilities[i].value);
-			log_to_syslog = 1;
-			log_to_stderr = to_stderr;
-			return 0;
-		}
-	}
-	return -1;
+	int	code = log_facility_code(facility);
+
+	if (code == -1)
+		return -1;
+	openlog(name, LOG_PID | LOG_NDELAY, code);
+	log_to_syslog = 1;
+	log_to_stderr = to_stderr;
+	return 0;
 }
 
 void

@@ -13,7 +13,8 @@
  * DESCRIPTION
  *	log_open() chooses where lines go: syslog under NAME and FACILITY
  *	("mail", "local0".."local7", "daemon", "user"), and stderr too when
- *	TO_STDERR is set. Returns -1 for an unknown facility.
+ *	TO_STDERR is set. Returns -1 for an unknown facility;
+ *	log_facility_valid() tells beforehand.
  *
  *	log_msg() writes one line at syslog priority PRIO (LOG_ERR,
  *	LOG_WARNING, LOG_INFO, LOG_DEBUG); LOG_DEBUG lines are written only
@@ -62,6 +63,7 @@ typedef struct {
 #define LOG_VALUE_MAX	256
 
 int	log_open(const char *name, const char *facility, int to_stderr);
+int	log_facility_valid(const char *facility);
 void	log_set_level(int level);
 int	log_get_level(void);
 void	log_set_sink(log_sink_fn fn, void *ctx);

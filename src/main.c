@@ -94,30 +94,41 @@ main_parse_args(int argc, char **argv, main_options_t *o)
 	}
 }
 
-/* Load, override and compile the configuration; exits on errors. */
-static runtime_t *
-main_load(main_options_t *o)
+/* Apply -p/-o overrides; -1 after an error. */
+static int
+main_apply_overrides(config_t *cfg, strlist_t *overrides)
 {
-	config_t *cfg;
-	runtime_t *rt;
-
-	if ((cfg = config_load(o->config_path, !o->explicit_config, stderr)) == NULL)
-		exit(1);
-	for (size_t i = 0; i < o->overrides.n; i++) {
-		char   *eq = strchr(o->overrides.items[i], '=');
+	for (size_t i = 0; i < overrides->n; i++) {
+		char   *eq = strchr(overrides->items[i], '=');
+		int	rc;
 
 		*eq = '\0';
-		if (config_set(cfg, o->overrides.items[i], eq + 1, stderr) < 0)
-			exit(1);
+		rc = config_set(cfg, overrides->items[i], eq + 1, stderr);
 		*eq = '=';
+		if (rc < 0)
+			return -1;
 	}
+	return 0;
+}
+
+/* Load, override and compile the configuration (or print it for -n/-d). */
+static runtime_t *
+main_load(main_options_t *o, int *status)
+{
+	config_t *cfg;
+
+	*status = 1;
+	if ((cfg = config_load(o->config_path, !o->explicit_config, stderr)) == NULL)
+		return NULL;
+	if (main_apply_overrides(cfg, &o->overrides) < 0)
+		return config_free(cfg), NULL;
 	if (o->print_changed || o->print_defaults) {
 		config_print(cfg, stdout, o->print_changed);
-		exit(0);
+		*status = 0;
+		return config_free(cfg), NULL;
 	}
-	if ((rt = runtime_build(cfg, stderr)) == NULL)
-		exit(1);
-	return rt;
+	*status = 0;
+	return runtime_build(cfg, stderr);
 }
 
 /* SIGHUP, in libmilter's signal thread. */
@@ -152,17 +163,10 @@ main_start(const config_t *cfg, int foreground)
 	char	spec[1024];
 	pthread_attr_t attr;
 
-	if (log_open(cfg->syslog_name, cfg->syslog_facility, foreground) < 0) {
-		fprintf(stderr, "targrey-milter: parameter syslog_facility: unknown facility \"%s\"\n",
-		    cfg->syslog_facility);
-		exit(1);
-	}
+	/* runtime_build() checked the facility and the socket name. */
+	log_open(cfg->syslog_name, cfg->syslog_facility, foreground);
 	log_set_level((int) cfg->log_level);
-	if (daemon_socket_spec(cfg->milter_socket, spec, sizeof(spec)) < 0) {
-		fprintf(stderr, "targrey-milter: parameter milter_socket: bad value \"%s\": want"
-		    " inet:PORT@HOST, inet6:PORT@[ADDR], inet:HOST:PORT or unix:/PATH\n", cfg->milter_socket);
-		exit(1);
-	}
+	daemon_socket_spec(cfg->milter_socket, spec, sizeof(spec));
 	if (milter_register(PACKAGE_NAME) < 0 || smfi_setconn(spec) != MI_SUCCESS
 	    || smfi_settimeout((int) (cfg->milter_timeout / 1000)) != MI_SUCCESS
 	    || smfi_opensocket(1) != MI_SUCCESS) {
@@ -189,9 +193,14 @@ main(int argc, char **argv)
 	int	rc;
 
 	main_parse_args(argc, argv, &opts);
-	rt = main_load(&opts);
-	if (opts.test_only)
+	rt = main_load(&opts, &rc);
+	if (rt == NULL || opts.test_only) {
+		strlist_clear(&opts.overrides);
+		if (rt == NULL)
+			return opts.print_changed || opts.print_defaults ? rc : 1;
+		runtime_release(rt);
 		return 0;
+	}
 	main_config_path = opts.config_path;
 	main_shutdown_ms = rt->cfg->shutdown_timeout;
 	main_start(rt->cfg, opts.foreground);

@@ -9,7 +9,8 @@
  *	work on every message.
  *
  *	Per stage:
- *	connect	session, client facts; trusted network -> accept (skip all)
+ *	connect	session, client facts; trusted network -> accept (skip all);
+ *		while the daemon drains for a stop -> tempfail
  *	helo	remember the HELO name (no reply)
  *	mail	queue id; authenticated client -> accept (skip all)
  *	rcpt	first recipient of the transaction
@@ -28,6 +29,7 @@
 #include "milter.h"
 #include "runtime.h"
 #include "session.h"
+#include "signals.h"
 
 #define MILTER_FLAGS	(SMFIF_ADDHDRS)
 
@@ -91,6 +93,11 @@ milter_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 		return SMFIS_ACCEPT;
 	}
 	smfi_setpriv(ctx, s);
+	if (signals_draining()) {
+		session_set_client(s, hostaddr, hostname);
+		session_log(s, "connect", "tempfail", "shutting_down", NULL);
+		return SMFIS_TEMPFAIL;
+	}
 	if (session_set_client(s, hostaddr, hostname) < 0) {
 		s->skip_reason = "no_client_address";
 		session_log(s, "connect", "skip", s->skip_reason, NULL);

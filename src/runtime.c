@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include "daemon.h"
 #include "log.h"
 #include "runtime.h"
 
@@ -28,6 +29,27 @@ runtime_free(runtime_t *rt)
 	free(rt);
 }
 
+/* Check the parameters that only make sense together with the system. */
+static int
+runtime_check(const config_t *cfg, FILE *err)
+{
+	const char *file = cfg->path ? cfg->path : "default";
+	char	spec[1024];
+	int	errors = 0;
+
+	if (daemon_socket_spec(cfg->milter_socket, spec, sizeof(spec)) < 0) {
+		fprintf(err, "%s: parameter milter_socket: bad value \"%s\": want inet:PORT@HOST,"
+		    " inet6:PORT@[ADDR], inet:HOST:PORT or unix:/PATH\n", file, cfg->milter_socket);
+		errors++;
+	}
+	if (!log_facility_valid(cfg->syslog_facility)) {
+		fprintf(err, "%s: parameter syslog_facility: unknown facility \"%s\"\n", file,
+		    cfg->syslog_facility);
+		errors++;
+	}
+	return errors ? -1 : 0;
+}
+
 /* Compile CFG into a snapshot. */
 runtime_t *
 runtime_build(config_t *cfg, FILE *err)
@@ -41,6 +63,11 @@ runtime_build(config_t *cfg, FILE *err)
 		return NULL;
 	}
 	rt->cfg = cfg;
+	rt->refs = 1;		/* the caller's, handed over by runtime_publish() */
+	if (runtime_check(cfg, err) < 0) {
+		runtime_free(rt);
+		return NULL;
+	}
 	if (netlist_parse(&cfg->trusted_networks, &rt->trusted, &rt->trusted_count,
 	    why, sizeof(why)) < 0) {
 		fprintf(err, "%s: parameter trusted_networks: %s\n",
@@ -51,7 +78,7 @@ runtime_build(config_t *cfg, FILE *err)
 	return rt;
 }
 
-/* Make RT current. */
+/* Make RT current; the caller's reference becomes the published one. */
 void
 runtime_publish(runtime_t *rt)
 {
@@ -59,7 +86,6 @@ runtime_publish(runtime_t *rt)
 
 	pthread_mutex_lock(&runtime_lock);
 	rt->generation = ++runtime_generation;
-	rt->refs = 1;
 	old = runtime_current;
 	runtime_current = rt;
 	pthread_mutex_unlock(&runtime_lock);

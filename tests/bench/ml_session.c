@@ -1,0 +1,556 @@
+/*
+ * NAME
+ *	ml_session.c - one SMTP session as Postfix's smtpd and cleanup show
+ *	it to a milter
+ * DESCRIPTION
+ *	Each worker owns a listening socket on 127.0.0.1 (the "smtpd" side).
+ *	A session binds a client socket to its 127.0.0.x address, connects,
+ *	accepts, and keeps both ends open while it talks to the milter, so
+ *	the 4-tuple in SMFIC_CONNECT, {daemon_addr} and {daemon_port} names
+ *	a live socket the milter can probe. smtpd's end is never read, as
+ *	smtpd does not read while it waits for the milter.
+ *
+ *	Event order: OPTNEG, CONNECT, HELO, MAIL, RCPT..., DATA, HEADER...,
+ *	EOH, BODY..., BODYEOB, then ABORT, ABORT, QUIT (smtpd's mail_reset()
+ *	after the message and at the end, then milter_disc_event()). Each
+ *	event is preceded by its SMFIC_MACRO packet. Events the milter
+ *	declined (SMFIP_NO*) are not sent, replies it will not send
+ *	(SMFIP_NR_*) are not awaited. A reject or tempfail at MAIL, at the
+ *	last RCPT or at DATA ends the transaction (ABORT, ABORT, QUIT); any
+ *	final reply at CONNECT or HELO except continue closes the milter
+ *	connection without QUIT, as Postfix does.
+ *
+ *	Client behaviour (during the first RCPT): wait; disconnect (FIN) or
+ *	reset (RST) the client socket T seconds after RCPT was sent; or
+ *	pipeline: write "DATA" and message lines into it. The time from that
+ *	action to the milter's reply is recorded ("after").
+ * DIAGNOSTICS
+ *	ml_session_run() returns 0 when the session ran to its end with a
+ *	reply for every awaited event, -1 otherwise (counted by kind).
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+
+#include "ml.h"
+
+struct ml_worker {
+	const ml_opts_t *o;
+	int	idx;
+	int	lfd;			/* the worker's "smtpd" listener */
+	struct sockaddr_in laddr;
+	int	nl;			/* netlink socket for the take probe */
+	char	*body;
+	size_t	bodylen;
+};
+
+typedef struct {
+	ml_worker_t *w;
+	ml_conn_t c;
+	ml_vars_t v;
+	int	cfd, sfd;		/* client end, smtpd end */
+	double	act_due;		/* behaviour time, 0 = none */
+	double	act_at;			/* when the behaviour happened */
+	int	reply_len;
+} ml_sess_t;
+
+/* ml_worker_new - per-thread listener, probe socket and body text */
+ml_worker_t *
+ml_worker_new(const ml_opts_t *o, int idx)
+{
+	socklen_t len = sizeof(struct sockaddr_in);
+	ml_worker_t *w = calloc(1, sizeof(*w));
+	size_t i;
+
+	if (w == NULL)
+		return NULL;
+	w->o = o;
+	w->idx = idx;
+	w->laddr.sin_family = AF_INET;
+	w->laddr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	w->lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (w->lfd < 0 || bind(w->lfd, (struct sockaddr *)&w->laddr, len) < 0
+	    || listen(w->lfd, 16) < 0
+	    || getsockname(w->lfd, (struct sockaddr *)&w->laddr, &len) < 0)
+		return ml_worker_free(w);
+	w->nl = o->probe ? ml_diag_open() : -1;
+	w->bodylen = o->body_size;
+	w->body = malloc(w->bodylen + 1);
+	if (w->body == NULL)
+		return ml_worker_free(w);
+	for (i = 0; i < w->bodylen; i++)	/* 76-char lines, CRLF */
+		w->body[i] = (i % 78 == 76) ? '\r' : (i % 78 == 77) ? '\n' :
+		    (char)('a' + i % 26);
+	return w;
+}
+
+/* ml_worker_free - close and free; returns NULL */
+ml_worker_t *
+ml_worker_free(ml_worker_t *w)
+{
+	if (w == NULL)
+		return NULL;
+	if (w->lfd >= 0)
+		close(w->lfd);
+	if (w->nl >= 0)
+		close(w->nl);
+	free(w->body);
+	free(w);
+	return NULL;
+}
+
+/* ml_range_pick - the n-th address of a range, as text */
+static void
+ml_range_pick(const ml_range_t *r, long n, char *buf, size_t len)
+{
+	struct in_addr a;
+
+	a.s_addr = htonl(r->first4 + (uint32_t)(n % (long)r->count));
+	inet_ntop(AF_INET, &a, buf, (socklen_t)len);
+}
+
+/* ml_expand - expand %n %a %d %t %% in a template */
+static void
+ml_expand(const char *t, const ml_sess_t *s, long n, char *buf, size_t len)
+{
+	size_t used = 0;
+	char tmp[64];
+	const char *add;
+
+	for (; *t && used + 1 < len; t++) {
+		if (*t != '%' || t[1] == 0) {
+			buf[used++] = *t;
+			continue;
+		}
+		t++;
+		add = tmp;
+		if (*t == 'n')
+			snprintf(tmp, sizeof(tmp), "%ld", n);
+		else if (*t == 't')
+			snprintf(tmp, sizeof(tmp), "%d", s->w->idx);
+		else if (*t == 'a' || *t == 'd') {
+			snprintf(tmp, sizeof(tmp), "%s", s->v.client_addr);
+			for (char *p = tmp; *t == 'd' && *p; p++)
+				if (*p == '.' || *p == ':')
+					*p = '-';
+		} else
+			snprintf(tmp, sizeof(tmp), "%c", *t);
+		used += (size_t)snprintf(buf + used, len - used, "%s", add);
+		if (used >= len)
+			used = len - 1;
+	}
+	buf[used] = 0;
+}
+
+/* ml_smtp_open - the loopback client connection and smtpd's end of it */
+static int
+ml_smtp_open(ml_sess_t *s, long n)
+{
+	struct sockaddr_in ca = { .sin_family = AF_INET };
+	socklen_t len = sizeof(ca);
+	char addr[64];
+
+	ml_range_pick(&s->w->o->bind_range, n, addr, sizeof(addr));
+	inet_pton(AF_INET, addr, &ca.sin_addr);
+	s->cfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (s->cfd < 0 || bind(s->cfd, (struct sockaddr *)&ca, len) < 0
+	    || connect(s->cfd, (struct sockaddr *)&s->w->laddr, len) < 0
+	    || getsockname(s->cfd, (struct sockaddr *)&ca, &len) < 0)
+		return -1;
+	s->sfd = accept4(s->w->lfd, NULL, NULL, SOCK_CLOEXEC);
+	if (s->sfd < 0)
+		return -1;
+	if (s->w->o->report_set)
+		ml_range_pick(&s->w->o->report_range, n, s->v.client_addr,
+		    sizeof(s->v.client_addr));
+	else
+		snprintf(s->v.client_addr, sizeof(s->v.client_addr), "%s", addr);
+	snprintf(s->v.client_port, sizeof(s->v.client_port), "%u",
+	    ntohs(ca.sin_port));
+	snprintf(s->v.daemon_addr, sizeof(s->v.daemon_addr), "127.0.0.1");
+	snprintf(s->v.daemon_port, sizeof(s->v.daemon_port), "%u",
+	    ntohs(s->w->laddr.sin_port));
+	return 0;
+}
+
+/* ml_close_rst - close a socket with a reset, leaving no TIME_WAIT */
+static void
+ml_close_rst(int *fd)
+{
+	struct linger l = { 1, 0 };
+
+	if (*fd < 0)
+		return;
+	setsockopt(*fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+	close(*fd);
+	*fd = -1;
+}
+
+/* ml_behave - do the client's disconnect, reset or pipelining */
+static void
+ml_behave(ml_sess_t *s)
+{
+	static const char pipe_text[] = "DATA\r\nFrom: <a@example.com>\r\n"
+	    "Subject: early\r\n\r\ntalking out of turn\r\n.\r\nQUIT\r\n";
+	ml_behave_t b = s->w->o->behave;
+
+	s->act_at = ml_now();
+	s->act_due = 0;
+	if (b == ML_B_DISCONNECT) {
+		shutdown(s->cfd, SHUT_WR);
+		close(s->cfd);
+		s->cfd = -1;
+	} else if (b == ML_B_RESET) {
+		ml_close_rst(&s->cfd);
+	} else if (b == ML_B_PIPELINE) {
+		if (send(s->cfd, pipe_text, sizeof(pipe_text) - 1,
+		    MSG_NOSIGNAL) < 0)
+			ml_stats_count("pipeline_write_failed");
+	}
+}
+
+/* ml_poll_ms - how long to poll: next probe, behaviour or read timeout */
+static int
+ml_poll_ms(const ml_sess_t *s, double now, double read_end, double probe)
+{
+	double until = read_end;
+
+	if (s->act_due > 0 && s->act_due < until)
+		until = s->act_due;
+	if (probe > 0 && probe < until)
+		until = probe;
+	return until <= now ? 0 : (int)((until - now) * 1000) + 1;
+}
+
+/* State of the take probe for one command. */
+typedef struct {
+	int	probing;		/* TCP, probe socket, no failure yet */
+	int	taken;			/* take time recorded */
+	double	next;			/* time of the next probe */
+} ml_take_t;
+
+/*
+ * Probe schedule: every 1 ms, or a tenth of the wait so far, at most every
+ * 100 ms. The take time is then known to 1 ms or 10%, and thousands of
+ * stuck sessions cost a few probes per second each, not a busy loop.
+ */
+#define ML_PROBE_MIN	0.001
+#define ML_PROBE_MAX	0.1
+
+/* ml_take_probe - once the milter's receive queue is empty, record the take */
+static void
+ml_take_probe(ml_sess_t *s, ml_stage_t st, double sent, double now,
+    ml_take_t *tk)
+{
+	double step = (now - sent) / 10;
+	int r;
+
+	if (!tk->probing || tk->taken || now < tk->next)
+		return;
+	tk->next = now + (step < ML_PROBE_MIN ? ML_PROBE_MIN :
+	    step > ML_PROBE_MAX ? ML_PROBE_MAX : step);
+	r = ml_diag_rqueue(s->w->nl, &s->c.peer, &s->c.local);
+	if (r == 0) {
+		tk->taken = 1;
+		ml_stats_take(st, now - sent);
+	} else if (r < 0)
+		tk->probing = 0;
+}
+
+/* ml_await_packet - next reply packet: 1, -2 on timeout, -1 or -3 on error */
+static int
+ml_await_packet(ml_sess_t *s, ml_stage_t st, double sent, double read_end,
+    ml_take_t *tk)
+{
+	struct pollfd p = { .fd = s->c.fd, .events = POLLIN };
+	double now;
+	int cmd, r;
+	size_t len;
+
+	for (;;) {
+		now = ml_now();
+		if (s->act_due > 0 && now >= s->act_due)
+			ml_behave(s);
+		if ((r = ml_recv_packet(&s->c, &cmd, &len)) != 0)
+			return r;
+		r = poll(&p, 1, ml_poll_ms(s, now, read_end,
+		    tk->probing && !tk->taken ? tk->next : 0));
+		now = ml_now();
+		if (r < 0 && errno != EINTR)
+			return -1;
+		if (r == 0 && now >= read_end)
+			return -2;
+		if (r == 0)
+			ml_take_probe(s, st, sent, now, tk);
+	}
+}
+
+/* ml_wait_reply - read replies until a final one; returns its command */
+static int
+ml_wait_reply(ml_sess_t *s, ml_stage_t st, double sent)
+{
+	const ml_opts_t *o = s->w->o;
+	ml_take_t tk = { o->probe && s->c.inet && s->w->nl >= 0, 0,
+	    sent + ML_PROBE_MIN };
+	double now, read_end = sent + o->timeout;
+	int r;
+
+	for (;;) {
+		if ((r = ml_await_packet(s, st, sent, read_end, &tk)) < 0) {
+			ml_stats_reply(st, r == -2 ? ML_R_TIMEOUT : ML_R_ERROR);
+			return r;
+		}
+		now = ml_now();
+		if (tk.probing && !tk.taken) {
+			tk.taken = 1;
+			ml_stats_take(st, now - sent);
+		}
+		if (s->c.cmd == 'O')
+			return 'O';
+		ml_stats_reply(st, ml_reply_kind(s->c.cmd, s->c.in, s->c.inlen));
+		switch (s->c.cmd) {
+		case 'p':			/* progress restarts the clock */
+			read_end = now + o->timeout;
+			continue;
+		case 'h': case 'i': case 'm': case '+': case '-': case '2':
+		case 'b': case 'e': case 'q':	/* edits, then the decision */
+			continue;
+		}
+		ml_stats_record(st, now - sent);
+		if (s->act_at > 0 && st == ML_ST_RCPT)
+			ml_stats_after(now - s->act_at);
+		return s->c.cmd;
+	}
+}
+
+/* ml_event - macros, then the event, then its reply if one is due */
+static int
+ml_event(ml_sess_t *s, ml_stage_t st, int cls, int cmd, const void *data,
+    size_t len, uint32_t noflag, uint32_t nrflag)
+{
+	double sent;
+
+	ml_put_macros(&s->c, cls, cmd, &s->v);
+	if (s->c.protocol & noflag)
+		return 'c';
+	ml_put_cmd(&s->c, cmd, data, len);
+	if (s->c.protocol & nrflag)
+		return 'c';
+	sent = ml_now();
+	if (ml_flush(&s->c) < 0) {
+		ml_stats_reply(st, ML_R_ERROR);
+		return -1;
+	}
+	return ml_wait_reply(s, st, sent);
+}
+
+/* ml_cat - append a NUL-terminated string to a packet buffer */
+static size_t
+ml_cat(char *buf, size_t used, size_t cap, const char *str)
+{
+	size_t n = strlen(str) + 1;
+
+	if (used + n > cap)
+		return used;
+	memcpy(buf + used, str, n);
+	return used + n;
+}
+
+/* ml_connect_helo - SMFIC_CONNECT and SMFIC_HELO */
+static int
+ml_connect_helo(ml_sess_t *s, long n)
+{
+	char pkt[600];
+	size_t used;
+	uint16_t port = htons((uint16_t)atoi(s->v.client_port));
+	int r;
+
+	used = ml_cat(pkt, 0, sizeof(pkt), s->v.client_name);
+	pkt[used++] = '4';
+	memcpy(pkt + used, &port, 2);
+	used = ml_cat(pkt, used + 2, sizeof(pkt), s->v.client_addr);
+	r = ml_event(s, ML_ST_CONNECT, ML_M_CONNECT, 'C', pkt, used,
+	    SMFIP_NOCONNECT, SMFIP_NR_CONN);
+	if (r != 'c')
+		return r;
+	ml_expand(s->w->o->helo_tmpl, s, n, s->v.helo, sizeof(s->v.helo));
+	return ml_event(s, ML_ST_HELO, ML_M_HELO, 'H', s->v.helo,
+	    strlen(s->v.helo) + 1, SMFIP_NOHELO, SMFIP_NR_HELO);
+}
+
+/* ml_envelope - MAIL and the RCPTs; returns 'c' if any RCPT passed */
+static int
+ml_envelope(ml_sess_t *s, long n)
+{
+	const ml_opts_t *o = s->w->o;
+	char arg[300];
+	int r, i, ok = 0;
+
+	ml_expand(o->from_tmpl, s, n, s->v.from, sizeof(s->v.from));
+	snprintf(s->v.queue_id, sizeof(s->v.queue_id), "%02X%08lX",
+	    s->w->idx & 0xff, (unsigned long)n & 0xffffffffUL);
+	s->v.have_qid = 1;
+	snprintf(arg, sizeof(arg), "<%s>", s->v.from);
+	r = ml_event(s, ML_ST_MAIL, ML_M_MAIL, 'M', arg, strlen(arg) + 1,
+	    SMFIP_NOMAIL, SMFIP_NR_MAIL);
+	if (r != 'c')
+		return r;
+	for (i = 0; i < o->rcpts; i++) {
+		ml_expand(o->rcpt_tmpl, s, n * o->rcpts + i, s->v.rcpt,
+		    sizeof(s->v.rcpt));
+		snprintf(arg, sizeof(arg), "<%s>", s->v.rcpt);
+		if (i == 0 && o->behave != ML_B_WAIT)
+			s->act_due = ml_now() + o->behave_after;
+		r = ml_event(s, ML_ST_RCPT, ML_M_RCPT, 'R', arg,
+		    strlen(arg) + 1, SMFIP_NORCPT, SMFIP_NR_RCPT);
+		if (i == 0 && s->act_due > 0) {
+			s->act_due = 0;
+			ml_stats_count("behaviour_not_reached");
+		}
+		if (r < 0 || r == '4' || r == 'a' || r == 'd')
+			return r;
+		ok |= r == 'c';
+	}
+	return ok ? 'c' : r;
+}
+
+/* ml_header - one SMFIC_HEADER, value without its leading space */
+static int
+ml_header(ml_sess_t *s, const char *name, const char *value)
+{
+	char pkt[600];
+	size_t used;
+
+	used = ml_cat(pkt, 0, sizeof(pkt), name);
+	if (s->c.protocol & SMFIP_HDR_LEADSPC)
+		pkt[used++] = ' ';
+	used = ml_cat(pkt, used, sizeof(pkt), value);
+	return ml_event(s, ML_ST_HEADER, ML_M_EOH, 'L', pkt, used,
+	    SMFIP_NOHDRS, SMFIP_NR_HDR);
+}
+
+/* ml_message - DATA, headers, EOH, body chunks, end of message */
+static int
+ml_message(ml_sess_t *s, long n)
+{
+	ml_worker_t *w = s->w;
+	char subj[80], mid[80];
+	size_t off, chunk;
+	int r;
+
+	r = ml_event(s, ML_ST_DATA, ML_M_DATA, 'T', NULL, 0, SMFIP_NODATA,
+	    SMFIP_NR_DATA);
+	if (r != 'c')
+		return r;
+	snprintf(subj, sizeof(subj), "load test message %ld", n);
+	snprintf(mid, sizeof(mid), "<%ld.%d@example.com>", n, w->idx);
+	if ((r = ml_header(s, "From", s->v.from)) != 'c'
+	    || (r = ml_header(s, "To", s->v.rcpt)) != 'c'
+	    || (r = ml_header(s, "Subject", subj)) != 'c'
+	    || (r = ml_header(s, "Date", "Mon, 23 Nov 2026 09:00:00 +0000")) != 'c'
+	    || (r = ml_header(s, "Message-ID", mid)) != 'c')
+		return r;
+	r = ml_event(s, ML_ST_EOH, ML_M_EOH, 'N', NULL, 0, SMFIP_NOEOH,
+	    SMFIP_NR_EOH);
+	if (r != 'c')
+		return r;
+	for (off = 0; off < w->bodylen; off += chunk) {
+		chunk = w->bodylen - off < ML_CHUNK ? w->bodylen - off : ML_CHUNK;
+		r = ml_event(s, ML_ST_BODY, ML_M_EOM, 'B', w->body + off,
+		    chunk, SMFIP_NOBODY, SMFIP_NR_BODY);
+		if (r == 's')
+			break;
+		if (r != 'c')
+			return r;
+	}
+	return ml_event(s, ML_ST_EOM, ML_M_EOM, 'E', NULL, 0, 0, 0);
+}
+
+/* ml_quit - smtpd's mail_reset() twice, then the disconnect event */
+static void
+ml_quit(ml_sess_t *s)
+{
+	ml_put_cmd(&s->c, 'A', NULL, 0);
+	ml_put_cmd(&s->c, 'A', NULL, 0);
+	ml_put_cmd(&s->c, 'Q', NULL, 0);
+	(void)ml_flush(&s->c);
+}
+
+/* ml_check_final - compare a stage's final reply with the expectation */
+static void
+ml_check_final(const ml_opts_t *o, ml_stage_t st, int r)
+{
+	if (o->expect[st] && r != o->expect[st])
+		ml_stats_count("unexpected_reply");
+}
+
+/* ml_dialogue - the milter conversation of one session */
+static int
+ml_dialogue(ml_sess_t *s, long n)
+{
+	const ml_opts_t *o = s->w->o;
+	double t = ml_now();
+	int r;
+
+	if (ml_conn_open(&s->c, o) < 0) {
+		ml_stats_count("milter_connect_failed");
+		return -1;
+	}
+	ml_negotiate_put(&s->c);
+	if (ml_flush(&s->c) < 0 || ml_wait_reply(s, ML_ST_OPTNEG, t) != 'O'
+	    || ml_negotiate_parse(&s->c) < 0) {
+		ml_stats_count("optneg_failed");
+		return -1;
+	}
+	ml_stats_record(ML_ST_OPTNEG, ml_now() - t);
+	r = ml_connect_helo(s, n);
+	ml_check_final(o, ML_ST_HELO, r);
+	if (r != 'c')
+		return r < 0 ? -1 : 0;	/* Postfix closes without QUIT */
+	r = ml_envelope(s, n);
+	ml_check_final(o, ML_ST_RCPT, r);
+	if (r == 'c' && s->act_at > 0 && o->behave != ML_B_PIPELINE)
+		r = 'x';		/* client gone: lost connection */
+	if (r == 'c') {
+		r = ml_message(s, n);
+		ml_check_final(o, ML_ST_EOM, r);
+	}
+	if (r < 0 || r == '4')
+		return r < 0 ? -1 : 0;
+	ml_quit(s);
+	return 0;
+}
+
+/* ml_session_run - run session number n from start to end */
+int
+ml_session_run(ml_worker_t *w, long n)
+{
+	ml_sess_t s;
+	double t0 = ml_now();
+	int r;
+
+	memset(&s, 0, sizeof(s));
+	s.w = w;
+	s.cfd = s.sfd = -1;
+	s.c.fd = -1;
+	if (ml_smtp_open(&s, n) < 0) {
+		ml_stats_count("smtp_socket_failed");
+		ml_close_rst(&s.cfd);
+		return -1;
+	}
+	ml_expand(w->o->name_tmpl, &s, n, s.v.client_name,
+	    sizeof(s.v.client_name));
+	r = ml_dialogue(&s, n);
+	ml_conn_close(&s.c);
+	ml_close_rst(&s.cfd);
+	ml_close_rst(&s.sfd);
+	if (r == 0)
+		ml_stats_record(ML_ST_SESSION, ml_now() - t0);
+	else
+		ml_stats_count("sessions_failed");
+	return r;
+}

@@ -1,0 +1,147 @@
+#!/usr/bin/env python3
+"""t_daemon - the daemon's command line, configuration errors and signals.
+
+Starts the real targrey-milter binary (no Postfix needed): -t/-n/-d, the
+"FILE:LINE: parameter NAME: reason" errors, SIGHUP reload (good and bad
+file), new sessions refused while draining, SIGTERM exit status and pid file.
+Every process started here is killed at the end; every wait is bounded.
+"""
+import grp
+import os
+import pwd
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+BUILD = os.environ.get("TG_BUILDDIR", os.path.join(os.path.dirname(__file__), "..", ".."))
+DAEMON = os.path.join(BUILD, "src", "targrey-milter")
+failures = []
+
+
+def check(cond, what):
+    print(("ok     " if cond else "FAILED ") + what)
+    if not cond:
+        failures.append(what)
+
+
+def run(*args):
+    p = subprocess.run([DAEMON, *args], capture_output=True, text=True, timeout=30)
+    return p.returncode, p.stdout, p.stderr
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(pred, timeout=10.0):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if pred():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_cli(tmp):
+    rc, out, _ = run("-V")
+    check(rc == 0 and out.startswith("targrey-milter "), "-V prints the version")
+    rc, out, _ = run("-c", "/nonexistent.conf", "-d")
+    check(rc != 0, "-c with a missing file is an error")
+    rc, out, _ = run("-d")
+    check(rc == 0 and "tarpit_delay = 125s\n" in out and "greylist_delay = 300s\n" in out,
+          "-d prints every default")
+    conf = os.path.join(tmp, "good.conf")
+    with open(conf, "w") as f:
+        f.write("# test\ntarpit_delay = 6s\nclient_whitelist =\n    \n")
+    rc, out, _ = run("-c", conf, "-n")
+    check(rc == 0 and out == "client_whitelist = \ntarpit_delay = 6s\n", "-n prints what the file sets: %r" % out)
+    rc, out, err = run("-c", conf, "-t")
+    check(rc == 0 and err == "", "-t accepts a good file")
+    bad = os.path.join(tmp, "bad.conf")
+    with open(bad, "w") as f:
+        f.write("tarpit_delay = 6s\n\ngreylist_dealy = 5m\ntrusted_networks = 10.0.0.1/8\n")
+    rc, out, err = run("-c", bad, "-t")
+    check(rc == 1, "-t rejects a bad file (rc %d)" % rc)
+    check("%s:3: parameter greylist_dealy: unknown parameter (did you mean greylist_delay?)" % bad in err,
+          "unknown parameter error names file, line and a suggestion: %r" % err)
+    rc, out, err = run("-c", conf, "-p", "inet:nonsense", "-t")
+    check(rc == 1 and "parameter milter_socket: bad value" in err, "-t checks the socket syntax: %r" % err)
+    rc, out, err = run("-c", conf, "-o", "syslog_facility=kern", "-t")
+    check(rc == 1 and "parameter syslog_facility" in err, "-t checks the syslog facility: %r" % err)
+    rc, out, err = run("-c", conf, "-o", "tarpit_delay=soon", "-t")
+    check(rc == 1 and "parameter tarpit_delay" in err, "-o values are checked")
+
+
+def start(tmp, conf, port):
+    log = open(os.path.join(tmp, "milter.log"), "w")
+    p = subprocess.Popen([DAEMON, "-f", "-c", conf, "-p", "inet:%d@127.0.0.1" % port],
+                         stdout=log, stderr=subprocess.STDOUT)
+    return p
+
+
+def log_text(tmp):
+    with open(os.path.join(tmp, "milter.log")) as f:
+        return f.read()
+
+
+def test_signals(tmp):
+    port = free_port()
+    conf = os.path.join(tmp, "run.conf")
+    pid_file = os.path.join(tmp, "milter.pid")
+    base = "state_directory = %s\npid_file = %s\nuser = %s\ngroup = %s\n" % (
+        tmp, pid_file, pwd.getpwuid(os.getuid()).pw_name, grp.getgrgid(os.getgid()).gr_name)
+    with open(conf, "w") as f:
+        f.write(base + "tarpit_delay = 6s\n")
+    p = start(tmp, conf, port)
+    try:
+        check(wait_for(lambda: "starting targrey-milter" in log_text(tmp)), "daemon starts")
+        check(wait_for(lambda: os.path.exists(pid_file)), "pid file written")
+        with open(pid_file) as f:
+            check(int(f.read()) == p.pid, "pid file holds the daemon's pid")
+        with socket.create_connection(("127.0.0.1", port), timeout=5):
+            pass
+        check(True, "daemon listens on the configured port")
+        # A good reload.
+        with open(conf, "w") as f:
+            f.write(base + "tarpit_delay = 7s\n")
+        p.send_signal(signal.SIGHUP)
+        check(wait_for(lambda: "(generation 2)" in log_text(tmp)), "SIGHUP reloads a good file")
+        check(p.poll() is None, "daemon still runs after SIGHUP")
+        # A bad reload keeps the old configuration.
+        with open(conf, "w") as f:
+            f.write(base + "tarpit_delay = later\n")
+        p.send_signal(signal.SIGHUP)
+        check(wait_for(lambda: "keeping the running one" in log_text(tmp)), "SIGHUP with a bad file is logged")
+        check("run.conf:5: parameter tarpit_delay: bad value" in log_text(tmp),
+              "bad reload names file and line")
+        check(p.poll() is None, "daemon still runs after a bad reload")
+        p.send_signal(signal.SIGTERM)
+        try:
+            rc = p.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            rc = None
+        check(rc == 0, "SIGTERM: exit status 0 (got %r)" % rc)
+        check(not os.path.exists(pid_file), "pid file removed at exit")
+        check("stopped" in log_text(tmp), "stop is logged")
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+
+
+def main():
+    with tempfile.TemporaryDirectory(prefix="tg-daemon-") as tmp:
+        os.chmod(tmp, 0o755)
+        test_cli(tmp)
+        test_signals(tmp)
+    print("%d failed" % len(failures))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,96 @@
+/*
+ * NAME
+ *	test_log - unit tests for log.c
+ * DESCRIPTION
+ *	The decision line format and the cleaning of hostile values, checked
+ *	through the log sink exactly as a human would read the line.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+#include "log.h"
+
+static char last_line[4096];
+static int last_prio;
+
+static void
+capture(int prio, const char *line, void *ctx)
+{
+	(void) ctx;
+	last_prio = prio;
+	snprintf(last_line, sizeof(last_line), "%s", line);
+}
+
+static void
+test_clean(void **state)
+{
+	static const struct {
+		const char *in;
+		size_t	size;
+		const char *want;
+	} cases[] = {
+		{"mail.example.org", 64, "mail.example.org"},
+		{"a b\tc", 64, "a_b_c"},
+		{"x\r\ny: forged", 64, "x??y:_forged"},
+		{"<evil>", 64, "?evil?"},
+		{"caf\xc3\xa9", 64, "caf??"},
+		{"0123456789", 8, "0123..."},
+		{"", 8, ""},
+		{NULL, 8, ""},
+	};
+	char	out[64];
+
+	(void) state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		log_clean(out, cases[i].size, cases[i].in);
+		if (strcmp(out, cases[i].want) != 0)
+			fail_msg("log_clean(\"%s\"): got \"%s\", want \"%s\"", cases[i].in ? cases[i].in : "NULL",
+			    out, cases[i].want);
+	}
+}
+
+static void
+test_decision(void **state)
+{
+	log_fields_t f = {
+		.queue_id = "4XyZ12", .action = "reject", .reason = "spf_fail",
+		.client_name = "unknown", .client_addr = "192.0.2.1",
+		.helo = "evil\r\nX-Injected: 1", .from = "a@example.org", .to = NULL,
+		.stage = "mail", .delay = 0.0125, .extra = "spf=fail",
+	};
+
+	(void) state;
+	log_set_sink(capture, NULL);
+	log_decision(&f);
+	assert_int_equal(last_prio, LOG_INFO);
+	assert_string_equal(last_line, "4XyZ12: action=reject reason=spf_fail client=unknown[192.0.2.1]"
+	    " helo=<evil??X-Injected:_1> from=<a@example.org> to=<> stage=mail delay=0.013 spf=fail");
+	f.queue_id = "";
+	f.extra = NULL;
+	log_decision(&f);
+	assert_non_null(strstr(last_line, "NOQUEUE: action=reject"));
+	assert_null(strstr(last_line, "delay=0.013 "));
+	log_set_level(0);
+	last_line[0] = '\0';
+	log_debug(2, "hidden %d", 1);
+	assert_string_equal(last_line, "");
+	log_set_level(2);
+	log_debug(2, "shown %d", 2);
+	assert_string_equal(last_line, "shown 2");
+	log_set_sink(NULL, NULL);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_clean),
+		cmocka_unit_test(test_decision),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
