@@ -15,7 +15,7 @@ set -u
 # Commands the issues specify and targreyctl(8) already documents, whose
 # code is on another branch not yet merged: they may be missing from
 # "targreyctl help". Remove each name once its code is on main.
-PENDING="spf lookup classify list show delete whitelist expire stats dump load import-postgrey explain"
+PENDING=""
 
 b=${TG_BUILDDIR:-.}
 s=${TG_SRCDIR:-.}

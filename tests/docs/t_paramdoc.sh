@@ -43,8 +43,9 @@ fi
 n=$(wc -l < "$t/want")
 [ "$n" -gt 0 ] || fail "targrey-milter -d printed nothing"
 
-# No line of the sample may be wider than 78 columns.
-awk 'length($0) > 78 { printf "FAIL: sample line %d is %d columns wide\n", NR, length($0); bad = 1 }
+# No explanation line of the sample may be wider than 78 columns (setting
+# lines hold the defaults as they are, e.g. long installation paths).
+awk '!/^#[a-z]/ && length($0) > 78 { printf "FAIL: sample line %d is %d columns wide\n", NR, length($0); bad = 1 }
     END { exit bad }' "$conf" || fails=$((fails + 1))
 
 # The man page: one ".It Cm NAME" per parameter, followed by its default.
