@@ -90,6 +90,25 @@ daemon_prepare_socket(const char *spec, const char *mode)
 	return 0;
 }
 
+/* Give a unix socket bound by root to USER:GROUP, so that the daemon can
+ * still reach itself (pool handoffs) after dropping privileges. */
+int
+daemon_chown_socket(const char *spec, const char *user, const char *group)
+{
+	struct passwd *pw;
+	struct group *gr;
+
+	if (geteuid() != 0 || (strncmp(spec, "unix:", 5) != 0 && strncmp(spec, "local:", 6) != 0))
+		return 0;
+	if ((pw = getpwnam(user)) == NULL || (gr = getgrnam(group)) == NULL)
+		return 0;	/* daemon_drop_privileges() reports it */
+	if (chown(strchr(spec, ':') + 1, pw->pw_uid, gr->gr_gid) < 0) {
+		log_error("cannot give %s to %s:%s: %s", spec, user, group, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 /* Become USER:GROUP when root. */
 int
 daemon_drop_privileges(const char *user, const char *group)

@@ -20,6 +20,8 @@
  *	inherit it on Linux, so replies written back to back do not wait for
  *	Postfix's delayed ACK) or applies MODE to a unix socket.
  *
+ *	daemon_chown_socket() gives a unix socket bound by root to USER and
+ *	GROUP (the daemon connects to its own socket, see pool.h).
  *	daemon_drop_privileges() switches to USER and GROUP when running as
  *	root; it is a no-op for an unprivileged process.
  *	daemon_write_pidfile() writes the pid; an empty path writes nothing.
@@ -34,6 +36,7 @@
 
 int	daemon_socket_spec(const char *in, char *out, size_t size);
 int	daemon_prepare_socket(const char *spec, const char *mode);
+int	daemon_chown_socket(const char *spec, const char *user, const char *group);
 int	daemon_drop_privileges(const char *user, const char *group);
 int	daemon_write_pidfile(const char *path);
 int	daemon_detach(void);
