@@ -20,7 +20,7 @@ top=$(pwd)
 
 BUILD_DEPS="build-essential autoconf automake pkg-config libmilter-dev libspf2-dev
 	libpcre2-dev liblmdb-dev libcmocka-dev"
-TEST_DEPS="postfix swaks nsd dnsutils python3 lmdb-utils postgrey db-util"
+TEST_DEPS="postfix postfix-pcre swaks nsd dnsutils python3 lmdb-utils postgrey db-util"
 
 as_root() {
 	if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi

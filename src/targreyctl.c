@@ -16,6 +16,9 @@
 #include <string.h>
 #include <unistd.h>
 #include "config.h"
+#include "ctl_lookup.h"
+#include "ctl_store.h"
+#include "ctl_spf.h"
 
 #define CTL_DEFAULT_CONFIG	TG_SYSCONFDIR "/targrey-milter.conf"
 
@@ -30,6 +33,20 @@ static const struct {
 	const char *usage;
 } ctl_commands[] = {
 	{"help", ctl_help, "                 list the commands"},
+	{"lookup", ctl_lookup, "TYPE:FILE KEY...|-  KEY<TAB>RESULT for keys the table answers (postmap -q)"},
+	{"classify", ctl_classify, "NAME...|-  NAME<TAB>clean|suspicious<TAB>REASON (S25R)"},
+	/* --- store/greylist */
+	{"list", ctl_list, "greylist|clients|tarpit [PREFIX]  list records"},
+	{"show", ctl_show, "KEY              show the records under KEY (or of an address)"},
+	{"delete", ctl_delete, "KEY            delete KEY from greylist, clients and tarpit"},
+	{"whitelist", ctl_whitelist, "[list | add IP-or-NET | remove IP-or-NET]  manual client whitelist"},
+	{"expire", ctl_expire, "               delete expired records now"},
+	{"stats", ctl_stats, "                records, decisions, oldest/newest, sizes"},
+	{"explain", ctl_explain, "IP NAME SENDER RECIPIENT  what taRgrey would decide now, and why"},
+	{"dump", ctl_dump, "                 write the state as text"},
+	{"load", ctl_load, "FILE|-           read text written by dump"},
+	{"import-postgrey", ctl_import_postgrey, "FILE...  import db_dump -p output of Postgrey's databases"},
+	{"spf", ctl_spf, "IP HELO SENDER    run one SPF check: result, reason, headers, DNS queries"},
 };
 
 #define CTL_NCOMMANDS	(sizeof(ctl_commands) / sizeof(ctl_commands[0]))

@@ -1,0 +1,280 @@
+/*
+ * NAME
+ *	ctl_dump - targreyctl dump, load and import-postgrey
+ * DESCRIPTION
+ *	dump writes one line per record, fields separated by one TAB:
+ *	  # targrey-milter dump 1
+ *	  greylist KEY first=S last=S retries=N passed=0|1
+ *	  clients KEY first=S last_pass=S last_seen=S passes=N
+ *	  tarpit KEY first=S last=S count=N
+ *	  whitelist NET/LEN added=S
+ *	  raw DB KEY HEX		(a record this program cannot read)
+ *	S are seconds since the epoch. In KEY every byte below '!', above
+ *	'~', and '%' itself, is written %XX, so a key never holds a TAB
+ *	or a newline. load reads the same lines back (dump | load is the
+ *	identity on the three databases and the whitelist; counters are
+ *	not dumped); lines starting with '#' and empty lines are skipped.
+ *
+ *	import-postgrey reads `db_dump -p` output (Berkeley DB print
+ *	format: HEADER=END, then key and value lines that start with a
+ *	space, "\\" for a backslash and "\xx" for other bytes, DATA=END)
+ *	of Postgrey's databases, several files or sections at once:
+ *	  postgrey.db          "NET/SENDER/RECIPIENT" -> "FIRST,LAST[,X]"
+ *	  postgrey_clients.db  "ADDRESS" -> "COUNT,LAST"
+ *	A triplet passed when LAST - FIRST >= greylist_delay (Postgrey's
+ *	rule). A third field made of digits is taRgrey's retry count: the
+ *	triplet then also needs greylist_retry_count retries to count as
+ *	passed; any other third field (the host part older Postgrey
+ *	versions kept) is ignored. NET and ADDRESS are regrouped with our
+ *	greylist_ipv4_prefix/ipv6_prefix and the sender normalised again.
+ *	Keys hashed by Postgrey's --privacy cannot be mapped and are
+ *	skipped; records older than greylist_max_age are skipped; a record
+ *	we already hold with a later last-seen time is kept.
+ * DIAGNOSTICS
+ *	"targreyctl: load: FILE:LINE: problem", "targreyctl:
+ *	import-postgrey: FILE:LINE: problem"; the counts at the end.
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include "ctl_store.h"
+#include "greylist.h"
+
+#define DUMP_HEADER	"# targrey-milter dump 1"
+#define LINE_MAX_LEN	4096
+
+/* Write KEY with %XX escapes. */
+static void
+dump_key(FILE *out, const char *key, size_t klen)
+{
+	for (size_t i = 0; i < klen; i++) {
+		unsigned char c = (unsigned char) key[i];
+
+		if (c <= ' ' || c > '~' || c == '%')
+			fprintf(out, "%%%02X", c);
+		else
+			fputc(c, out);
+	}
+}
+
+/* Undo dump_key() in place; length, or -1 when malformed. */
+static long
+dump_unescape(char *s)
+{
+	char   *out = s, *p = s;
+	unsigned int c;
+
+	while (*p) {
+		if (*p == '%') {
+			if (!isxdigit((unsigned char) p[1]) || !isxdigit((unsigned char) p[2])
+			    || sscanf(p + 1, "%2x", &c) != 1)
+				return -1;
+			*out++ = (char) c;
+			p += 3;
+		} else
+			*out++ = *p++;
+	}
+	*out = 0;
+	return out - s;
+}
+
+typedef struct {
+	FILE   *out;
+	store_db_t db;
+} dump_ctx_t;
+
+/* Write one record (or a raw line for an unreadable one). */
+static int
+dump_one(const char *key, size_t klen, const void *val, size_t vlen, void *ctx)
+{
+	dump_ctx_t *dc = ctx;
+	char	text[256];
+
+	if (ctl_store_format(dc->db, val, vlen, 0, text, sizeof(text)) == 0) {
+		fprintf(dc->out, "%s\t", store_db_name(dc->db));
+		dump_key(dc->out, key, klen);
+		fprintf(dc->out, "\t%s\n", text);
+		return 0;
+	}
+	fprintf(dc->out, "raw\t%s\t", store_db_name(dc->db));
+	dump_key(dc->out, key, klen);
+	fputc('\t', dc->out);
+	for (size_t i = 0; i < vlen; i++)
+		fprintf(dc->out, "%02x", ((const unsigned char *) val)[i]);
+	fputc('\n', dc->out);
+	return 0;
+}
+
+/* Write one whitelist entry. */
+static int
+dump_whitelist(const char *key, size_t klen, const void *val, size_t vlen, void *ctx)
+{
+	dump_ctx_t *dc = ctx;
+	const unsigned char *p = val;
+	uint64_t added = 0;
+
+	if (vlen < 27 || p[0] != RECORD_VERSION)
+		return 0;
+	for (int i = 19; i < 27; i++)
+		added = (added << 8) | p[i];
+	fprintf(dc->out, "whitelist\t");
+	dump_key(dc->out, key + strlen("whitelist/"), klen - strlen("whitelist/"));
+	fprintf(dc->out, "\tadded=%lld\n", (long long) added);
+	return 0;
+}
+
+/* dump */
+int
+ctl_dump(const config_t *cfg, int argc, char **argv)
+{
+	dump_ctx_t dc = {.out = ctl_store_out()};
+	store_t *st;
+	int	rc = 0;
+
+	(void) argv;
+	if (argc != 1) {
+		fprintf(stderr, "usage: targreyctl dump\n");
+		return 2;
+	}
+	if ((st = ctl_store_open(cfg)) == NULL)
+		return 1;
+	fprintf(dc.out, "%s\n", DUMP_HEADER);
+	for (int db = STORE_DB_GREYLIST; db < STORE_DB_META && rc == 0; db++) {
+		dc.db = (store_db_t) db;
+		rc = store_walk(st, dc.db, NULL, dump_one, &dc);
+	}
+	if (rc == 0)
+		rc = store_walk(st, STORE_DB_META, "whitelist/", dump_whitelist, &dc);
+	store_close(st);
+	return rc == 0 && fflush(dc.out) == 0 ? 0 : 1;
+}
+
+/* Store the record of one dump line; 0, or -1 when malformed. */
+static int
+load_record(store_t *st, const char *db, char *key, const char *rest)
+{
+	unsigned char buf[RECORD_MAX_SIZE];
+	long long a, b, c;
+	unsigned int n;
+	int	passed;
+	long	klen = dump_unescape(key);
+
+	if (klen <= 0 || klen > STORE_KEY_MAX)
+		return -1;
+	if (strcmp(db, "greylist") == 0
+	    && sscanf(rest, "first=%lld last=%lld retries=%u passed=%d", &a, &b, &n, &passed) == 4) {
+		grey_record_t g = {a, b, (uint16_t) n, passed ? GREY_FLAG_PASSED : 0};
+
+		return store_put(st, STORE_DB_GREYLIST, key, (size_t) klen, buf,
+		    record_grey_encode(&g, buf, sizeof(buf))) ? -1 : 0;
+	}
+	if (strcmp(db, "clients") == 0
+	    && sscanf(rest, "first=%lld last_pass=%lld last_seen=%lld passes=%u", &a, &b, &c, &n) == 4) {
+		client_record_t r = {a, b, c, n};
+
+		return store_put(st, STORE_DB_CLIENTS, key, (size_t) klen, buf,
+		    record_client_encode(&r, buf, sizeof(buf))) ? -1 : 0;
+	}
+	if (strcmp(db, "tarpit") == 0
+	    && sscanf(rest, "first=%lld last=%lld count=%u", &a, &b, &n) == 3) {
+		tarpit_record_t t = {a, b, n};
+
+		return store_put(st, STORE_DB_TARPIT, key, (size_t) klen, buf,
+		    record_tarpit_encode(&t, buf, sizeof(buf))) ? -1 : 0;
+	}
+	if (strcmp(db, "whitelist") == 0 && sscanf(rest, "added=%lld", &a) == 1) {
+		net_t	net;
+
+		return net_parse(key, &net) == 0 && store_whitelist_add(st, &net, a) == 0 ? 0 : -1;
+	}
+	return -1;
+}
+
+/* Store a raw line "raw DB KEY HEX"; 0 or -1. */
+static int
+load_raw(store_t *st, char *fields)
+{
+	char   *db = fields, *key, *hex;
+	unsigned char val[512];
+	size_t	n = 0;
+	unsigned int byte;
+	long	klen;
+	int	d;
+
+	if ((key = strchr(db, '\t')) == NULL || (hex = strchr(++key, '\t')) == NULL)
+		return -1;
+	key[-1] = 0;
+	*hex++ = 0;
+	if ((d = store_db_by_name(db)) < 0 || d == STORE_DB_META
+	    || (klen = dump_unescape(key)) <= 0 || klen > STORE_KEY_MAX)
+		return -1;
+	for (; hex[0] && hex[1] && n < sizeof(val); hex += 2, n++) {
+		if (sscanf(hex, "%2x", &byte) != 1)
+			return -1;
+		val[n] = (unsigned char) byte;
+	}
+	if (*hex || n == 0)
+		return -1;
+	return store_put(st, (store_db_t) d, key, (size_t) klen, val, n) ? -1 : 0;
+}
+
+/* Read dump lines from FP; number of bad lines. */
+static long
+load_stream(store_t *st, FILE *fp, const char *name, long *loaded)
+{
+	char	line[LINE_MAX_LEN], *key, *rest;
+	long	lineno = 0, bad = 0;
+	int	rc;
+
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		lineno++;
+		line[strcspn(line, "\r\n")] = 0;
+		if (line[0] == 0 || line[0] == '#')
+			continue;
+		if (strncmp(line, "raw\t", 4) == 0)
+			rc = load_raw(st, line + 4);
+		else if ((key = strchr(line, '\t')) == NULL || (rest = strchr(key + 1, '\t')) == NULL)
+			rc = -1;
+		else {
+			*key++ = 0;
+			*rest++ = 0;
+			rc = load_record(st, line, key, rest);
+		}
+		if (rc != 0) {
+			fprintf(stderr, "targreyctl: load: %s:%ld: bad line\n", name, lineno);
+			bad++;
+		} else
+			++*loaded;
+	}
+	return bad;
+}
+
+/* load FILE|- */
+int
+ctl_load(const config_t *cfg, int argc, char **argv)
+{
+	store_t *st;
+	FILE   *fp;
+	long	bad, loaded = 0;
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: targreyctl load FILE|-\n");
+		return 2;
+	}
+	fp = strcmp(argv[1], "-") == 0 ? stdin : fopen(argv[1], "r");
+	if (fp == NULL) {
+		perror(argv[1]);
+		return 1;
+	}
+	if ((st = ctl_store_open(cfg)) == NULL) {
+		if (fp != stdin)
+			fclose(fp);
+		return 1;
+	}
+	bad = load_stream(st, fp, argv[1], &loaded);
+	if (fp != stdin)
+		fclose(fp);
+	store_close(st);
+	fprintf(ctl_store_out(), "loaded %ld records, %ld bad lines\n", loaded, bad);
+	return bad ? 1 : 0;
+}

@@ -1,0 +1,201 @@
+/*
+ * NAME
+ *	ctl_explain - targreyctl stats and explain
+ * DESCRIPTION
+ *	See ctl_store.h. explain reads the records the milter would read
+ *	(store_lookup()) and runs greylist_decide(), the milter's own
+ *	decision code, on them at the current time; it writes nothing.
+ * DIAGNOSTICS
+ *	"targreyctl: COMMAND: problem" on standard error.
+ */
+#include <string.h>
+#include <sys/stat.h>
+#include "ctl_store.h"
+#include "greylist.h"
+
+typedef struct {
+	store_db_t db;
+	size_t	count;
+	int64_t	oldest, newest;
+} stats_ctx_t;
+
+/* Track the oldest first and newest last time of one record. */
+static int
+ctl_stats_one(const char *key, size_t klen, const void *val, size_t vlen, void *ctx)
+{
+	stats_ctx_t *sc = ctx;
+	grey_record_t g;
+	client_record_t c;
+	tarpit_record_t t;
+	int64_t	first, last;
+
+	(void) key;
+	(void) klen;
+	if (sc->db == STORE_DB_GREYLIST && record_grey_decode(val, vlen, &g) == RECORD_OK)
+		first = g.first, last = g.last;
+	else if (sc->db == STORE_DB_CLIENTS && record_client_decode(val, vlen, &c) == RECORD_OK)
+		first = c.first, last = c.last_seen;
+	else if (sc->db == STORE_DB_TARPIT && record_tarpit_decode(val, vlen, &t) == RECORD_OK)
+		first = t.first, last = t.last;
+	else
+		return 0;
+	if (sc->count == 0 || first < sc->oldest)
+		sc->oldest = first;
+	if (sc->count == 0 || last > sc->newest)
+		sc->newest = last;
+	sc->count++;
+	return 0;
+}
+
+/* Print the size of the data file. */
+static void
+ctl_stats_files(const config_t *cfg, store_t *st)
+{
+	char	path[4096];
+	struct stat sb;
+
+	fprintf(ctl_store_out(), "map: %zu bytes (state_max_size %ld)\n",
+	    store_map_size(st), cfg->state_max_size);
+	snprintf(path, sizeof(path), "%s/data.mdb", cfg->state_directory);
+	if (stat(path, &sb) == 0)
+		fprintf(ctl_store_out(), "data.mdb: %lld bytes on disk\n",
+		    (long long) sb.st_blocks * 512);
+}
+
+/* stats: records per database, verdict counts, oldest/newest. */
+int
+ctl_stats(const config_t *cfg, int argc, char **argv)
+{
+	char	a[32], b[32];
+	store_t *st;
+	size_t	n;
+	uint64_t v;
+	int	rc = 0;
+
+	(void) argv;
+	if (argc != 1) {
+		fprintf(stderr, "usage: targreyctl stats\n");
+		return 2;
+	}
+	if ((st = ctl_store_open(cfg)) == NULL)
+		return 1;
+	for (int db = STORE_DB_GREYLIST; db < STORE_DB_META && rc == 0; db++) {
+		stats_ctx_t sc = {.db = (store_db_t) db};
+
+		rc = store_count(st, sc.db, &n) || store_walk(st, sc.db, NULL, ctl_stats_one, &sc);
+		fprintf(ctl_store_out(), "%-9s %8zu records", store_db_name(sc.db), n);
+		if (sc.count)
+			fprintf(ctl_store_out(), ", oldest %s, newest %s",
+			    ctl_store_time(sc.oldest, a, sizeof(a)), ctl_store_time(sc.newest, b, sizeof(b)));
+		fprintf(ctl_store_out(), "\n");
+	}
+	fprintf(ctl_store_out(), "decisions:");
+	for (int i = GREYLIST_PASS_AWL; i <= GREYLIST_UNAVAILABLE; i++) {
+		if (store_counter_get(st, (greylist_verdict_t) i, &v) != 0)
+			rc = 1;
+		fprintf(ctl_store_out(), " %s=%llu", greylist_verdict_name((greylist_verdict_t) i),
+		    (unsigned long long) v);
+	}
+	fprintf(ctl_store_out(), "\n");
+	ctl_stats_files(cfg, st);
+	store_close(st);
+	return rc ? 1 : 0;
+}
+
+/* Print the facts explain found. */
+static void
+ctl_explain_facts(const greylist_params_t *p, const store_facts_t *f)
+{
+	FILE   *out = ctl_store_out();
+	unsigned char buf[RECORD_MAX_SIZE];
+	char	text[256];
+
+	fprintf(out, "  manual whitelist: %s\n", f->whitelisted ? "yes" : "no");
+	if (f->has_client) {
+		record_client_encode(&f->client, buf, sizeof(buf));
+		ctl_store_format(STORE_DB_CLIENTS, buf, RECORD_CLIENT_SIZE, 1, text, sizeof(text));
+		fprintf(out, "  clients %s: %s (auto-whitelisted at %ld)\n", f->net_key, text,
+		    p->awl_clients);
+	} else
+		fprintf(out, "  clients %s: none\n", f->net_key);
+	if (f->has_tarpit) {
+		record_tarpit_encode(&f->tarpit, buf, sizeof(buf));
+		ctl_store_format(STORE_DB_TARPIT, buf, RECORD_TARPIT_SIZE, 1, text, sizeof(text));
+		fprintf(out, "  tarpit %s: %s\n", f->addr_key, text);
+	} else
+		fprintf(out, "  tarpit %s: none\n", f->addr_key);
+	if (f->has_triplet) {
+		record_grey_encode(&f->triplet, buf, sizeof(buf));
+		ctl_store_format(STORE_DB_GREYLIST, buf, RECORD_GREY_SIZE, 1, text, sizeof(text));
+		fprintf(out, "  greylist %s: %s\n", f->triplet_key, text);
+	} else
+		fprintf(out, "  greylist %s: none\n", f->triplet_key);
+}
+
+/* Print what the verdict means for the SMTP session. */
+static void
+ctl_explain_verdict(const config_t *cfg, const greylist_result_t *r)
+{
+	FILE   *out = ctl_store_out();
+
+	fprintf(out, "verdict: %s (%s)", greylist_verdict_name(r->verdict), r->reason);
+	switch (r->verdict) {
+	case GREYLIST_GREYLIST:
+		fprintf(out, ": 450 4.7.1 %s; ", cfg->greylist_text);
+		if (r->remaining_delay > 0)
+			fprintf(out, "a retry counts after %lld s, ", (long long) r->remaining_delay);
+		fprintf(out, "%ld counted retr%s needed\n", r->remaining_retries,
+		    r->remaining_retries == 1 ? "y" : "ies");
+		break;
+	case GREYLIST_TARPIT:
+		fprintf(out, ": the first RCPT reply waits %ld s; reaching DATA passes, "
+		    "a disconnect or pipelining lists the client as tarpit-failed\n",
+		    cfg->tarpit_delay / 1000);
+		break;
+	default:
+		fprintf(out, ": accepted without delay\n");
+	}
+	if (cfg->dry_run)
+		fprintf(out, "dry_run = yes: the milter would only log this and accept\n");
+}
+
+/* explain IP NAME SENDER RECIPIENT */
+int
+ctl_explain(const config_t *cfg, int argc, char **argv)
+{
+	greylist_params_t p;
+	greylist_result_t r;
+	store_facts_t f;
+	greylist_facts_t gf;
+	store_t *st;
+	addr_t	a;
+
+	if (argc != 5) {
+		fprintf(stderr, "usage: targreyctl explain IP NAME SENDER RECIPIENT\n");
+		return 2;
+	}
+	if (addr_parse(argv[1], &a) != 0) {
+		fprintf(stderr, "targreyctl: explain: bad address \"%s\"\n", argv[1]);
+		return 2;
+	}
+	if ((st = ctl_store_open(cfg)) == NULL)
+		return 1;
+	greylist_params_init(&p, cfg);
+	if (store_lookup(st, &p, &a, argv[3], argv[4], &f) != 0) {
+		store_close(st);
+		return 1;
+	}
+	store_close(st);
+	gf = (greylist_facts_t) {
+		.client = f.has_client ? &f.client : NULL,
+		.triplet = f.has_triplet ? &f.triplet : NULL,
+		.tarpit = f.has_tarpit ? &f.tarpit : NULL,
+		.whitelisted = f.whitelisted,
+	};
+	greylist_decide(&p, ctl_store_now(), &gf, 0, &r);
+	fprintf(ctl_store_out(), "client %s (%s), network %s, as a suspicious client at its first RCPT:\n",
+	    f.addr_key, argv[2], f.net_key);
+	ctl_explain_facts(&p, &f);
+	ctl_explain_verdict(cfg, &r);
+	return 0;
+}

@@ -1,0 +1,530 @@
+/*
+ * NAME
+ *	dns_net - DNS messages on the wire: encode, decode, UDP and TCP
+ * DESCRIPTION
+ *	See dns_int.h. Questions carry an EDNS0 OPT record (1232 bytes);
+ *	a truncated UDP answer is asked again over TCP. Answers are
+ *	checked against the question (id, source, name, type) before use:
+ *	anything else on the socket is ignored. Every wait is a poll()
+ *	bounded by the caller's deadline.
+ * DIAGNOSTICS
+ *	None: failures become DNS_TEMPFAIL answers.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+#include "dns_int.h"
+
+#define DNS_UDP_MAX	4096
+#define DNS_TTL_UNKNOWN	0xffffffffu
+
+/* Parse "ADDR", "ADDR:PORT" or "[ADDR]:PORT" into S. */
+static int
+server_parse(const char *item, dns_server_t *s)
+{
+	char	host[INET6_ADDRSTRLEN + 1];
+	const char *port = NULL, *p;
+	size_t	hlen;
+	long	pn = 53;
+	char   *end;
+
+	if (item[0] == '[') {
+		if ((p = strchr(item, ']')) == NULL || (p[1] && p[1] != ':'))
+			return -1;
+		hlen = (size_t)(p - item - 1);
+		item++;
+		port = p[1] ? p + 2 : NULL;
+	} else if ((p = strchr(item, ':')) != NULL && strchr(p + 1, ':') == NULL) {
+		hlen = (size_t)(p - item);
+		port = p + 1;
+	} else
+		hlen = strcspn(item, "%");	/* resolv.conf scope ids */
+	if (hlen == 0 || hlen >= sizeof(host))
+		return -1;
+	memcpy(host, item, hlen);
+	host[hlen] = 0;
+	if (port) {
+		pn = strtol(port, &end, 10);
+		if (*port == 0 || *end || pn < 1 || pn > 65535)
+			return -1;
+	}
+	memset(s, 0, sizeof(*s));
+	struct sockaddr_in *v4 = (struct sockaddr_in *)&s->sa;
+	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&s->sa;
+	if (inet_pton(AF_INET, host, &v4->sin_addr) == 1) {
+		v4->sin_family = AF_INET;
+		v4->sin_port = htons((unsigned short)pn);
+		s->salen = sizeof(*v4);
+	} else if (inet_pton(AF_INET6, host, &v6->sin6_addr) == 1) {
+		v6->sin6_family = AF_INET6;
+		v6->sin6_port = htons((unsigned short)pn);
+		s->salen = sizeof(*v6);
+	} else
+		return -1;
+	return 0;
+}
+
+/* Read the nameserver lines of /etc/resolv.conf into L. */
+static void
+servers_from_resolv(strlist_t *l)
+{
+	FILE   *fp;
+	char	line[512], word[64], addr[128];
+
+	if ((fp = fopen("/etc/resolv.conf", "re")) == NULL)
+		return;
+	while (fgets(line, sizeof(line), fp))
+		if (sscanf(line, "%63s %127s", word, addr) == 2
+		    && strcmp(word, "nameserver") == 0)
+			(void)strlist_add(l, addr, strlen(addr));
+	fclose(fp);
+}
+
+int
+dns_net_servers(const strlist_t *list, dns_server_t **out, size_t *n,
+    char *err, size_t errlen)
+{
+	strlist_t rc = {0};
+	const strlist_t *use = list;
+	dns_server_t *s;
+	size_t	i;
+
+	if (list == NULL || list->n == 0) {
+		servers_from_resolv(&rc);
+		if (rc.n == 0)
+			(void)strlist_add(&rc, "127.0.0.1", 9);
+		use = &rc;
+	}
+	if ((s = calloc(use->n, sizeof(*s))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	for (i = 0; i < use->n; i++)
+		if (server_parse(use->items[i], &s[i]) < 0) {
+			snprintf(err, errlen, "bad name server address: %s",
+			    use->items[i]);
+			free(s);
+			goto fail;
+		}
+	*out = s;
+	*n = use->n;
+	strlist_clear(&rc);
+	return 0;
+fail:
+	strlist_clear(&rc);
+	return -1;
+}
+
+int
+dns_name_ok(const char *name)
+{
+	size_t	len = strlen(name), lab = 0;
+	const unsigned char *p;
+
+	if (len && name[len - 1] == '.')
+		len--;
+	if (len == 0 || len > 253)
+		return 0;
+	for (p = (const unsigned char *)name; p < (const unsigned char *)name + len; p++) {
+		if (*p == '.') {
+			if (lab == 0)
+				return 0;
+			lab = 0;
+		} else if (*p < ' ' || *p >= 0x7f || ++lab > 63)
+			return 0;
+	}
+	return lab > 0;
+}
+
+/* Encode a question for NAME/TYPE with id ID; returns its length or -1. */
+static int
+wire_query(unsigned char *buf, size_t size, unsigned id, const char *name, int type)
+{
+	static const unsigned char opt[11] = {0, 0, 41, 0x04, 0xd0, 0, 0, 0, 0, 0, 0};
+	size_t	o = 12, ll;
+	const char *p = name;
+
+	memset(buf, 0, 12);
+	buf[0] = (unsigned char)(id >> 8);
+	buf[1] = (unsigned char)id;
+	buf[2] = 0x01;			/* RD */
+	buf[5] = 1;			/* QDCOUNT */
+	buf[11] = 1;			/* ARCOUNT: OPT */
+	while (*p) {
+		ll = strcspn(p, ".");
+		if (ll == 0 || ll > 63 || o + ll + 1 + 5 + sizeof(opt) > size)
+			return -1;
+		buf[o++] = (unsigned char)ll;
+		memcpy(buf + o, p, ll);
+		o += ll;
+		p += ll;
+		if (*p == '.')
+			p++;
+	}
+	buf[o++] = 0;
+	buf[o++] = (unsigned char)(type >> 8);
+	buf[o++] = (unsigned char)type;
+	buf[o++] = 0;
+	buf[o++] = 1;			/* IN */
+	memcpy(buf + o, opt, sizeof(opt));
+	return (int)(o + sizeof(opt));
+}
+
+/*
+ * Decode the (compressed) name at *OFF into OUT and move *OFF past it.
+ * OUT may be NULL to skip. Returns 0, 1 when the name holds bytes we
+ * will not pass on (dots or controls inside a label), -1 when malformed.
+ */
+static int
+wire_name(const unsigned char *m, size_t len, size_t *off, char *out, size_t outlen)
+{
+	size_t	o = *off, w = 0, i;
+	int	jumped = 0, hops = 0, odd = 0;
+	unsigned c;
+
+	for (;;) {
+		if (o >= len)
+			return -1;
+		c = m[o];
+		if ((c & 0xc0) == 0xc0) {
+			if (o + 1 >= len || ++hops > 64)
+				return -1;
+			if (!jumped)
+				*off = o + 2;
+			jumped = 1;
+			o = ((c & 0x3f) << 8) | m[o + 1];
+			continue;
+		}
+		if (c & 0xc0)
+			return -1;
+		if (c == 0)
+			break;
+		if (o + 1 + c > len)
+			return -1;
+		if (out) {
+			if (w + c + 2 > outlen)
+				return -1;
+			if (w)
+				out[w++] = '.';
+			for (i = 0; i < c; i++) {
+				unsigned char b = m[o + 1 + i];
+				odd |= (b == '.' || b <= ' ' || b >= 0x7f);
+				out[w++] = (char)b;
+			}
+		}
+		o += 1 + c;
+	}
+	if (!jumped)
+		*off = o + 1;
+	if (out)
+		out[w] = 0;
+	return odd;
+}
+
+typedef struct {
+	dns_item_t *items;
+	size_t	n;
+	char   *arena;
+	size_t	used;
+	unsigned ttl;
+} parse_t;
+
+/* Decode one answer RR of our TYPE at O (RDLEN bytes) into P. */
+static void
+wire_rdata(const unsigned char *m, size_t len, size_t o, unsigned rdlen,
+    int type, parse_t *p)
+{
+	dns_item_t *it = &p->items[p->n];
+	char   *dst = p->arena + p->used;
+	size_t	x = o, end = o + rdlen;
+
+	memset(it, 0, sizeof(*it));
+	if (type == DNS_T_A || type == DNS_T_AAAA) {
+		if (rdlen != (type == DNS_T_A ? 4u : 16u))
+			return;
+		memcpy(dst, m + o, rdlen);
+		it->len = rdlen;
+	} else if (type == DNS_T_TXT || type == DNS_T_SPF) {
+		while (x < end) {
+			unsigned sl = m[x++];
+			if (x + sl > end)
+				return;
+			memcpy(dst + it->len, m + x, sl);
+			it->len += sl;
+			x += sl;
+		}
+	} else {
+		if (type == DNS_T_MX) {
+			if (rdlen < 3)
+				return;
+			it->pref = (unsigned)(m[o] << 8 | m[o + 1]);
+			x += 2;
+		}
+		if (wire_name(m, len, &x, dst, DNS_NAME_MAX + 1) != 0)
+			return;
+		it->len = strlen(dst);
+	}
+	it->data = dst;
+	p->used += it->len + 1;
+	dst[it->len] = 0;
+	p->n++;
+}
+
+/* Walk COUNT RRs from *OFF; collect TYPE answers, or the SOA minimum. */
+static int
+wire_section(const unsigned char *m, size_t len, size_t *off, unsigned count,
+    int type, parse_t *p, int want_soa)
+{
+	size_t	o = *off, x;
+	unsigned i, rt, ttl, rdlen;
+
+	for (i = 0; i < count; i++) {
+		if (wire_name(m, len, &o, NULL, 0) < 0 || o + 10 > len)
+			return -1;
+		rt = (unsigned)(m[o] << 8 | m[o + 1]);
+		ttl = (unsigned)m[o + 4] << 24 | (unsigned)m[o + 5] << 16
+		    | (unsigned)m[o + 6] << 8 | m[o + 7];
+		rdlen = (unsigned)(m[o + 8] << 8 | m[o + 9]);
+		o += 10;
+		if (o + rdlen > len)
+			return -1;
+		if (!want_soa && (int)rt == type) {
+			wire_rdata(m, len, o, rdlen, type, p);
+			p->ttl = ttl < p->ttl ? ttl : p->ttl;
+		} else if (want_soa && rt == DNS_T_SOA) {
+			x = o;
+			if (wire_name(m, len, &x, NULL, 0) < 0
+			    || wire_name(m, len, &x, NULL, 0) < 0 || x + 20 > o + rdlen)
+				return -1;
+			unsigned min = (unsigned)m[x + 16] << 24 | (unsigned)m[x + 17] << 16
+			    | (unsigned)m[x + 18] << 8 | m[x + 19];
+			p->ttl = min < ttl ? min : ttl;
+		}
+		o += rdlen;
+	}
+	*off = o;
+	return 0;
+}
+
+/* Check that the question section repeats NAME/TYPE; return its end or 0. */
+static size_t
+wire_question(const unsigned char *m, size_t len, const char *name, int type)
+{
+	char	qn[DNS_NAME_MAX + 2];
+	size_t	o = 12, nl = strlen(name);
+
+	if (nl && name[nl - 1] == '.')
+		nl--;
+	if (wire_name(m, len, &o, qn, sizeof(qn)) < 0 || o + 4 > len)
+		return 0;
+	if (strlen(qn) != nl || strncasecmp(qn, name, nl) != 0
+	    || (m[o] << 8 | m[o + 1]) != type)
+		return 0;
+	return o + 4;
+}
+
+/*
+ * Decode a reply to question ID NAME/TYPE. Returns NULL when it is not
+ * a usable reply to that question (or when truncated: *TC set).
+ */
+static dns_answer_t *
+wire_parse(const unsigned char *m, size_t len, unsigned id, const char *name,
+    int type, int *tc)
+{
+	parse_t	p = {0};
+	dns_answer_t *ans = NULL;
+	size_t	o;
+	unsigned an, ns, rcode;
+
+	if (len < 12 || (unsigned)(m[0] << 8 | m[1]) != id || !(m[2] & 0x80)
+	    || (m[4] << 8 | m[5]) != 1 || (o = wire_question(m, len, name, type)) == 0)
+		return NULL;
+	if (m[2] & 0x02) {
+		*tc = 1;
+		return NULL;
+	}
+	rcode = m[3] & 0x0f;
+	an = (unsigned)(m[6] << 8 | m[7]);
+	ns = (unsigned)(m[8] << 8 | m[9]);
+	if (rcode == 3 || (rcode == 0 && an == 0))
+		an = 0;
+	else if (rcode != 0)
+		return dns_answer_pack(DNS_TEMPFAIL, type, DNS_TTL_UNKNOWN, NULL, 0);
+	p.items = calloc(an + 1, sizeof(*p.items));
+	p.arena = malloc(len + (size_t)(an + 1) * (DNS_NAME_MAX + 2));
+	p.ttl = DNS_TTL_UNKNOWN;
+	if (p.items == NULL || p.arena == NULL)
+		goto done;
+	if (wire_section(m, len, &o, an, type, &p, 0) < 0)
+		goto done;
+	if (p.n > 0)
+		ans = dns_answer_pack(DNS_OK, type, p.ttl, p.items, p.n);
+	else {
+		p.ttl = DNS_TTL_UNKNOWN;
+		if (wire_section(m, len, &o, ns, type, &p, 1) < 0)
+			p.ttl = DNS_TTL_UNKNOWN;
+		ans = dns_answer_pack(rcode == 3 ? DNS_NXDOMAIN : DNS_NODATA,
+		    type, p.ttl, NULL, 0);
+	}
+done:
+	free(p.items);
+	free(p.arena);
+	return ans;
+}
+
+/* Wait until FD is ready for EVENTS or UNTIL passes; 1 ready, 0 not. */
+static int
+wait_fd(int fd, short events, long until, const dns_t *dns)
+{
+	struct pollfd pfd = {.fd = fd, .events = events};
+	long	now;
+	int	rc;
+
+	for (;;) {
+		if ((now = dns_now_ms(dns)) >= until)
+			return 0;
+		rc = poll(&pfd, 1, (int)(until - now));
+		if (rc > 0)
+			return 1;
+		if (rc < 0 && errno != EINTR)
+			return 0;
+	}
+}
+
+/* One UDP exchange with S until UNTIL. */
+static dns_answer_t *
+udp_try(const dns_server_t *s, const unsigned char *q, size_t qlen, unsigned id,
+    const char *name, int type, long until, const dns_t *dns, int *tc)
+{
+	unsigned char buf[DNS_UDP_MAX];
+	dns_answer_t *ans = NULL;
+	ssize_t	n;
+	int	fd;
+
+	fd = socket(s->sa.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return NULL;
+	if (connect(fd, (const struct sockaddr *)&s->sa, s->salen) < 0
+	    || send(fd, q, qlen, 0) != (ssize_t)qlen)
+		goto done;
+	while (ans == NULL && !*tc && wait_fd(fd, POLLIN, until, dns)) {
+		n = recv(fd, buf, sizeof(buf), 0);
+		if (n < 0 && errno != EAGAIN && errno != EINTR) {
+			/* ICMP port unreachable: nobody there, like REFUSED */
+			ans = dns_answer_pack(DNS_TEMPFAIL, type, DNS_TTL_UNKNOWN, NULL, 0);
+			break;
+		}
+		if (n > 0)
+			ans = wire_parse(buf, (size_t)n, id, name, type, tc);
+	}
+done:
+	close(fd);
+	return ans;
+}
+
+/* Move LEN bytes over the TCP socket FD in direction WRITE, by UNTIL. */
+static int
+tcp_io(int fd, unsigned char *buf, size_t len, int write, long until, const dns_t *dns)
+{
+	size_t	done = 0;
+	ssize_t	n;
+
+	while (done < len) {
+		if (!wait_fd(fd, write ? POLLOUT : POLLIN, until, dns))
+			return -1;
+		n = write ? send(fd, buf + done, len - done, MSG_NOSIGNAL)
+		    : recv(fd, buf + done, len - done, 0);
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+			return -1;
+		if (n > 0)
+			done += (size_t)n;
+	}
+	return 0;
+}
+
+/* One TCP exchange with S until UNTIL. */
+static dns_answer_t *
+tcp_try(const dns_server_t *s, const unsigned char *q, size_t qlen, unsigned id,
+    const char *name, int type, long until, const dns_t *dns)
+{
+	unsigned char hdr[2], *out = NULL, *in = NULL;
+	dns_answer_t *ans = NULL;
+	size_t	rlen;
+	int	fd, tc = 0;
+
+	fd = socket(s->sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return NULL;
+	if (connect(fd, (const struct sockaddr *)&s->sa, s->salen) < 0
+	    && errno != EINPROGRESS)
+		goto done;
+	if ((out = malloc(qlen + 2)) == NULL)
+		goto done;
+	out[0] = (unsigned char)(qlen >> 8);
+	out[1] = (unsigned char)qlen;
+	memcpy(out + 2, q, qlen);
+	if (tcp_io(fd, out, qlen + 2, 1, until, dns) < 0
+	    || tcp_io(fd, hdr, 2, 0, until, dns) < 0)
+		goto done;
+	rlen = (size_t)(hdr[0] << 8 | hdr[1]);
+	if ((in = malloc(rlen + 1)) == NULL || tcp_io(fd, in, rlen, 0, until, dns) < 0)
+		goto done;
+	ans = wire_parse(in, rlen, id, name, type, &tc);
+done:
+	free(out);
+	free(in);
+	close(fd);
+	return ans;
+}
+
+dns_answer_t *
+dns_net_query(const dns_server_t *srv, size_t nsrv, const char *name, int type,
+    long deadline_ms, const dns_t *dns)
+{
+	unsigned char q[DNS_NAME_MAX + 64];
+	dns_answer_t *ans, *last = NULL;
+	long	try_ms = DNS_TRY_MS, start = dns_now_ms(dns), now;
+	unsigned id = arc4random() & 0xffff;
+	int	qlen, tc;
+	size_t	i, answered;
+
+	if ((qlen = wire_query(q, sizeof(q), id, name, type)) < 0)
+		return dns_answer_pack(DNS_NXDOMAIN, type, DNS_TTL_UNKNOWN, NULL, 0);
+	for (;;) {
+		for (answered = i = 0; i < nsrv; i++) {
+			if ((now = dns_now_ms(dns)) >= deadline_ms)
+				goto out;
+			tc = 0;
+			ans = udp_try(&srv[i], q, (size_t)qlen, id, name, type,
+			    now + try_ms < deadline_ms ? now + try_ms : deadline_ms, dns, &tc);
+			if (tc)
+				ans = tcp_try(&srv[i], q, (size_t)qlen, id, name, type,
+				    deadline_ms, dns);
+			if (ans && ans->status != DNS_TEMPFAIL) {
+				dns_answer_free(last);
+				return ans;
+			}
+			if (ans) {
+				answered++;
+				dns_answer_free(last);
+				last = ans;
+			}
+		}
+		if (answered == nsrv)
+			break;		/* every server said SERVFAIL or REFUSED */
+		try_ms *= 2;
+	}
+out:
+	if (last)
+		return last;
+	/* A timeout is cached only when it outlasted one full try. */
+	return dns_answer_pack(DNS_TEMPFAIL, type,
+	    dns_now_ms(dns) - start >= DNS_TRY_MS ? DNS_TTL_UNKNOWN : 0, NULL, 0);
+}

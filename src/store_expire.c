@@ -1,0 +1,292 @@
+/*
+ * NAME
+ *	store_expire - background expiry in small batches, counters, sync
+ * DESCRIPTION
+ *	See store.h: store_expire_start(), store_expire_stop(),
+ *	store_expire_step(), store_sync(), store_counter_get().
+ *
+ *	A pass walks greylist, clients and tarpit in key order. Each batch
+ *	is one write transaction over at most BATCH records that resumes at
+ *	the key where the previous one stopped, so writers from the milter
+ *	never wait behind a long scan, and records written meanwhile are
+ *	simply seen or not.
+ * DIAGNOSTICS
+ *	"store: expiry pass: N records, M expired" at LOG_INFO when
+ *	anything was deleted.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include "log.h"
+#include "store_impl.h"
+
+typedef struct {
+	const greylist_params_t *p;
+	int64_t	now;
+	size_t	batch;
+	store_expire_t *ex;
+} expire_op_t;
+
+/* Should this value be deleted? Unknown versions are kept. */
+static int
+expire_record(const greylist_params_t *p, int64_t now, store_db_t db,
+	      const MDB_val *v)
+{
+	grey_record_t g;
+	client_record_t c;
+	tarpit_record_t t;
+	int	rc;
+
+	switch (db) {
+	case STORE_DB_GREYLIST:
+		rc = record_grey_decode(v->mv_data, v->mv_size, &g);
+		return rc == RECORD_OK ? greylist_grey_expired(p, now, &g) : rc == RECORD_ESHORT;
+	case STORE_DB_CLIENTS:
+		rc = record_client_decode(v->mv_data, v->mv_size, &c);
+		return rc == RECORD_OK ? greylist_client_expired(p, now, &c) : rc == RECORD_ESHORT;
+	case STORE_DB_TARPIT:
+		rc = record_tarpit_decode(v->mv_data, v->mv_size, &t);
+		return rc == RECORD_OK ? greylist_tarpit_expired(p, now, &t) : rc == RECORD_ESHORT;
+	default:
+		return 0;
+	}
+}
+
+/* One batch in one write transaction. */
+static int
+expire_body(store_t *st, MDB_txn *txn, void *ctx)
+{
+	expire_op_t *op = ctx;
+	store_expire_t *ex = op->ex;
+	MDB_cursor *c;
+	MDB_val	k = {ex->klen, ex->key}, v;
+	size_t	n = 0, seen = 0, deleted = 0;
+	int	rc;
+
+	if ((rc = mdb_cursor_open(txn, st->dbi[ex->db], &c)) != 0)
+		return rc;
+	rc = mdb_cursor_get(c, &k, &v, ex->klen ? MDB_SET_RANGE : MDB_FIRST);
+	while (rc == 0 && n++ < op->batch) {
+		seen++;
+		if (expire_record(op->p, op->now, ex->db, &v)) {
+			if ((rc = mdb_cursor_del(c, 0)) != 0)
+				break;
+			deleted++;
+		}
+		rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+	}
+	if (rc == 0) {			/* batch full: resume at K */
+		memcpy(ex->key, k.mv_data, k.mv_size);
+		ex->klen = k.mv_size;
+	} else if (rc == MDB_NOTFOUND) {
+		ex->klen = 0;
+		ex->db++;
+		rc = 0;
+	}
+	mdb_cursor_close(c);
+	if (rc == 0) {
+		ex->seen += seen;
+		ex->deleted += deleted;
+	}
+	return rc;
+}
+
+/* One expiry batch; 1 when the pass is complete. */
+int
+store_expire_step(store_t *st, const greylist_params_t *p, int64_t now,
+		  size_t batch, store_expire_t *ex)
+{
+	expire_op_t op = {.p = p, .now = now, .batch = batch ? batch : 1, .ex = ex};
+
+	if (ex->db < STORE_DB_GREYLIST || ex->db > STORE_DB_TARPIT) {
+		ex->db = STORE_DB_GREYLIST;
+		ex->klen = 0;
+		ex->seen = ex->deleted = 0;
+	}
+	if (store_txn_run(st, 1, "expire", expire_body, &op) != 0)
+		return -1;
+	if (ex->db > STORE_DB_TARPIT) {
+		if (ex->deleted > 0)
+			log_info("store: expiry pass: %zu records, %zu expired",
+			    ex->seen, ex->deleted);
+		return 1;
+	}
+	return 0;
+}
+
+/* Transaction body of store_counters_flush(): add DELTA[] to meta. */
+static int
+expire_flush_body(store_t *st, MDB_txn *txn, void *ctx)
+{
+	const uint64_t *delta = ctx;
+	unsigned char buf[8];
+	char	key[64];
+	MDB_val	k, v;
+	uint64_t total;
+	int	rc;
+
+	for (int i = 0; i < STORE_VERDICTS; i++) {
+		if (delta[i] == 0)
+			continue;
+		k.mv_size = (size_t) snprintf(key, sizeof(key), "count/%s",
+		    greylist_verdict_name((greylist_verdict_t) i));
+		k.mv_data = key;
+		total = 0;
+		rc = mdb_get(txn, st->dbi[STORE_DB_META], &k, &v);
+		if (rc == 0 && v.mv_size == 8)
+			for (int b = 0; b < 8; b++)
+				total = (total << 8) | ((unsigned char *) v.mv_data)[b];
+		else if (rc != 0 && rc != MDB_NOTFOUND)
+			return rc;
+		total += delta[i];
+		for (int b = 7; b >= 0; b--, total >>= 8)
+			buf[b] = (unsigned char) (total & 0xff);
+		v.mv_size = 8;
+		v.mv_data = buf;
+		if ((rc = mdb_put(txn, st->dbi[STORE_DB_META], &k, &v, 0)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* Add the pending verdict counts into meta. */
+int
+store_counters_flush(store_t *st)
+{
+	uint64_t delta[STORE_VERDICTS];
+	int	any = 0;
+
+	for (int i = 0; i < STORE_VERDICTS; i++)
+		any |= (delta[i] = atomic_exchange(&st->pending[i], 0)) != 0;
+	if (!any)
+		return 0;
+	if (store_txn_run(st, 1, "flush counters", expire_flush_body, delta) == 0)
+		return 0;
+	for (int i = 0; i < STORE_VERDICTS; i++)
+		atomic_fetch_add(&st->pending[i], delta[i]);
+	return -1;
+}
+
+/* Stored plus pending count of verdict V. */
+int
+store_counter_get(store_t *st, greylist_verdict_t v, uint64_t *value)
+{
+	unsigned char buf[8];
+	char	key[64];
+	size_t	len = sizeof(buf);
+	int	rc, klen;
+
+	*value = 0;
+	if ((unsigned) v >= STORE_VERDICTS)
+		return -1;
+	klen = snprintf(key, sizeof(key), "count/%s", greylist_verdict_name(v));
+	rc = store_get(st, STORE_DB_META, key, (size_t) klen, buf, &len);
+	if (rc == STORE_ERROR)
+		return -1;
+	if (rc == 0 && len == 8)
+		for (int b = 0; b < 8; b++)
+			*value = (*value << 8) | buf[b];
+	*value += atomic_load(&st->pending[v]);
+	return 0;
+}
+
+/* Flush the counters and force the map to disk. */
+int
+store_sync(store_t *st)
+{
+	int	rc;
+
+	store_counters_flush(st);
+	if ((rc = mdb_env_sync(st->env, 1)) != 0) {
+		store_log_mdb("sync", rc);
+		return -1;
+	}
+	return 0;
+}
+
+/* Wait until ABS or until stopped; 1 when stopped. Holds st->lock. */
+static int
+expire_wait(store_t *st, long ms)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	while (!st->stop && pthread_cond_timedwait(&st->cond, &st->lock, &ts) != ETIMEDOUT)
+		continue;
+	return st->stop;
+}
+
+/* The background thread: sync every second, expire every interval. */
+static void *
+expire_main(void *arg)
+{
+	store_t *st = arg;
+	store_expire_t ex = {0};
+	greylist_params_t p;
+	int64_t	next_pass = (int64_t) time(NULL), last_sync = 0, now;
+	long	interval_ms;
+	int	in_pass = 0;
+
+	pthread_mutex_lock(&st->lock);
+	while (!expire_wait(st, in_pass ? 20 : 1000)) {
+		p = st->params;		/* a reload may change them */
+		interval_ms = st->interval_ms;
+		pthread_mutex_unlock(&st->lock);
+		now = (int64_t) time(NULL);
+		if (now != last_sync) {
+			store_sync(st);
+			last_sync = now;
+		}
+		if (in_pass || now >= next_pass) {
+			in_pass = store_expire_step(st, &p, now, STORE_EXPIRE_BATCH, &ex) == 0;
+			if (!in_pass)
+				next_pass = now + interval_ms / 1000;
+		}
+		pthread_mutex_lock(&st->lock);
+	}
+	pthread_mutex_unlock(&st->lock);
+	return NULL;
+}
+
+/* Start the background expiry thread, or give it new parameters. */
+int
+store_expire_start(store_t *st, const greylist_params_t *p, long interval_ms)
+{
+	int	rc = 0;
+
+	pthread_mutex_lock(&st->lock);
+	st->params = *p;
+	st->interval_ms = interval_ms < 1000 ? 1000 : interval_ms;
+	if (!st->running) {
+		st->stop = 0;
+		rc = pthread_create(&st->thread, NULL, expire_main, st);
+		st->running = rc == 0;
+	}
+	pthread_mutex_unlock(&st->lock);
+	if (rc != 0)
+		log_error("store: cannot start expiry thread: %s", strerror(rc));
+	return rc == 0 ? 0 : -1;
+}
+
+/* Stop and join the background expiry thread. */
+void
+store_expire_stop(store_t *st)
+{
+	pthread_mutex_lock(&st->lock);
+	if (!st->running) {
+		pthread_mutex_unlock(&st->lock);
+		return;
+	}
+	st->stop = 1;
+	pthread_cond_broadcast(&st->cond);
+	pthread_mutex_unlock(&st->lock);
+	pthread_join(st->thread, NULL);
+	st->running = 0;
+}

@@ -1,0 +1,51 @@
+/*
+ * NAME
+ *	store_impl - internals shared by store.c, store_grey.c, store_expire.c
+ * DESCRIPTION
+ *	Not for other modules: use store.h.
+ */
+#ifndef TG_STORE_IMPL_H
+#define TG_STORE_IMPL_H
+
+#include <lmdb.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include "store.h"
+
+#define STORE_VERDICTS	(GREYLIST_UNAVAILABLE + 1)
+
+struct store {
+	MDB_env *env;
+	MDB_dbi	dbi[STORE_DB_COUNT];
+	size_t	max_size;
+	/* transactions hold it shared; growing the map holds it exclusive */
+	pthread_rwlock_t resize_lock;
+	/* manual whitelist cache, reloaded when meta "whitelist_gen" moves */
+	pthread_rwlock_t wl_lock;
+	uint64_t wl_gen;
+	int	wl_loaded;
+	net_t  *wl;
+	size_t	wl_count;
+	/* verdict counts not yet flushed into meta */
+	_Atomic uint64_t pending[STORE_VERDICTS];
+	/* background expiry thread; LOCK guards the fields below it */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	pthread_t thread;
+	int	running;
+	int	stop;
+	greylist_params_t params;
+	long	interval_ms;
+};
+
+typedef int (*store_txn_fn)(store_t *st, MDB_txn *txn, void *ctx);
+
+int	store_txn_run(store_t *st, int write, const char *what,
+	    store_txn_fn fn, void *ctx);
+void	store_log_mdb(const char *what, int rc);
+int	store_get_txn(store_t *st, MDB_txn *txn, store_db_t db,
+	    const char *key, size_t klen, MDB_val *val);
+int	store_whitelist_match(store_t *st, MDB_txn *txn, const addr_t *a);
+int	store_counters_flush(store_t *st);
+
+#endif

@@ -1,0 +1,283 @@
+"""
+NAME
+	rig - integration test harness for targrey-milter
+
+SYNOPSIS
+	import rig
+
+	def test(r):
+		r.dns.add_host("dyn-1-2-3-4.example.net", "127.0.0.9")
+		r.start()
+		res = r.swaks(source="127.0.0.9", sender="a@example.com",
+		    to="bob@example.org")
+		rig.check(res.rc == 0, "swaks exit", res.rc, 0, res.transcript)
+		r.postfix.wait_delivered(res.queue_id)
+
+	rig.main(test, timeout=120)
+
+DESCRIPTION
+	Starts, on loopback only and inside one private temporary directory
+	(/tmp/tg-rig-*), three real programs:
+
+	Dns	nsd(8) from Debian, authoritative for zones the test gives as
+		Python data, on 127.0.0.1 at a free high port (UDP and TCP).
+	Milter	$TG_BUILDDIR/src/targrey-milter -f -c CONF with a generated
+		configuration (dns_servers points at the Dns port); its stderr
+		goes to a file the test can wait on.
+	Postfix	Debian's Postfix as a private instance (postfix -c DIR start):
+		its own config, queue and data directories; an smtpd on a free
+		high loopback port and a second one that expects a PROXY v1
+		header; smtpd_milters = the Milter; mail for the test domains is
+		delivered by virtual(8) into one Maildir (the sink), so tests
+		can read the headers the milter added.
+
+	Clients: swaks(1) bound to chosen 127.0.0.x source addresses, and
+	SmtpClient, a raw socket client that can send a PROXY v1 header,
+	pipeline commands and hang up (FIN or RST) at any point.
+
+	Everything started is stopped and the directory removed when the
+	Rig's with-block ends, at interpreter exit, and on SIGTERM, SIGINT,
+	SIGHUP and the watchdog alarm of main(). Every wait is bounded.
+
+	Postfix settings chosen (see Postfix._main_cf):
+	milter_default_action = tempfail: the production-safe value (mail is
+	neither lost nor accepted unchecked) and Postfix's own default, set
+	explicitly. In tests it makes a broken milter loud: mail that should
+	pass gets 451 instead of silently passing unchecked.
+	smtpd_peername_lookup = no: Postfix would resolve client names with
+	the system resolver, which cannot be pointed at the test nsd and may
+	hang without network; every client reaches the milter as [ADDR] and
+	the milter does its own reverse lookups against the test DNS.
+	mynetworks = 127.0.0.1/32 with reject_unauth_destination: loopback
+	test clients are not relay-trusted (other than 127.0.0.1); only the
+	test domains are accepted; default/relay transport is error:, so no
+	mail ever leaves the machine.
+
+	The full API and every Postfix setting with its reason:
+	tests/integration/README.md.
+
+	Environment: TG_BUILDDIR (build tree, default ../.. of this file),
+	TG_RIG_KEEP=1 keeps the temporary directory for inspection.
+
+DIAGNOSTICS
+	RigError for harness problems (a program missing or failing to
+	start), TestFailure for failed assertions; main() prints either, the
+	tails of every log, and exits 1. 77 is never used: a missing tool is
+	a failure.
+"""
+
+import atexit
+import glob
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import traceback
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from rig_base import (BUILDDIR, LogFile, RigError, RigInterrupted,  # noqa: F401
+    TestFailure, check, descendants, free_port, have_ipv6, pid_alive,
+    tcp_listening, tool, unprivileged_user, wait_until, _kill)
+from rig_dns import Dns
+from rig_milter import Milter
+from rig_postfix import Postfix
+from rig_smtp import Reply, SmtpClient, SmtpResult, swaks
+
+
+_live = []
+RIG_PREFIX = "/tmp/tg-rig-"
+
+
+def _start_time(pid):
+	"""Start time of pid (clock ticks since boot), or None."""
+	try:
+		with open("/proc/%d/stat" % pid) as f:
+			stat = f.read()
+	except OSError:
+		return None
+	return stat[stat.rfind(")") + 2:].split()[19]
+
+
+def _pid_in(path, pidfile, by_cwd):
+	"""The pid in pidfile if that process still belongs to path: its
+	working directory (by_cwd) or its command line lies there."""
+	try:
+		with open(pidfile) as f:
+			pid = int(f.read().split()[0])
+		if by_cwd:
+			where = os.readlink("/proc/%d/cwd" % pid)
+		else:
+			with open("/proc/%d/cmdline" % pid, "rb") as f:
+				where = f.read().decode("utf-8", "replace")
+	except (OSError, ValueError, IndexError):
+		return None
+	return pid if path + "/" in where + "/" else None
+
+
+def reap_stale():
+	"""Stop what rigs of dead test processes left, remove their dirs.
+
+	Only processes proven to belong to such a directory are signalled:
+	a Postfix master whose working directory is in it, an nsd or a
+	milter whose pid file is there and whose command line names it.
+	"""
+	for path in glob.glob(RIG_PREFIX + "*"):
+		try:
+			with open(os.path.join(path, "owner")) as f:
+				pid, started = f.read().split()
+		except (OSError, ValueError):
+			continue
+		if _start_time(int(pid)) == started:
+			continue	# its test still runs
+		for pidfile, by_cwd in (("postfix/queue/pid/master.pid", True),
+		    ("dns/nsd.pid", False), ("milter/targrey-milter.pid", False)):
+			victim = _pid_in(path, os.path.join(path, pidfile), by_cwd)
+			if victim:
+				for p in [victim] + descendants(victim):
+					_kill(p, signal.SIGKILL)
+		shutil.rmtree(path, ignore_errors=True)
+
+
+class Rig:
+	"""Dns + Milter + Postfix in one temporary directory.
+
+	Rig(milter=True, domains=("example.org",), milter_params={},
+	postfix_params={}) creates the directory and chooses the ports;
+	add zones to r.dns, then r.start(). Use as a context manager (or
+	call stop()); main() does both.
+	"""
+
+	def __init__(self, milter=True, domains=("example.org",),
+	    milter_params=None, postfix_params=None, milter_port=None):
+		for name in ("postfix", "postconf", "nsd", "nsd-checkconf", "swaks"):
+			tool(name)
+		reap_stale()
+		self.dir = tempfile.mkdtemp(prefix=os.path.basename(RIG_PREFIX),
+		    dir=os.path.dirname(RIG_PREFIX))
+		os.chmod(self.dir, 0o755)
+		with open(os.path.join(self.dir, "owner"), "w") as f:
+			f.write("%d %s\n" % (os.getpid(), _start_time(os.getpid())))
+		_live.append(self)
+		self.dns = Dns(os.path.join(self.dir, "dns"))
+		self.milter = Milter(os.path.join(self.dir, "milter"),
+		    self.dns.server, milter_params) if milter else None
+		port = self.milter.port if self.milter else milter_port
+		self.postfix = Postfix(os.path.join(self.dir, "postfix"), port,
+		    domains, postfix_params)
+
+	def start(self):
+		"""Start nsd, the milter (if any), then Postfix. A port another
+		test took meanwhile is replaced and the others told of it."""
+		self.dns.start(new_port=True)
+		if self.milter:
+			self.milter.params["dns_servers"] = self.dns.server
+			self.milter.start(new_port=True)
+			self.postfix.main["smtpd_milters"] = "inet:127.0.0.1:%d" % \
+			    self.milter.port
+		self.postfix.start(new_ports=True)
+
+	def stop(self):
+		"""Stop everything started and remove the directory."""
+		sigs = {signal.SIGTERM, signal.SIGINT, signal.SIGHUP,
+		    signal.SIGALRM}
+		old = signal.pthread_sigmask(signal.SIG_BLOCK, sigs)
+		try:
+			self._stop_parts()
+		finally:
+			signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+	def _stop_parts(self):
+		errors = []
+		for part in (self.postfix, self.milter, self.dns):
+			if part is None:
+				continue
+			try:
+				part.stop()
+			except Exception as e:	# keep stopping the others
+				errors.append("%s: %s" % (type(part).__name__, e))
+		if self in _live:
+			_live.remove(self)
+		if os.environ.get("TG_RIG_KEEP"):
+			print("rig: kept %s" % self.dir, file=sys.stderr)
+		else:
+			shutil.rmtree(self.dir, ignore_errors=True)
+		if errors:
+			raise RigError("; ".join(errors))
+
+	def __enter__(self):
+		return self
+
+	def __exit__(self, *exc):
+		self.stop()
+
+	def swaks(self, **kw):
+		"""swaks() against the plain smtpd listener."""
+		return swaks(self.postfix.port, **kw)
+
+	def smtp(self, source=None, proxy=None, timeout=30):
+		"""SmtpClient to smtpd, or to the PROXY listener when proxy given."""
+		port = self.postfix.proxy_port if proxy else self.postfix.port
+		return SmtpClient(port, source=source, proxy=proxy,
+		    timeout=timeout)
+
+	def logs(self, lines=60):
+		"""Tails of every log, for failure reports."""
+		out = []
+		parts = [("maillog", self.postfix.log), ("nsd", self.dns.log)]
+		if self.milter:
+			parts.insert(0, ("milter", self.milter.log))
+		for name, log in parts:
+			out.append("--- %s: %s ---\n%s" % (name, log.path,
+			    log.tail(lines=lines)))
+		return "\n".join(out)
+
+
+def _stop_all():
+	"""atexit: stop any rig still running."""
+	for r in list(_live):
+		try:
+			r.stop()
+		except Exception as e:
+			print("rig: cleanup: %s" % e, file=sys.stderr)
+
+
+def _on_signal(signum, frame):
+	raise RigInterrupted("signal %d (%s)" % (signum,
+	    signal.Signals(signum).name))
+
+
+atexit.register(_stop_all)
+
+
+def main(test, timeout=300, **rig_kwargs):
+	"""Run test(rig) in a fresh Rig; exit 0 on pass, 1 on failure.
+
+	A watchdog alarm ends the test after timeout seconds; SIGTERM,
+	SIGINT and SIGHUP end it too; everything is stopped either way. On
+	failure the reason and the tails of all logs are printed.
+	"""
+	for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP,
+	    signal.SIGALRM):
+		signal.signal(sig, _on_signal)
+	signal.alarm(timeout)
+	name = os.path.basename(sys.argv[0])
+	status = 1
+	r = None
+	try:
+		r = Rig(**rig_kwargs)
+		with r:
+			try:
+				test(r)
+				status = 0
+			except (Exception, RigInterrupted):
+				traceback.print_exc()
+				print(r.logs())
+	except (Exception, RigInterrupted):
+		traceback.print_exc()
+		status = 1
+	finally:
+		signal.alarm(0)
+	print("%s: %s" % (name, "PASS" if status == 0 else "FAIL"))
+	sys.stdout.flush()
+	sys.exit(status)

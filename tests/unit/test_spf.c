@@ -1,0 +1,290 @@
+/*
+ * NAME
+ *	test_spf - unit tests for SPF checks (spf.c, spf_check.c, spf_layer.c)
+ * DESCRIPTION
+ *	Checks run against in-memory zones through the real code path:
+ *	the whole-check lookup budget (the exponential include tree of
+ *	7,381 records must stop at the limit with a permerror after a
+ *	bounded number of queries), the void-lookup limit, MX follow-up
+ *	lookups that are not terms, the deadline against a name server
+ *	that never answers, IPv4-mapped clients, broken records never
+ *	reaching libspf2, the null sender.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include "config.h"
+#include "dns.h"
+#include "spf.h"
+
+typedef struct {
+	config_t *cfg;
+	dns_t  *dns;
+	spf_t  *spf;
+} fix_t;
+
+/* A zone resolver and an SPF checker over it. */
+static fix_t *
+fix_new(void)
+{
+	dns_opts_t opts = {.zone_mode = 1, .cache_size = 1000, .max_ttl_ms = 60000,
+	    .negative_ttl_ms = 1000};
+	fix_t  *f = calloc(1, sizeof(*f));
+	char	err[256];
+
+	assert_non_null(f);
+	assert_non_null(f->cfg = config_load(NULL, 1, stderr));
+	assert_non_null(f->dns = dns_create(&opts, err, sizeof(err)));
+	return f;
+}
+
+static void
+fix_txt(fix_t *f, const char *name, const char *txt)
+{
+	assert_int_equal(dns_zone_add(f->dns, name, DNS_T_TXT, 300, txt, strlen(txt), 0), 0);
+}
+
+static void
+fix_a(fix_t *f, const char *name, const char *ip)
+{
+	addr_t	a;
+
+	assert_int_equal(addr_parse(ip, &a), 0);
+	assert_int_equal(dns_zone_add(f->dns, name, a.family == AF_INET ? DNS_T_A
+	    : DNS_T_AAAA, 300, a.bytes, a.family == AF_INET ? 4 : 16, 0), 0);
+}
+
+/* Run a MAIL FROM check of SENDER from IP (creates the checker once). */
+static spf_check_t *
+fix_check(fix_t *f, const char *ip, const char *helo, const char *sender)
+{
+	static spf_check_t c;
+	char	err[256];
+	addr_t	a;
+
+	if (f->spf == NULL)
+		assert_non_null(f->spf = spf_create_dns(f->cfg, f->dns, err, sizeof(err)));
+	assert_int_equal(addr_parse(ip, &a), 0);
+	assert_int_equal(spf_check_mailfrom(f->spf, &a, helo, sender, &c), 0);
+	return &c;
+}
+
+static void
+fix_free(fix_t *f)
+{
+	spf_free(f->spf);
+	dns_free(f->dns);
+	config_free(f->cfg);
+	free(f);
+}
+
+/* Publish a tree of DEPTH levels with WIDTH includes per record under NAME. */
+static void
+tree_add(fix_t *f, const char *name, int depth, int width)
+{
+	char	rec[2048], child[256];
+	size_t	o;
+	int	i;
+
+	o = (size_t)snprintf(rec, sizeof(rec), "v=spf1");
+	for (i = 1; depth > 0 && i <= width; i++) {
+		snprintf(child, sizeof(child), "n%d.%s", i, name);
+		o += (size_t)snprintf(rec + o, sizeof(rec) - o, " include:%s", child);
+		tree_add(f, child, depth - 1, width);
+	}
+	snprintf(rec + o, sizeof(rec) - o, " -all");
+	fix_txt(f, name, rec);
+}
+
+static void
+test_budget_tree(void **state)
+{
+	fix_t  *f = fix_new();
+	spf_check_t *c;
+
+	(void)state;
+	tree_add(f, "tree.example", 4, 9);	/* 1 + 9 + 81 + 729 + 6561 records */
+	c = fix_check(f, "192.0.2.1", "mail.example", "x@tree.example");
+	if (c->result != SPF_RES_PERMERROR)
+		fail_msg("got %s (%s), want permerror", spf_result_name(c->result), c->reason);
+	assert_string_equal(c->reason, "too many DNS lookups");
+	/* The record itself, then 10 includes; the 11th is never asked. */
+	if (c->queries != 11)
+		fail_msg("queries: got %u, want 11", c->queries);
+	fix_free(f);
+}
+
+static void
+test_budget_limit(void **state)
+{
+	static const struct {
+		const char *rec;
+		spf_res_t want;
+	} cases[] = {
+		{"v=spf1 a:h1.b.example a:h2.b.example a:h3.b.example a:h4.b.example "
+		 "a:h5.b.example mx:h6.b.example a:h7.b.example a:h8.b.example "
+		 "a:h9.b.example a:h10.b.example ip4:192.0.2.1 -all", SPF_RES_PASS},
+		{"v=spf1 a:h1.b.example a:h2.b.example a:h3.b.example a:h4.b.example "
+		 "a:h5.b.example mx:h6.b.example a:h7.b.example a:h8.b.example "
+		 "a:h9.b.example a:h10.b.example a:h11.b.example ip4:192.0.2.1 -all",
+		 SPF_RES_PERMERROR},
+		{"v=spf1 a:n1.b.example a:n2.b.example ip4:192.0.2.1 -all", SPF_RES_PASS},
+		{"v=spf1 a:n1.b.example a:n2.b.example a:n3.b.example ip4:192.0.2.1 -all",
+		 SPF_RES_PERMERROR},
+		{"v=spf1 mx:m.b.example -all", SPF_RES_PASS},
+	};
+	spf_check_t *c;
+	char	name[64];
+	size_t	i;
+	int	h;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		fix_t  *f = fix_new();
+		for (h = 1; h <= 11; h++) {
+			snprintf(name, sizeof(name), "h%d.b.example", h);
+			fix_a(f, name, "198.51.100.1");
+		}
+		for (h = 1; h <= 9; h++) {	/* nine MX hosts: not terms */
+			snprintf(name, sizeof(name), "mx%d.b.example", h);
+			fix_a(f, name, h == 9 ? "192.0.2.1" : "198.51.100.1");
+			dns_zone_add(f->dns, "m.b.example", DNS_T_MX, 300, name, strlen(name),
+			    (unsigned)h);
+		}
+		dns_zone_add(f->dns, "h6.b.example", DNS_T_MX, 300, "h1.b.example", 12, 1);
+		fix_txt(f, "b.example", cases[i].rec);
+		c = fix_check(f, "192.0.2.1", "mail.example", "x@b.example");
+		if (c->result != cases[i].want)
+			fail_msg("case %zu: got %s (%s), want %s", i,
+			    spf_result_name(c->result), c->reason,
+			    spf_result_name(cases[i].want));
+		fix_free(f);
+	}
+}
+
+static void
+test_records(void **state)
+{
+	static const struct {
+		const char *rec;
+		const char *ip;
+		spf_res_t want;
+	} cases[] = {
+		{"v=spf1 ip4:192.0.2.0/24 -all", "::ffff:192.0.2.9", SPF_RES_PASS},
+		{"v=spf1 ip4:192.0.2.0/24 -all", "192.0.2.9", SPF_RES_PASS},
+		{"v=spf1 ip4:192.0.2.0/24 -all", "198.51.100.1", SPF_RES_FAIL},
+		{"v=spf1 ip4:192.0.2.0/24 ~all", "198.51.100.1", SPF_RES_SOFTFAIL},
+		{"v=spf1 ip6:2001:db8::/32 ?all", "2001:db8::5", SPF_RES_PASS},
+		{"v=spf1 ip6:2001:db8::/32 ?all", "2001:db9::5", SPF_RES_NEUTRAL},
+		{"v=spf1 exists:%{l4294967297}.x.example -all", "192.0.2.1", SPF_RES_PERMERROR},
+		{"v=spf1 include:bad.example -all", "192.0.2.1", SPF_RES_PERMERROR},
+		{"v=spf1 include:none.example -all", "192.0.2.1", SPF_RES_PERMERROR},
+		{"v=spf1 redirect=a.example redirect=b.example", "192.0.2.1", SPF_RES_PERMERROR},
+		{"v=spf1 include:slow.example -all", "192.0.2.1", SPF_RES_TEMPERROR},
+		{"v=spf1 ip4:192.0.2.1/0 -all", "203.0.113.7", SPF_RES_PASS},
+	};
+	spf_check_t *c;
+	size_t	i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		fix_t  *f = fix_new();
+		fix_txt(f, "r.example", cases[i].rec);
+		fix_txt(f, "bad.example", "v=spf1 a:%{l99999999999r}.x.example -all");
+		dns_zone_add_timeout(f->dns, "slow.example", 0);
+		c = fix_check(f, cases[i].ip, "mail.example", "x@r.example");
+		if (c->result != cases[i].want)
+			fail_msg("\"%s\" from %s: got %s (%s), want %s", cases[i].rec,
+			    cases[i].ip, spf_result_name(c->result), c->reason,
+			    spf_result_name(cases[i].want));
+		fix_free(f);
+	}
+}
+
+static void
+test_identities(void **state)
+{
+	fix_t  *f = fix_new();
+	spf_check_t *c;
+
+	(void)state;
+	fix_txt(f, "helo.example", "v=spf1 ip4:192.0.2.1 -all");
+	fix_txt(f, "r.example", "v=spf1 -all exp=e.r.example");
+	fix_txt(f, "e.r.example", "%{s} is not welcome from %{i}");
+	c = fix_check(f, "192.0.2.1", "helo.example", "");
+	assert_int_equal(c->result, SPF_RES_PASS);
+	assert_int_equal(c->identity, SPF_ID_HELO);
+	assert_int_equal(c->null_sender, 1);
+	assert_string_equal(c->domain, "helo.example");
+	c = fix_check(f, "192.0.2.1", "helo.example", "who@r.example");
+	assert_int_equal(c->result, SPF_RES_FAIL);
+	assert_int_equal(c->identity, SPF_ID_MAILFROM);
+	assert_string_equal(c->explanation, "who@r.example is not welcome from 192.0.2.1");
+	c = fix_check(f, "192.0.2.1", "helo.example", "who@[192.0.2.1]");
+	assert_int_equal(c->result, SPF_RES_NONE);
+	assert_int_equal(c->queries, 0);
+	c = fix_check(f, "192.0.2.1", "helo.example", "who@nothing.example");
+	assert_int_equal(c->result, SPF_RES_NONE);
+	assert_int_equal(c->queries, 1);
+	c = fix_check(f, "192.0.2.1", "helo.example", "who@nothing.example");
+	assert_int_equal(c->queries, 0);	/* cached */
+	assert_int_equal(c->lookups, 1);
+	fix_free(f);
+}
+
+static void
+test_deadline(void **state)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	socklen_t len = sizeof(sa);
+	config_t *cfg;
+	spf_t  *spf;
+	spf_check_t c;
+	addr_t	a;
+	char	item[64], err[256];
+	int	fd;
+
+	(void)state;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_true((fd = socket(AF_INET, SOCK_DGRAM, 0)) >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	getsockname(fd, (struct sockaddr *)&sa, &len);
+	snprintf(item, sizeof(item), "127.0.0.1:%u", ntohs(sa.sin_port));
+	assert_non_null(cfg = config_load(NULL, 1, stderr));
+	assert_int_equal(config_set(cfg, "dns_servers", item, stderr), 0);
+	assert_int_equal(config_set(cfg, "spf_lookup_time", "300ms", stderr), 0);
+	assert_non_null(spf = spf_create(cfg, err, sizeof(err)));
+	addr_parse("192.0.2.1", &a);
+	spf_check_mailfrom(spf, &a, "mail.example", "x@silent.example", &c);
+	assert_int_equal(c.result, SPF_RES_TEMPERROR);
+	assert_true(c.queries >= 1);
+	/* Bounded by spf_lookup_time, not by resolv.conf's 5 s x 2 tries. */
+	if (c.elapsed_ms > 2000)
+		fail_msg("spf_lookup_time 300 ms: got %ld ms", c.elapsed_ms);
+	spf_free(spf);
+	config_free(cfg);
+	close(fd);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_budget_tree),
+		cmocka_unit_test(test_budget_limit),
+		cmocka_unit_test(test_records),
+		cmocka_unit_test(test_identities),
+		cmocka_unit_test(test_deadline),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
