@@ -393,7 +393,6 @@ ml_envelope(ml_sess_t *s, long n)
 	ml_expand(o->from_tmpl, s, n, s->v.from, sizeof(s->v.from));
 	snprintf(s->v.queue_id, sizeof(s->v.queue_id), "%02X%08lX",
 	    s->w->idx & 0xff, (unsigned long)n & 0xffffffffUL);
-	s->v.have_qid = 1;
 	snprintf(arg, sizeof(arg), "<%s>", s->v.from);
 	r = ml_event(s, ML_ST_MAIL, ML_M_MAIL, 'M', arg, strlen(arg) + 1,
 	    SMFIP_NOMAIL, SMFIP_NR_MAIL);
@@ -414,6 +413,9 @@ ml_envelope(ml_sess_t *s, long n)
 		if (r < 0 || r == '4' || r == 'a' || r == 'd')
 			return r;
 		ok |= r == 'c';
+		/* smtpd_delay_open_until_valid_rcpt: the queue file, and
+		 * with it {i}, exists from the first accepted RCPT on */
+		s->v.have_qid |= ok;
 	}
 	return ok ? 'c' : r;
 }
