@@ -370,6 +370,8 @@ ml_wait_reply(ml_sess_t *s, ml_stage_t st, double sent)
 			continue;
 		case 'h': case 'i': case 'm': case '+': case '-': case '2':
 		case 'b': case 'e': case 'q':	/* edits, then the decision */
+			if (st != ML_ST_EOM)	/* Postfix: protocol error */
+				ml_stats_count("edit_outside_eom");
 			continue;
 		}
 		ml_stats_record(st, now - sent);
