@@ -23,11 +23,15 @@
 #include "daemon.h"
 #include "log.h"
 #include "milter.h"
+#include "pool.h"
 #include "runtime.h"
 #include "session.h"
 #include "signals.h"
+#include "store.h"
+#include "tarpit.h"
 
 #define MAIN_DEFAULT_CONFIG	TG_SYSCONFDIR "/targrey-milter.conf"
+#define MAIN_POOL_WATCH_MS	40	/* a callback busy this long gets a spare worker */
 
 typedef struct {
 	const char *config_path;
@@ -147,6 +151,7 @@ main_drain(void)
 
 	log_info("stopping: waiting up to %lds for %u session(s)", main_shutdown_ms / 1000,
 	    session_active());
+	tarpit_cancel_all();	/* tarpits end now and their sessions continue */
 	while (session_active() > 0 && waited < main_shutdown_ms) {
 		nanosleep(&tick, NULL);
 		waited += 100;
@@ -181,7 +186,24 @@ main_start(const config_t *cfg, int foreground)
 	if (pthread_attr_init(&attr) == 0
 	    && pthread_attr_setstacksize(&attr, (size_t) cfg->thread_stack_size) == 0)
 		pthread_setattr_default_np(&attr);
+	if (pool_init(spec) < 0)
+		log_warning("cannot prepare worker handoffs for %s: tarpits may delay other sessions", spec);
 	log_info("starting %s on %s", PACKAGE_STRING, spec);
+}
+
+/* Open the state (after dropping privileges: the files are the user's). */
+static store_t *
+main_open_store(const runtime_t *rt)
+{
+	store_t *st;
+
+	if ((st = store_open(rt->cfg->state_directory, (size_t) rt->cfg->state_max_size)) == NULL) {
+		log_error("cannot open the state in %s; not starting", rt->cfg->state_directory);
+		exit(1);
+	}
+	if (store_expire_start(st, &rt->grey, rt->cfg->state_expire_interval) < 0)
+		log_warning("cannot start the expiry thread; records expire only with targreyctl expire");
+	return st;
 }
 
 int
@@ -204,11 +226,17 @@ main(int argc, char **argv)
 	main_config_path = opts.config_path;
 	main_shutdown_ms = rt->cfg->shutdown_timeout;
 	main_start(rt->cfg, opts.foreground);
+	signals_install(main_reload, main_drain);	/* before any thread */
 	pid_file = strdup(rt->cfg->pid_file);	/* rt may be replaced by a reload */
 	runtime_set_overrides(&opts.overrides);
+	runtime_set_store(main_open_store(rt));
 	runtime_publish(rt);
-	signals_install(main_reload, main_drain);
+	if (pool_watch_start(MAIN_POOL_WATCH_MS) < 0)
+		log_warning("cannot start the worker pool watchdog");
 	rc = smfi_main();
+	pool_watch_stop();
+	if (session_active() == 0)	/* else a late callback might still use it */
+		runtime_set_store(store_close(runtime_store()));
 	if (pid_file && *pid_file && unlink(pid_file) < 0 && errno != ENOENT)
 		log_warning("cannot remove %s: %s", pid_file, strerror(errno));
 	log_info("stopped");

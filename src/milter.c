@@ -8,16 +8,21 @@
  *	(headers, body) and the replies it never sends, which saves Postfix
  *	work on every message.
  *
- *	Per stage:
+ *	Per stage (the decisions themselves are in stage_*.c):
  *	connect	session, client facts; trusted network -> accept (skip all);
- *		while the daemon drains for a stop -> tempfail
+ *		while the daemon drains for a stop -> tempfail; else
+ *		whitelist, reverse lookup, S25R (stage_connect)
  *	helo	remember the HELO name (no reply)
- *	mail	queue id; authenticated client -> accept (skip all)
- *	rcpt	first recipient of the transaction
- *	data	(no reply)
- *	eom	the message's decision line
+ *	mail	queue id; authenticated client -> accept (skip all); SPF
+ *	rcpt	taRgrey: greylist or tarpit a suspicious client
+ *	data	a passed tarpit is recorded (no reply)
+ *	eom	SPF headers; the message's decision line
  *	abort	forget the transaction
- *	close	free the session
+ *	close	free the session (also for libmilter's own handoff sessions,
+ *		which have no private data, see pool.h)
+ *
+ *	Every callback is bracketed by pool_busy_begin()/pool_busy_end() so
+ *	that the pool watchdog can find callbacks that block (slow DNS).
  * DIAGNOSTICS
  *	A session that cannot be set up (out of memory, no snapshot) is
  *	logged and continues unchecked: a milter problem must not refuse mail.
@@ -30,6 +35,8 @@
 #include "runtime.h"
 #include "session.h"
 #include "signals.h"
+#include "pool.h"
+#include "stage.h"
 
 #define MILTER_FLAGS	(SMFIF_ADDHDRS)
 
@@ -38,7 +45,7 @@ static const struct {
 	int	stage;
 	char   *macros;
 } milter_macros[] = {
-	{SMFIM_CONNECT, "j {daemon_addr} {daemon_port} {client_ptr} {client_resolve}"},
+	{SMFIM_CONNECT, "j {daemon_addr} {daemon_port} {client_resolve}"},
 	{SMFIM_HELO, "{tls_version}"},
 	{SMFIM_ENVFROM, "i {auth_authen}"},
 	{SMFIM_ENVRCPT, "i"},
@@ -81,11 +88,11 @@ milter_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long
 
 /* Connect: build the session; trusted clients skip everything. */
 static sfsistat
-milter_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
+milter_connect_run(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 {
 	runtime_t *rt = runtime_acquire();
 	session_t *s;
-	char	port[16];
+	char	port[16], resolve[16];
 
 	if (rt == NULL || (s = session_new(rt)) == NULL) {
 		runtime_release(rt);
@@ -111,6 +118,8 @@ milter_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 		session_log(s, "connect", "skip", s->skip_reason, NULL);
 		return SMFIS_ACCEPT;
 	}
+	milter_macro(ctx, "{client_resolve}", resolve, sizeof(resolve));
+	stage_connect(s, resolve);
 	return SMFIS_CONTINUE;
 }
 
@@ -125,78 +134,149 @@ milter_helo(SMFICTX *ctx, char *helo)
 	return SMFIS_NOREPLY;
 }
 
-/* MAIL FROM: start a transaction. */
+/* Send R to Postfix: the reply text and the matching status. */
 static sfsistat
-milter_envfrom(SMFICTX *ctx, char **argv)
+milter_reply(SMFICTX *ctx, const stage_reply_t *r)
+{
+	if (r->action == STAGE_CONTINUE)
+		return SMFIS_CONTINUE;
+	if (smfi_setreply(ctx, (char *) r->rcode, (char *) r->xcode, (char *) r->text) != MI_SUCCESS)
+		log_warning("milter: libmilter refused the reply text \"%s\"", r->text);
+	return r->action == STAGE_REJECT ? SMFIS_REJECT : SMFIS_TEMPFAIL;
+}
+
+/* Copy an envelope address without its angle brackets. */
+static void
+milter_address(char **field, const char *arg)
+{
+	size_t	len = strlen(arg);
+	char   *inner;
+
+	if (len >= 2 && arg[0] == '<' && arg[len - 1] == '>') {
+		if ((inner = strndup(arg + 1, len - 2)) != NULL)
+			session_set_text(field, inner);
+		free(inner);
+	} else {
+		session_set_text(field, arg);
+	}
+}
+
+/* MAIL FROM: start a transaction; SPF. */
+static sfsistat
+milter_envfrom_run(SMFICTX *ctx, char **argv)
 {
 	session_t *s = MILTER_SESSION(ctx);
+	stage_reply_t r = {0};
 	char	auth[SESSION_NAME_MAX];
-	const char *from = argv && argv[0] ? argv[0] : "";
-	size_t	len = strlen(from);
 
 	if (s == NULL)
 		return SMFIS_ACCEPT;
 	session_reset_transaction(s);
 	milter_macro(ctx, "i", s->queue_id, sizeof(s->queue_id));
-	if (len >= 2 && from[0] == '<' && from[len - 1] == '>') {
-		char   *inner = strndup(from + 1, len - 2);
-
-		session_set_text(&s->from, inner ? inner : "");
-		free(inner);
-	} else {
-		session_set_text(&s->from, from);
-	}
+	milter_address(&s->from, argv && argv[0] ? argv[0] : "");
 	milter_macro(ctx, "{auth_authen}", auth, sizeof(auth));
 	if (auth[0] != '\0' && s->rt->cfg->skip_authenticated) {
 		session_log(s, "mail", "skip", "authenticated", NULL);
 		return SMFIS_ACCEPT;
 	}
-	return SMFIS_CONTINUE;
+	stage_mail(s, &r);
+	return milter_reply(ctx, &r);
 }
 
-/* RCPT TO: the first recipient names the transaction in the log. */
+/* Progress for the tarpit: Postfix restarts its command timeout. */
+static int
+milter_progress(void *ctx)
+{
+	return smfi_progress((SMFICTX *) ctx) == MI_SUCCESS ? 0 : -1;
+}
+
+/* RCPT TO: taRgrey for each recipient. */
 static sfsistat
-milter_envrcpt(SMFICTX *ctx, char **argv)
+milter_envrcpt_run(SMFICTX *ctx, char **argv)
 {
 	session_t *s = MILTER_SESSION(ctx);
-	const char *rcpt = argv && argv[0] ? argv[0] : "";
-	size_t	len = strlen(rcpt);
+	stage_waiter_t w = {milter_progress, ctx};
+	stage_reply_t r = {0};
+	char   *rcpt = NULL;
 
 	if (s == NULL)
 		return SMFIS_ACCEPT;
+	milter_address(&rcpt, argv && argv[0] ? argv[0] : "");
+	if (rcpt == NULL)
+		return SMFIS_CONTINUE;
 	if (s->rcpt_count++ == 0) {
 		milter_macro(ctx, "i", s->queue_id, sizeof(s->queue_id));
-		if (len >= 2 && rcpt[0] == '<' && rcpt[len - 1] == '>') {
-			char   *inner = strndup(rcpt + 1, len - 2);
-
-			session_set_text(&s->rcpt, inner ? inner : "");
-			free(inner);
-		} else {
-			session_set_text(&s->rcpt, rcpt);
-		}
+		session_set_text(&s->rcpt, rcpt);
 	}
-	return SMFIS_CONTINUE;
+	stage_rcpt(s, rcpt, &w, &r);
+	free(rcpt);
+	return milter_reply(ctx, &r);
 }
 
-/* DATA: (the reply is switched off). */
+/* The callbacks that may block are watched by the pool watchdog. */
+static sfsistat
+milter_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
+{
+	sfsistat r;
+
+	pool_busy_begin();
+	r = milter_connect_run(ctx, hostname, hostaddr);
+	pool_busy_end();
+	return r;
+}
+
+static sfsistat
+milter_envfrom(SMFICTX *ctx, char **argv)
+{
+	sfsistat r;
+
+	pool_busy_begin();
+	r = milter_envfrom_run(ctx, argv);
+	pool_busy_end();
+	return r;
+}
+
+static sfsistat
+milter_envrcpt(SMFICTX *ctx, char **argv)
+{
+	sfsistat r;
+
+	pool_busy_begin();
+	r = milter_envrcpt_run(ctx, argv);
+	pool_busy_end();
+	return r;
+}
+
+/* DATA: a client that waited out its tarpit passed (no reply). */
 static sfsistat
 milter_data(SMFICTX *ctx)
 {
-	(void) ctx;
+	session_t *s = MILTER_SESSION(ctx);
+
+	if (s != NULL)
+		stage_data(s);
 	return SMFIS_NOREPLY;
 }
 
-/* End of message: one decision line per message. */
+/* End of message: SPF headers and one decision line per message. */
 static sfsistat
 milter_eom(SMFICTX *ctx)
 {
 	session_t *s = MILTER_SESSION(ctx);
+	spf_header_t hdrs[SPF_HEADERS_MAX];
+	char	extra[512];
+	size_t	n;
 
 	if (s == NULL)
 		return SMFIS_CONTINUE;
 	milter_macro(ctx, "i", s->queue_id, sizeof(s->queue_id));
+	n = stage_headers(s, hdrs);
+	for (size_t i = n; i-- > 0;)
+		if (smfi_insheader(ctx, 0, (char *) hdrs[i].name, hdrs[i].value) != MI_SUCCESS)
+			log_warning("milter: cannot add the %s header", hdrs[i].name);
 	s->messages++;
-	session_log(s, "eom", "accept", "clean", NULL);
+	stage_summary(s, extra, sizeof(extra));
+	session_log(s, "eom", "accept", s->rt->cfg->dry_run ? "dry_run" : "clean", extra);
 	session_reset_transaction(s);
 	return SMFIS_CONTINUE;
 }

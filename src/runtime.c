@@ -19,12 +19,16 @@ static pthread_mutex_t runtime_lock = PTHREAD_MUTEX_INITIALIZER;
 static runtime_t *runtime_current;
 static unsigned long runtime_generation;
 static strlist_t runtime_overrides;	/* "name=value" from the command line */
+static store_t *runtime_state;		/* set once before the milter starts */
 
 /* Free a snapshot and everything compiled from it. */
 static void
 runtime_free(runtime_t *rt)
 {
 	free(rt->trusted);
+	s25r_free(rt->s25r);
+	whitelist_free(rt->whitelist);
+	spf_free(rt->spf);
 	config_free(rt->cfg);
 	free(rt);
 }
@@ -48,6 +52,30 @@ runtime_check(const config_t *cfg, FILE *err)
 		errors++;
 	}
 	return errors ? -1 : 0;
+}
+
+/* Open the tables and build the S25R classifier and the SPF engine. */
+static int
+runtime_compile(runtime_t *rt, FILE *err)
+{
+	const char *file = rt->cfg->path ? rt->cfg->path : "default";
+	char	why[512];
+	int	s25r_errors = 0, wl_errors = 0;
+
+	if ((rt->s25r = s25r_create(rt->cfg, &s25r_errors, why, sizeof(why))) == NULL) {
+		fprintf(err, "%s: %s\n", file, why);
+		return -1;
+	}
+	if ((rt->whitelist = whitelist_create(rt->cfg, &wl_errors, why, sizeof(why))) == NULL) {
+		fprintf(err, "%s: %s\n", file, why);
+		return -1;
+	}
+	if ((rt->spf = spf_create(rt->cfg, why, sizeof(why))) == NULL) {
+		fprintf(err, "%s: %s\n", file, why);
+		return -1;
+	}
+	rt->table_errors = s25r_errors + wl_errors;
+	return 0;
 }
 
 /* Compile CFG into a snapshot. */
@@ -75,7 +103,24 @@ runtime_build(config_t *cfg, FILE *err)
 		runtime_free(rt);
 		return NULL;
 	}
+	if (runtime_compile(rt, err) < 0) {
+		runtime_free(rt);
+		return NULL;
+	}
+	greylist_params_init(&rt->grey, cfg);
 	return rt;
+}
+
+void
+runtime_set_store(store_t *st)
+{
+	runtime_state = st;
+}
+
+store_t *
+runtime_store(void)
+{
+	return runtime_state;
 }
 
 /* Make RT current; the caller's reference becomes the published one. */
@@ -187,6 +232,8 @@ runtime_reload(const char *path)
 	}
 	free(text);
 	runtime_publish(rt);
+	if (runtime_state != NULL)
+		store_expire_start(runtime_state, &rt->grey, rt->cfg->state_expire_interval);
 	log_info("reload: configuration %s loaded (generation %lu)", path, rt->generation);
 	return 0;
 }

@@ -20,6 +20,12 @@
  *	runtime_acquire() returns the current snapshot with one more
  *	reference; runtime_release() drops one.
  *
+ *	RT->table_errors counts table lines that were logged and skipped;
+ *	"targrey-milter -t" fails on them, the daemon runs without them.
+ *
+ *	runtime_set_store() records the process's one LMDB store (opened at
+ *	start, kept across reloads); runtime_store() returns it.
+ *
  *	runtime_reload() reads PATH again, builds and publishes a new snapshot
  *	(keeping the current command-line overrides); on any error it logs
  *	and keeps the old one. Returns 0 or -1.
@@ -33,11 +39,21 @@
 #include <stdio.h>
 #include "addr.h"
 #include "config.h"
+#include "greylist.h"
+#include "s25r.h"
+#include "spf.h"
+#include "store.h"
+#include "whitelist.h"
 
 typedef struct runtime {
 	config_t *cfg;
 	net_t  *trusted;		/* trusted_networks */
 	size_t	trusted_count;
+	s25r_t *s25r;			/* S25R rules and tables */
+	whitelist_t *whitelist;		/* client/sender/recipient whitelists */
+	spf_t  *spf;			/* SPF engine with its DNS resolver and cache */
+	greylist_params_t grey;		/* greylist_* parameters, in seconds */
+	int	table_errors;		/* bad table lines (skipped, logged) */
 	unsigned long generation;	/* 1 for the first, +1 per reload */
 	int	refs;			/* guarded by the runtime mutex */
 } runtime_t;
@@ -48,5 +64,7 @@ runtime_t *runtime_acquire(void);
 void	runtime_release(runtime_t *rt);
 int	runtime_reload(const char *path);
 void	runtime_set_overrides(const strlist_t *overrides);
+void	runtime_set_store(store_t *st);
+store_t *runtime_store(void);
 
 #endif

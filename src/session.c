@@ -100,8 +100,11 @@ session_reset_transaction(session_t *s)
 	free(s->from);
 	free(s->rcpt);
 	s->from = s->rcpt = NULL;
+	strlist_clear(&s->rcpts);
 	s->rcpt_count = 0;
 	s->queue_id[0] = '\0';
+	s->spf_done = 0;
+	s->tg_verdict = NULL;
 }
 
 /* Seconds since connect. */

@@ -33,9 +33,14 @@
 #include <time.h>
 #include "addr.h"
 #include "runtime.h"
+#include "s25r.h"
+#include "spf_policy.h"
+#include "strlist.h"
+#include "tarpit.h"
 
 #define SESSION_TEXT_MAX	1024
 #define SESSION_NAME_MAX	256
+#define SESSION_RCPTS_MAX	100	/* recipients remembered per transaction */
 
 typedef struct session {
 	runtime_t *rt;			/* snapshot, referenced until close */
@@ -50,10 +55,22 @@ typedef struct session {
 	unsigned daemon_port;
 	/* why the checks are skipped, NULL = they are not */
 	const char *skip_reason;
+	/* S25R at connect */
+	int	suspicious;		/* 1: taRgrey applies to this client */
+	char	s25r_reason[S25R_REASON_MAX];
+	const char *tg_skip;		/* client whitelisted: no taRgrey, or NULL */
+	/* SPF at MAIL FROM (per transaction) */
+	int	spf_done;
+	spf_outcome_t spf;
+	/* taRgrey */
+	int	tarpit_done;		/* one tarpit per session */
+	int	tarpit_passed;		/* waited it out: record a pass at DATA */
+	const char *tg_verdict;		/* of the transaction, for the log */
 	/* SMTP */
 	char   *helo;
 	char   *from;			/* without <>, "" = null sender */
 	char   *rcpt;			/* first recipient of the transaction */
+	strlist_t rcpts;		/* accepted recipients (at most SESSION_RCPTS_MAX) */
 	unsigned rcpt_count;
 	char	queue_id[32];
 	unsigned messages;		/* transactions that reached end of message */

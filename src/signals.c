@@ -6,6 +6,7 @@
  *	process; nothing else in targrey-milter does.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdatomic.h>
@@ -15,11 +16,20 @@ static void (*signals_reload)(void);
 static void (*signals_drain)(void);
 static atomic_int signals_stopping;
 
+/* Set the handlers and block the signals in this thread and every
+ * thread created after it; only the sigwait() thread takes them. */
 void
 signals_install(void (*reload)(void), void (*drain)(void))
 {
+	sigset_t set;
+
 	signals_reload = reload;
 	signals_drain = drain;
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
 }
 
 int

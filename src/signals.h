@@ -17,6 +17,11 @@
  *	(which returns when the sessions have finished or a bound passed) and
  *	are then handed to libmilter, which stops.
  *
+ *	signals_install() also blocks the three signals in the calling
+ *	thread, so it must run before the daemon creates any thread (the
+ *	state's expiry thread, the pool watchdog): a thread that did not
+ *	block SIGTERM would take it with the default action.
+ *
  *	signals_draining() is true once a stop signal arrived: new sessions
  *	are refused and running tarpits end early.
  */

@@ -261,16 +261,52 @@ table_free(table_t *t)
 	return NULL;
 }
 
+/* The "type:name" the table was opened with. */
 const char *
 table_spec(const table_t *t)
 {
 	return t->spec;
 }
 
-/* Ask one table; 1 with an answer, 0 without. */
+/* Is S well-formed UTF-8 (RFC 3629: no overlongs, surrogates, > U+10FFFF)? */
+int
+table_utf8_valid(const char *s)
+{
+	const unsigned char *p = (const unsigned char *) s;
+
+	while (*p) {
+		unsigned char c = *p++;
+		int	more;
+		unsigned char lo = 0x80, hi = 0xbf;
+
+		if (c < 0x80)
+			continue;
+		if (c < 0xc2 || c > 0xf4)
+			return 0;
+		more = c < 0xe0 ? 1 : c < 0xf0 ? 2 : 3;
+		if (c == 0xe0)
+			lo = 0xa0;
+		else if (c == 0xed)
+			hi = 0x9f;
+		else if (c == 0xf0)
+			lo = 0x90;
+		else if (c == 0xf4)
+			hi = 0x8f;
+		if (*p < lo || *p > hi)
+			return 0;
+		for (p++; --more > 0; p++)
+			if (*p < 0x80 || *p > 0xbf)
+				return 0;
+	}
+	return 1;
+}
+
+/* Ask one table; 1 with an answer, 0 without (or for a key that is not UTF-8). */
 int
 table_lookup(const table_t *t, const table_query_t *q, table_answer_t *a)
 {
+	if ((q->name && !table_utf8_valid(q->name)) || (q->mail && !table_utf8_valid(q->mail)))
+		return 0;
 	return t->ops->lookup(t, q, a);
 }
 
@@ -290,6 +326,8 @@ table_lookup_key(const table_t *t, const char *key, table_answer_t *a)
 	table_query_t q = { NULL, NULL, NULL };
 	addr_t	addr;
 
+	if (!table_utf8_valid(key))
+		return 0;
 	if (t->ops == &table_cidr_ops) {
 		if (table_cidr_parse_key(key, &addr) < 0)
 			return 0;
@@ -350,6 +388,7 @@ tablelist_lookup(const tablelist_t *l, const table_query_t *q, table_answer_t *a
 	return 0;
 }
 
+/* How many tables the list holds. */
 size_t
 tablelist_count(const tablelist_t *l)
 {

@@ -45,6 +45,9 @@
  *	tables parse it exactly as Postfix does (inet_pton, family chosen
  *	by the presence of ':').
  *
+ *	A key that is not well-formed UTF-8 gets no answer from any table,
+ *	as in Postfix with smtputf8_enable = yes (its default).
+ *
  *	A tablelist_t is the value of a list parameter (several specs);
  *	tablelist_lookup() asks them in order and the first answer wins.
  *	An empty or NULL list never answers.

@@ -211,6 +211,7 @@ cidr_parse_line(table_t *t, cidr_table_t *ct, int line, char *p, size_t *ifs, si
 	return 1;
 }
 
+/* Free a cidr table. */
 static void
 cidr_free(void *impl)
 {

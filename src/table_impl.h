@@ -68,5 +68,6 @@ void	table_warn(table_t *t, int line, const char *fmt, ...)
 void	table_answer_set(table_answer_t *a, const table_t *t, int line, const char *text);
 int	table_is_space(int c);
 int	table_cidr_parse_key(const char *key, addr_t *a);
+int	table_utf8_valid(const char *s);
 
 #endif

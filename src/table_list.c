@@ -193,6 +193,7 @@ list_load(table_t *t, table_reader_t *r)
 	return 0;
 }
 
+/* Free a list table. */
 static void
 list_free(void *impl)
 {

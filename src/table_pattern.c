@@ -48,6 +48,7 @@ typedef struct {
 	int	match;
 } pattern_text_t;
 
+/* Postfix's ISALNUM: ASCII letters and digits only. */
 static int
 pattern_isalnum(int c)
 {

@@ -23,6 +23,7 @@ typedef struct {
 static pthread_key_t pcre_tls_key;
 static pthread_once_t pcre_tls_once = PTHREAD_ONCE_INIT;
 
+/* Thread exit: free its match data. */
 static void
 pcre_tls_free(void *p)
 {
@@ -32,6 +33,7 @@ pcre_tls_free(void *p)
 	free(tls);
 }
 
+/* Once: the key of the per-thread match data. */
 static void
 pcre_tls_init(void)
 {
@@ -149,6 +151,7 @@ pcre_match(const void *re, const char *key, size_t len, pattern_cap_t *caps, siz
 	return 1;
 }
 
+/* Free one compiled pattern. */
 static void
 pcre_free_one(void *re)
 {
@@ -159,6 +162,7 @@ static const pattern_engine_t pcre_engine = {
 	"pcre", 0, pcre_flags, pcre_compile_one, pcre_match, pcre_free_one,
 };
 
+/* Load a pcre: table. */
 static int
 pcre_load(table_t *t, table_reader_t *r)
 {

@@ -81,6 +81,7 @@ regexp_match(const void *re, const char *key, size_t len, pattern_cap_t *caps, s
 	return 1;
 }
 
+/* Free one compiled pattern. */
 static void
 regexp_free(void *re)
 {
@@ -92,6 +93,7 @@ static const pattern_engine_t regexp_engine = {
 	"regexp", 1, regexp_flags, regexp_compile, regexp_match, regexp_free,
 };
 
+/* Load a regexp: table. */
 static int
 regexp_load(table_t *t, table_reader_t *r)
 {

@@ -69,6 +69,8 @@ whitelist_mail(const tablelist_t *l, const char *mail, table_answer_t *a)
 		mail++;
 		len -= 2;
 	}
+	if (len >= sizeof(buf))		/* never match a cut address */
+		return 0;
 	if (len == 0)
 		snprintf(buf, sizeof(buf), "<>");
 	else
@@ -76,12 +78,14 @@ whitelist_mail(const tablelist_t *l, const char *mail, table_answer_t *a)
 	return tablelist_lookup(l, &q, a) && s25r_answer_is_ok(a->text);
 }
 
+/* Is the envelope sender whitelisted? */
 int
 whitelist_sender(const whitelist_t *w, const char *sender, table_answer_t *a)
 {
 	return whitelist_mail(w->sender, sender, a);
 }
 
+/* Is the recipient whitelisted? */
 int
 whitelist_recipient(const whitelist_t *w, const char *rcpt, table_answer_t *a)
 {

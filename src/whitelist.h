@@ -24,7 +24,8 @@
  *	already "[ADDR]" (see s25r_client_key()); cidr tables and the
  *	address entries of list tables get ADDR.
  *	whitelist_sender() and whitelist_recipient() take the envelope
- *	address with or without <>; the null sender is looked up as "<>".
+ *	address with or without <>; the null sender is looked up as "<>";
+ *	an address of 1024 bytes or more is never whitelisted.
  * THREADS
  *	Immutable after creation; lookups may run in any number of threads.
  */

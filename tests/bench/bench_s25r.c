@@ -60,6 +60,7 @@ static const char *const bench_clean[] = {
 };
 #define BENCH_NCLEAN	(sizeof(bench_clean) / sizeof(bench_clean[0]))
 
+/* This thread's CPU time in seconds. */
 static double
 bench_cpu_seconds(void)
 {
@@ -99,6 +100,7 @@ bench_run(const char *label, const char *const *overrides, double seconds,
 	config_free(cfg);
 }
 
+/* Run each configuration for SECONDS (default 2) of CPU time. */
 int
 main(int argc, char **argv)
 {

@@ -12,7 +12,8 @@ if/endif, negation, flags and deliberately bad lines; the shipped
 conf/permit_client_nots25r; a cidr: table with negation, if/endif, IPv6;
 layout cases (CRLF, continuations, comments); and RANDOM_TABLES random
 regexp: and pcre: tables (random delimiters, negations, flags, $ forms,
-if/endif nesting, bad lines) probed with short keys.
+if/endif nesting, bad lines) and cidr: tables (all address forms, bad
+masks, negation, if/endif) probed with short keys.
 Needs only postmap (package postfix, and postfix-pcre for pcre:), no
 running Postfix. Prints the number of keys and differences.
 """
@@ -189,6 +190,11 @@ def names():
     out += [n.upper() for n in R.sample(out, 200)]
     out += [n + "." for n in R.sample(out, 100)]
     out += edge_cases()
+    # UTF-8 and not: Postfix (smtputf8_enable = yes) answers no invalid key
+    out += ["\u65e5\u672c.example.jp", "m\u00e9tro1-2.example.fr", "\U0001f600.example",
+            b"\xff.example", b"\xc0\xaf.example", b"\xed\xa0\x80.example",
+            b"\xf4\x90\x80\x80.example", b"\xe2\x82.example", b"p1-2.\xe9.example.jp",
+            b"\xf0\x9f\x98\x80x", b"\xc2\x80", b"\xdf\xbf\xe0\xa0\x80\xef\xbf\xbf"]
     return out
 
 
@@ -338,6 +344,46 @@ def random_table(pcre):
     return "\n".join(random_line(pcre) for _ in range(R.randint(3, 25))) + "\n"
 
 
+def random_net():
+    if R.random() < 0.6:
+        a = [R.choice([10, 192, 172, 1, 0, 255, 16, 168]) for _ in range(4)]
+        text, bits = dotted(a), 32
+    else:
+        text, bits = R.choice(["2001:db8::", "2001:db8:1::", "::", "fe80::", "::1"]), 128
+    form = R.random()
+    mask = R.choice([0, 8, 16, 24, 32, 48, 64, 128, 33, 129, 7])
+    if form < 0.4:
+        text = f"{text}/{mask}"
+    elif form < 0.5:
+        text = f"[{text}]/{mask}"
+    elif form < 0.55:
+        text = f"[{text}/{mask}]"
+    elif form < 0.6:
+        text = f"{text}/{R.choice(['', 'x', '+8', '08', ' 8'])}"
+    return text
+
+
+def random_cidr_table():
+    lines = []
+    for _ in range(R.randint(3, 20)):
+        k = R.random()
+        neg = R.choice(["", "", "", "!", "! "])
+        if k < 0.1:
+            lines.append(R.choice(["if ", "IF ", "if !", "iff "]) + random_net())
+        elif k < 0.18:
+            lines.append(R.choice(["endif", "ENDIF", "endif x"]))
+        elif k < 0.22:
+            lines.append(R.choice(["# c", "", "  ", "\tCONT"]))
+        else:
+            lines.append(neg + random_net() + R.choice([" ", "\t"]) +
+                         R.choice(["A", "B C", "$1", "", "OK"]))
+    return "\n".join(lines) + "\n"
+
+
+RANDOM_CIDR_KEYS = ["10.0.0.1", "10.10.10.10", "192.168.1.1", "172.16.0.1", "1.1.1.1",
+                    "0.0.0.0", "255.255.255.255", "16.168.10.192", "2001:db8::1",
+                    "2001:db8:1::5", "::1", "::", "fe80::1", "2002::1", "192.0.2.1"]
+
 RANDOM_KEYS = ["a", "b", "x", "ab", "ba", "axb", "a1", "1a", "aa-bb", "x.y", "a/b", "A", "AB",
                "a12", "x9x", "abc.example.jp", "-", "ax", "bxa", "a\\b", "a b", "$1", "ppp1",
                "xx", "aab", "b.a", "12", "a.b.c", "xa", "X"]
@@ -350,7 +396,7 @@ def run(cmd, keys):
 
 def compare(tmp, spec, keys, quiet=False):
     """Differences between postmap and targreyctl for KEYS (None: postmap failed)."""
-    data = ("\n".join(keys) + "\n").encode()
+    data = b"\n".join(k if isinstance(k, bytes) else k.encode() for k in keys) + b"\n"
     prc, pout, perr = run([POSTMAP, "-c", tmp, "-q", "-", spec], data)
     trc, tout, terr = run([CTL, "lookup", spec, "-"], data)
     if b"fatal" in perr:
@@ -385,6 +431,7 @@ def write_tables(tmp):
     for i in range(RANDOM_TABLES):
         tables[f"random{i}.regexp"] = random_table(False)
         tables[f"random{i}.pcre"] = random_table(True)
+        tables[f"random{i}.cidr"] = random_cidr_table()
     for name, text in tables.items():
         with open(os.path.join(tmp, name), "w", newline="") as f:
             f.write(text)
@@ -411,8 +458,9 @@ def main():
             ("pcre:" + os.path.join(tmp, "format.pcre"), FORMAT_KEYS + hostnames[:300]),
             ("cidr:" + os.path.join(tmp, "format.cidr"), FORMAT_KEYS + addrs),
         ]
-        randoms = [(f"{kind}:" + os.path.join(tmp, f"random{i}.{kind}"), RANDOM_KEYS)
-                   for i in range(RANDOM_TABLES) for kind in ("regexp", "pcre")]
+        randoms = [(f"{kind}:" + os.path.join(tmp, f"random{i}.{kind}"),
+                    RANDOM_CIDR_KEYS if kind == "cidr" else RANDOM_KEYS)
+                   for i in range(RANDOM_TABLES) for kind in ("regexp", "pcre", "cidr")]
         total = random_hits = 0
         for spec, keys in checks + randoms:
             got = compare(tmp, spec, keys, quiet=spec.split("/")[-1].startswith("random"))
@@ -420,8 +468,8 @@ def main():
                 return 1
             total += got[0]
             random_hits += got[1] if (spec, keys) in randoms else 0
-        print(f"random tables: {len(randoms)} ({RANDOM_TABLES} regexp, {RANDOM_TABLES} pcre), "
-              f"{len(randoms) * len(RANDOM_KEYS)} lookups, {random_hits} answered")
+        print(f"random tables: {len(randoms)} ({RANDOM_TABLES} each of regexp, pcre, cidr), "
+              f"{sum(len(k) for _, k in randoms)} lookups, {random_hits} answered")
         lookups = sum(len(keys) for _, keys in checks + randoms)
         print(f"total: {len(hostnames)} host names, {len(addrs)} addresses, "
               f"{len(checks) + len(randoms)} tables, {lookups} lookups, {total} differences")

@@ -194,6 +194,17 @@ test_whitelist_helpers(void **state)
 	assert_string_equal(a.text, "OK");
 	assert_int_equal(a.line, 1);
 	assert_int_equal(whitelist_recipient(w, "user@mydomain.example", &a), 0);
+	{
+		char	longaddr[1100];
+
+		/* cut at 1023 bytes it would end in @example.org */
+		memset(longaddr, 'a', sizeof(longaddr));
+		strcpy(longaddr + 1023 - strlen("@example.org"), "@example.org");
+		assert_int_equal(whitelist_sender(w, longaddr, &a), 1);
+		longaddr[1023] = 'X';
+		longaddr[1099] = '\0';
+		assert_int_equal(whitelist_sender(w, longaddr, &a), 0);
+	}
 	whitelist_free(w);
 	/* a missing table is an error for the caller */
 	assert_int_equal(config_set(cfg, "recipient_whitelist", "list:/nonexistent", stderr), 0);

@@ -1,0 +1,67 @@
+/*
+ * NAME
+ *	stage - what targrey-milter decides at each SMTP stage
+ * SYNOPSIS
+ *	#include "stage.h"
+ *
+ *	void stage_connect(session_t *s, const char *client_resolve);
+ *	void stage_mail(session_t *s, stage_reply_t *r);
+ *	void stage_rcpt(session_t *s, const char *rcpt, const stage_waiter_t *w,
+ *		stage_reply_t *r);
+ *	void stage_data(session_t *s);
+ *	size_t stage_headers(const session_t *s, spf_header_t out[SPF_HEADERS_MAX]);
+ *	size_t stage_summary(const session_t *s, char *buf, size_t size);
+ * DESCRIPTION
+ *	These functions hold the decisions of one session; milter.c only
+ *	translates libmilter events into calls to them and their replies
+ *	back. Each writes one decision line for every decision that changes
+ *	what Postfix does (reject, defer, tarpit, greylist) and, in dry_run
+ *	mode, "would ..." lines instead while everything continues.
+ *
+ *	stage_connect() looks the client up in client_whitelist, does the
+ *	milter's own forward-confirmed reverse lookup when Postfix did not
+ *	look the name up (s25r_reverse_lookup), and classifies the client
+ *	with S25R.
+ *
+ *	stage_mail() runs the SPF checks (HELO, then MAIL FROM) and fills R
+ *	with a reject or defer per the spf_* policy.
+ *
+ *	stage_rcpt() applies the recipient and sender whitelists and, for a
+ *	suspicious client, taRgrey: greylist, tarpit (waiting through
+ *	W->progress so Postfix keeps waiting) or pass.
+ *
+ *	stage_data() records a passed tarpit when the client reaches DATA.
+ *	stage_headers() gives the headers to add at end of message.
+ *	stage_summary() writes "key=value" facts for the message's log line.
+ */
+#ifndef TG_STAGE_H
+#define TG_STAGE_H
+
+#include <stddef.h>
+#include "session.h"
+#include "spf_header.h"
+
+typedef enum { STAGE_CONTINUE = 0, STAGE_REJECT, STAGE_TEMPFAIL } stage_action_t;
+
+typedef struct {
+	stage_action_t action;
+	const char *rcode;		/* "550", "450", ... */
+	const char *xcode;		/* "5.7.23", ... */
+	char	text[320];		/* clean: no CR, LF or '%' */
+} stage_reply_t;
+
+typedef struct {
+	int	(*progress)(void *arg);	/* keeps Postfix waiting; < 0: it is gone */
+	void   *arg;
+} stage_waiter_t;
+
+void	stage_connect(session_t *s, const char *client_resolve);
+void	stage_mail(session_t *s, stage_reply_t *r);
+void	stage_rcpt(session_t *s, const char *rcpt, const stage_waiter_t *w, stage_reply_t *r);
+void	stage_data(session_t *s);
+size_t	stage_headers(const session_t *s, spf_header_t out[SPF_HEADERS_MAX]);
+size_t	stage_summary(const session_t *s, char *buf, size_t size);
+void	stage_reply_set(stage_reply_t *r, stage_action_t action, const char *rcode,
+	    const char *xcode, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+#endif

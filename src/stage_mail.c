@@ -1,0 +1,99 @@
+/*
+ * NAME
+ *	stage_mail - SPF at MAIL FROM, the headers and the message summary
+ * DESCRIPTION
+ *	See stage.h. spf_evaluate() checks HELO then MAIL FROM in the order
+ *	pypolicyd-spf uses and decides with the spf_* parameters; this file
+ *	turns its verdict into a reply (or, with dry_run, a "would" line).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include "log.h"
+#include "stage.h"
+
+/* Fill R; the text is cleaned of everything a reply must not hold. */
+void
+stage_reply_set(stage_reply_t *r, stage_action_t action, const char *rcode,
+		const char *xcode, const char *fmt, ...)
+{
+	va_list	ap;
+
+	r->action = action;
+	r->rcode = rcode;
+	r->xcode = xcode;
+	va_start(ap, fmt);
+	vsnprintf(r->text, sizeof(r->text), fmt, ap);
+	va_end(ap);
+	for (char *p = r->text; *p; p++)
+		if ((unsigned char) *p < 0x20 || (unsigned char) *p > 0x7e || *p == '%')
+			*p = '?';
+}
+
+/* SPF: HELO, then MAIL FROM; reject or defer per policy. */
+void
+stage_mail(session_t *s, stage_reply_t *r)
+{
+	const spf_verdict_t *v = &s->spf.verdict;
+	char	extra[256];
+
+	spf_evaluate(s->rt->spf, &s->client, s->helo ? s->helo : "", s->from ? s->from : "",
+	    &s->spf);
+	s->spf_done = 1;
+	if (v->action == SPF_ACT_CONTINUE)
+		return;
+	stage_summary(s, extra, sizeof(extra));
+	if (s->rt->cfg->dry_run) {
+		session_log(s, "mail", v->action == SPF_ACT_REJECT ? "would_reject" : "would_defer",
+		    v->tag, extra);
+		return;
+	}
+	stage_reply_set(r, v->action == SPF_ACT_REJECT ? STAGE_REJECT : STAGE_TEMPFAIL,
+	    v->rcode, v->xcode, "%s", v->text);
+	session_log(s, "mail", v->action == SPF_ACT_REJECT ? "reject" : "defer", v->tag, extra);
+}
+
+/* The SPF headers for the message. */
+size_t
+stage_headers(const session_t *s, spf_header_t out[SPF_HEADERS_MAX])
+{
+	if (!s->spf_done)
+		return 0;
+	return spf_headers(s->rt->spf, &s->spf, out);
+}
+
+/* Append " key=value" with VALUE cleaned for the log. */
+static size_t
+stage_fact(char *buf, size_t size, size_t len, const char *key, const char *value)
+{
+	char	clean[LOG_VALUE_MAX];
+	int	n;
+
+	if (value == NULL || len >= size)
+		return len;
+	log_clean(clean, sizeof(clean), value);
+	n = snprintf(buf + len, size - len, "%s%s=%s", len ? " " : "", key, clean);
+	return n < 0 ? len : len + (size_t) n;
+}
+
+/* "s25r=... spf=... helo_spf=... tg=..." for the message's line. */
+size_t
+stage_summary(const session_t *s, char *buf, size_t size)
+{
+	size_t	len = 0;
+
+	if (size == 0)
+		return 0;
+	buf[0] = '\0';
+	len = stage_fact(buf, size, len, "s25r", s->s25r_reason[0] ? s->s25r_reason : NULL);
+	if (s->spf_done && s->spf.skipped)
+		len = stage_fact(buf, size, len, "spf", "skipped");
+	else if (s->spf_done && s->spf.whitelisted)
+		len = stage_fact(buf, size, len, "spf", "whitelisted");
+	if (s->spf_done && s->spf.mail_done)
+		len = stage_fact(buf, size, len, "spf", spf_result_name(s->spf.mail.result));
+	if (s->spf_done && s->spf.helo_done)
+		len = stage_fact(buf, size, len, "helo_spf", spf_result_name(s->spf.helo.result));
+	len = stage_fact(buf, size, len, "tg", s->tg_verdict);
+	return len;
+}
