@@ -7,10 +7,11 @@ DESCRIPTION
     addresses (libspf2 passes every 127/8 client, and 127/8 is in
     spf_skip_addresses), each with a forward-confirmed name so that S25R
     calls it clean. Domains in nsd: pass.example lists 203.0.113.0/24
-    (-all), fail.example and helofail.example list only 192.0.2.0/24
+    (-all), fail.example, expfail.example and helofail.example list only 192.0.2.0/24
     (-all), soft.example ~all, none.example has no record.
     Asserted: a Fail sender is rejected 550 5.7.23 with a decision line
-    action=reject reason=mailfrom_fail; a Pass is delivered with one
+    action=reject reason=mailfrom_fail, the reply carries the domain's
+    own exp= text (expfail.example) and no built-in explanation; a Pass is delivered with one
     one-line Received-SPF (pass, identity=mailfrom, client-ip=, helo=,
     envelope-from=, receiver=); softfail and none are delivered; a HELO
     whose SPF fails is rejected 550 5.7.23 (spf_helo_reject = fail);
@@ -149,6 +150,16 @@ def test_fail_rejected(r):
     check("fail.example" in rep.text and "SPF fail" in rep.text,
         "reject text names the result and domain", rep.text,
         "SPF fail ... fail.example")
+    # No exp=: no built-in explanation (libspf2's is an openspf.org URL
+    # whose %40 the reply cleaner turned into ?40).
+    check("?" not in rep.text and "http" not in rep.text,
+        "reject text without an explanation", rep.text, "no '?', no URL")
+    # The domain's own exp= text is used, expanded.
+    ip, name = client(21)
+    rep, d = rejected(r, ip, name, "alice@expfail.example", "mailfrom_fail")
+    want = "Mail from expfail.example must come from its servers"
+    check(rep.text.endswith(" - " + want), "reject text with exp=",
+        rep.text, "... - " + want)
 
 
 def test_pass_header(r):
@@ -298,7 +309,7 @@ def reload(r, **params):
 
 
 def main(r):
-    for n in range(10, 21):
+    for n in range(10, 22):
         ip, name = client(n)
         r.dns.add_host(name, ip)
     ip, name = client(15, net="198.51.100")
@@ -307,6 +318,9 @@ def main(r):
     r.dns.add_zone("pass.example",
         [("@", "TXT", "v=spf1 ip4:203.0.113.0/24 -all")])
     r.dns.add_zone("fail.example", [("@", "TXT", other % "-")])
+    r.dns.add_zone("expfail.example", [
+        ("@", "TXT", other % "-" + " exp=why.expfail.example"),
+        ("why", "TXT", "Mail from %{d} must come from its servers")])
     r.dns.add_zone("helofail.example", [("@", "TXT", other % "-")])
     r.dns.add_zone("soft.example", [("@", "TXT", other % "~")])
     r.dns.add_zone("none.example", [("@", "A", "192.0.2.1")])
