@@ -114,7 +114,7 @@ def parse_received_spf(value):
 
 
 def spf_headers(msg, name="Received-SPF"):
-    """Every header name of msg (raw values)."""
+    """The values of every header of msg called name (raw)."""
     return msg.get_all(name, [])
 
 
@@ -239,7 +239,7 @@ def test_header_injection(r):
     evil = 'evil"; identity=pass; x="(y) \\ z'
     # With a sender: identity=mailfrom, the HELO in helo= only.
     msg, _ = delivered(r, ip, evil, "alice@pass.example")
-    f, _ = one_received_spf(msg, "pass", "mailfrom", ip, f_helo(evil))
+    one_received_spf(msg, "pass", "mailfrom", ip, f_helo(evil))
     # Null sender: identity=helo, the HELO in the comment as well.
     msg, _ = delivered(r, ip, evil, "")
     f, comment = one_received_spf(msg, "none", "helo", ip, f_helo(evil), 1)
