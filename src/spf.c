@@ -110,6 +110,8 @@ spf_server_setup(spf_t *spf, char *err, size_t len)
 {
 	char	host[256];
 	const char *rec = spf->cfg->authserv_id;
+	SPF_response_t *resp = NULL;
+	volatile SPF_errcode_t e = SPF_E_SUCCESS;
 	sigjmp_buf jb;
 
 	if (rec == NULL || *rec == 0) {
@@ -131,9 +133,15 @@ spf_server_setup(spf_t *spf, char *err, size_t len)
 		SPF_server_set_max_dns_mech(spf->server, (int)spf->cfg->spf_lookup_limit);
 		SPF_server_set_max_dns_mx(spf->server, SPF_FOLLOW_MAX);
 		SPF_server_set_max_dns_ptr(spf->server, SPF_FOLLOW_MAX);
+		/* No built-in explanation: libspf2's points at the defunct
+		 * openspf.org with a URL-encoded sender that a reply cannot
+		 * carry; only a domain's own exp= text is used. */
+		e = SPF_server_set_explanation(spf->server, "", &resp);
 	}
 	spf_jump = NULL;
-	if (spf->server == NULL) {
+	if (resp)
+		SPF_response_free(resp);
+	if (spf->server == NULL || e != SPF_E_SUCCESS) {
 		snprintf(err, len, "libspf2: cannot create a server");
 		return -1;
 	}

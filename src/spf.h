@@ -23,7 +23,9 @@
  *	spf_void_limit, authserv_id as the receiver name) and parses the
  *	spf_* policy lists. spf_create_dns() uses DNS instead of building
  *	a resolver (tests, the RFC 7208 suite); DNS is not freed by
- *	spf_free(). spf_set_explanation() replaces the default explanation
+ *	spf_free(). There is no default explanation (libspf2's built-in
+ *	one is an openspf.org URL): a fail carries only the domain's own
+ *	exp= text. spf_set_explanation() sets a default explanation
  *	(before threads start).
  *
  *	spf_skip_client() is 1 when CLIENT is in spf_skip_addresses: no
