@@ -3,7 +3,7 @@
 NAME
 	t_targrey_tarpit - the taRgrey tarpit through the real Postfix
 DESCRIPTION
-	tarpit_delay = 3s, tarpit_poll_interval = 250ms,
+	tarpit_delay = 4s, tarpit_poll_interval = 250ms,
 	tarpit_max_sessions = 1, greylist_ipv4_prefix = 32 (each 127.0.0.x
 	client is its own greylist network). Every client has an S25R-like
 	forward-confirmed name (dyn-127-0-0-N.pool.example.net, rule 1).
@@ -158,7 +158,7 @@ def test_full(r):
 	since = r.milter.log.mark()
 	c = open_rcpt(r, first)
 	try:
-		time.sleep(0.7)		# let the first session enter the tarpit
+		time.sleep(1.0)		# let the first session enter the tarpit (4 s)
 		res = swaks_from(r, second)
 		check(GREYLISTED in res.replies, "second client while the tarpit is full",
 		    res.replies, GREYLISTED, res.transcript)
@@ -187,6 +187,6 @@ def main(r):
 
 
 rig.main(main, timeout=120, milter_params={
-	"tarpit_delay": "3s", "tarpit_poll_interval": "250ms",
+	"tarpit_delay": "4s", "tarpit_poll_interval": "250ms",
 	"tarpit_max_sessions": "1", "greylist_delay": "30s",
 	"greylist_ipv4_prefix": "32", "s25r_reverse_lookup": "yes"})
