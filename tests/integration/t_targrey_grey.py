@@ -1,0 +1,157 @@
+#!/usr/bin/env python3
+"""
+NAME
+	t_targrey_grey - greylisting after a failed tarpit, auto-whitelist,
+	dry run, through the real Postfix
+DESCRIPTION
+	tarpit_delay = 3s, greylist_delay = 3s, greylist_retry_count = 2,
+	auto_whitelist_clients = 2, greylist_ipv4_prefix = 32. Clients have
+	S25R-like forward-confirmed names (rule 1).
+	  greylist     127.0.0.31 resets (RST) 0.5 s into the tarpit
+	               (reason=lost_connection); afterwards the triplet is
+	               greylisted: new (retries_left=2), early-retry before
+	               the delay, retry-counted (retries_left=1) after it,
+	               and the next retry is accepted and delivered
+	               (eom tg=pass-triplet); targreyctl shows passes=1.
+	  awl          one pass is not enough: a new triplet of the same
+	               client is greylisted. A client pass counts at most
+	               once an hour, so the first pass is moved two hours
+	               back with targreyctl dump/load (only its last_pass
+	               time changes; the count stays the one the milter
+	               wrote). The next real pass then counts (passes=2)
+	               and the greylisted triplet is accepted as pass-awl.
+	  dry_run      after a reload with dry_run = yes, a new suspicious
+	               client gets would_tarpit, no tarpit line, and its
+	               mail is delivered.
+"""
+import os
+import re
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import rig
+from rig import check
+
+RCPT = "bob@example.org"
+GREYLISTED = (450, "4.7.1 Greylisted, please try again later")
+IP = "127.0.0.31"
+
+
+def name_of(ip):
+	return "dyn-%s.pool.example.net" % ip.replace(".", "-")
+
+
+def attempt(r, ip, sender, want_reason, want_tg=None):
+	"""One delivery attempt; greylisted (want_reason) or delivered."""
+	since = r.milter.log.mark()
+	res = r.swaks(source=ip, sender=sender, to=RCPT,
+	    helo="client.example.com", timeout=30)
+	if want_tg is None:
+		check(GREYLISTED in res.replies, "attempt from %s <%s>" % (ip, sender),
+		    res.replies, GREYLISTED, res.transcript)
+		d = r.milter.wait_decision(since, addr=ip, action="greylist")
+		check(d["reason"] == want_reason, "greylist reason", d["reason"],
+		    want_reason, d["line"])
+		return d
+	check(res.rc == 0, "swaks exit status from %s <%s>" % (ip, sender),
+	    res.rc, 0, res.transcript)
+	r.postfix.wait_delivered(res.queue_id)
+	d = r.milter.wait_decision(since, queue_id=res.queue_id)
+	check(d["action"] == "accept" and ("tg=%s" % want_tg) in d["extra"],
+	    "eom decision", d["line"], "action=accept ... tg=%s" % want_tg)
+	return d
+
+
+def client_line(r, ip):
+	"""The clients line of targreyctl dump for ip."""
+	out = r.milter.ctl("dump")
+	check(out.returncode == 0, "targreyctl dump", out.returncode, 0, out.stderr)
+	lines = [l for l in out.stdout.splitlines()
+	    if l.startswith("clients\t%s\t" % ip)]
+	check(len(lines) == 1, "clients record of %s" % ip, out.stdout, "one line")
+	return lines[0]
+
+
+def test_greylist(r):
+	"""After a failed tarpit: greylisted, retried twice, accepted."""
+	since = r.milter.log.mark()
+	c = r.smtp(source=IP)
+	check(c.banner().code == 220, "banner")
+	check(c.command("EHLO client.example.com").code == 250, "EHLO")
+	check(c.command("MAIL FROM:<alice@example.com>").code == 250, "MAIL")
+	c.send("RCPT TO:<%s>\r\n" % RCPT)
+	time.sleep(0.5)
+	c.reset()
+	d = r.milter.wait_decision(since, addr=IP, action="tarpit")
+	check(d["reason"] == "lost_connection", "tarpit outcome after RST",
+	    d["reason"], "lost_connection", d["line"])
+	g = attempt(r, IP, "alice@example.com", "new")
+	check("retries_left=2" in g["extra"], "retries left", g["extra"],
+	    "retries_left=2")
+	first = time.monotonic()
+	attempt(r, IP, "alice@example.com", "early-retry")
+	time.sleep(max(0, first + 3.5 - time.monotonic()))
+	g = attempt(r, IP, "alice@example.com", "retry-counted")
+	check("retries_left=1" in g["extra"], "retries left", g["extra"],
+	    "retries_left=1")
+	attempt(r, IP, "alice@example.com", None, "pass-triplet")
+	line = client_line(r, IP)
+	check(line.endswith(" passes=1"), "client passes after one pass", line,
+	    "passes=1")
+
+
+def test_awl(r):
+	"""A second pass (an hour apart) auto-whitelists the client."""
+	attempt(r, IP, "carol@example.com", "new")
+	line = client_line(r, IP)
+	m = re.search(r"last_pass=(\d+)", line)
+	check(m is not None, "last_pass in the clients line", line, "last_pass=S")
+	back = int(m.group(1)) - 7200
+	moved = re.sub(r"last_pass=\d+", "last_pass=%d" % back, line)
+	moved = re.sub(r"first=\d+", "first=%d" % back, moved)
+	out = r.milter.ctl("load", "-", stdin="# targrey-milter dump 1\n%s\n" % moved)
+	check(out.returncode == 0, "targreyctl load", out.returncode, 0,
+	    out.stdout + out.stderr)
+	attempt(r, IP, "alice@example.com", None, "pass-triplet")
+	line = client_line(r, IP)
+	check(line.endswith(" passes=2"), "client passes after the second pass",
+	    line, "passes=2")
+	attempt(r, IP, "carol@example.com", None, "pass-awl")
+
+
+def test_dry_run(r):
+	"""dry_run = yes: would_tarpit, and the mail is accepted at once."""
+	ip = "127.0.0.32"
+	since = r.milter.log.mark()
+	r.milter.reload(dry_run="yes")
+	r.milter.log.wait(r"reload: configuration .* loaded", 10, since)
+	res = r.swaks(source=ip, sender="dave@example.com", to=RCPT,
+	    helo="client.example.com", timeout=30)
+	check(res.rc == 0, "swaks exit status in dry run", res.rc, 0,
+	    res.transcript)
+	print("  dry-run session took %.1f s" % res.elapsed)
+	r.postfix.wait_delivered(res.queue_id)
+	d = r.milter.wait_decision(since, addr=ip, stage="rcpt")
+	check(d["action"] == "would_tarpit", "rcpt decision in dry run",
+	    d["action"], "would_tarpit", d["line"])
+	r.milter.wait_decision(since, queue_id=res.queue_id, action="accept")
+	tarpits = [x for x in r.milter.decisions(since)
+	    if x["addr"] == ip and x["action"] == "tarpit"]
+	check(tarpits == [], "tarpit lines in dry run", tarpits, [])
+
+
+def main(r):
+	for ip in (IP, "127.0.0.32"):
+		r.dns.add_host(name_of(ip), ip)
+	r.start()
+	for t in (test_greylist, test_awl, test_dry_run):
+		t(r)
+		print("ok - %s: %s" % (t.__name__, t.__doc__))
+
+
+rig.main(main, timeout=120, milter_params={
+	"tarpit_delay": "3s", "tarpit_poll_interval": "250ms",
+	"greylist_delay": "3s", "greylist_retry_count": "2",
+	"auto_whitelist_clients": "2", "greylist_ipv4_prefix": "32",
+	"s25r_reverse_lookup": "yes"})
