@@ -11,14 +11,15 @@
 #	the output). Prints "fuzz_<name>: N execs" for each harness.
 # Exit status: 0 all clean, 1 a harness failed, 77 (skip) when clang or
 #	libFuzzer (Debian libclang-rt-14-dev) is missing.
-builddir=${TG_BUILDDIR:-.}
-srcdir=${TG_SRCDIR:-.}
+builddir=$(cd "${TG_BUILDDIR:-.}" && pwd) || exit 1
+srcdir=$(cd "${TG_SRCDIR:-.}" && pwd) || exit 1
 env="$builddir/tests/fuzz/fuzz.env"
-names="config table spf_record addr record"
+names="config table spf_record addr record stage"
 
 [ -f "$env" ] || { echo "missing $env (run make check or make fuzz)" >&2; exit 1; }
+smoke_time=$FUZZ_SMOKE_TIME
 . "$env"
-time=${FUZZ_SMOKE_TIME:-10}
+time=${smoke_time:-${FUZZ_SMOKE_TIME:-10}}
 keep=
 if [ "$1" = "--run" ]; then
 	time=$2
