@@ -20,7 +20,8 @@ top=$(pwd)
 
 BUILD_DEPS="build-essential autoconf automake pkg-config libmilter-dev libspf2-dev
 	libpcre2-dev liblmdb-dev libcmocka-dev"
-TEST_DEPS="postfix postfix-pcre swaks nsd dnsutils python3 lmdb-utils mandoc"
+TEST_DEPS="postfix postfix-pcre swaks nsd dnsutils python3 lmdb-utils mandoc
+	clang libclang-rt-14-dev"
 
 as_root() {
 	if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi

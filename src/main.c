@@ -221,8 +221,11 @@ main(int argc, char **argv)
 		strlist_clear(&opts.overrides);
 		if (rt == NULL)
 			return opts.print_changed || opts.print_defaults ? rc : 1;
+		rc = rt->table_errors > 0;
+		if (rc)
+			fprintf(stderr, "targrey-milter: %d bad table line(s), see above\n", rt->table_errors);
 		runtime_release(rt);
-		return 0;
+		return rc;
 	}
 	main_config_path = opts.config_path;
 	main_shutdown_ms = rt->cfg->shutdown_timeout;

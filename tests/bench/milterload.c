@@ -48,7 +48,7 @@ usage(void)
 "  -n N         total sessions, default 1000\n"
 "  -d SECONDS   run for a duration instead of a session count\n"
 "  -r RATE      start at most RATE sessions per second (default: no limit)\n"
-"  -a A[-B]     client addresses to bind (IPv4 loopback), default 127.0.0.2\n"
+"  -a A[-B]     client addresses to bind (127.0.0.x or ::1), default 127.0.0.2\n"
 "  -A A[-B]     client addresses to report instead (no socket matches them)\n"
 "  -N TMPL      client name, default \"[%%a]\" (unverified)\n"
 "  -H TMPL      HELO name, default \"mail%%n.example.com\"\n"
@@ -112,24 +112,39 @@ parse_socket(const char *spec, ml_opts_t *o)
 	return 0;
 }
 
-/* parse_range - "A" or "A-B" (IPv4) */
+/* parse_range - "A" or "A-B", IPv4, or IPv6 varying in the low 32 bits */
 static int
 parse_range(const char *spec, ml_range_t *r)
 {
-	char a[64], *dash;
+	char a[128], *dash;
+	struct in6_addr x6, y6;
 	struct in_addr x, y;
+	uint32_t lo, hi;
 
 	if (strlen(spec) >= sizeof(a))
 		return -1;
 	strcpy(a, spec);
 	if ((dash = strchr(a, '-')) != NULL)
 		*dash++ = 0;
-	if (inet_pton(AF_INET, a, &x) != 1
-	    || (dash && inet_pton(AF_INET, dash, &y) != 1))
+	memset(r, 0, sizeof(*r));
+	if (inet_pton(AF_INET, a, &x) == 1) {
+		if (dash && inet_pton(AF_INET, dash, &y) != 1)
+			return -1;
+		r->family = AF_INET;
+		r->first4 = ntohl(x.s_addr);
+		r->count = dash ? ntohl(y.s_addr) - r->first4 + 1 : 1;
+	} else if (inet_pton(AF_INET6, a, &x6) == 1) {
+		if (dash && (inet_pton(AF_INET6, dash, &y6) != 1
+		    || memcmp(&x6, &y6, 12) != 0))
+			return -1;
+		r->family = AF_INET6;
+		r->first6 = x6;
+		memcpy(&lo, x6.s6_addr + 12, 4);
+		if (dash)
+			memcpy(&hi, y6.s6_addr + 12, 4);
+		r->count = dash ? ntohl(hi) - ntohl(lo) + 1 : 1;
+	} else
 		return -1;
-	r->family = AF_INET;
-	r->first4 = ntohl(x.s_addr);
-	r->count = dash ? ntohl(y.s_addr) - r->first4 + 1 : 1;
 	return r->count == 0 || r->count > (1U << 24) ? -1 : 0;
 }
 

@@ -83,7 +83,8 @@ typedef enum {
 	ML_B_WAIT, ML_B_DISCONNECT, ML_B_RESET, ML_B_PIPELINE
 } ml_behave_t;
 
-/* An address range a.b.c.d-a.b.c.e, cycled through. */
+/* An address range a.b.c.d-a.b.c.e (IPv6: varying in the low 32 bits),
+ * cycled through. */
 typedef struct {
 	int	family;
 	struct in6_addr first6;
@@ -148,6 +149,7 @@ typedef struct {
 	char	rcpt[256];
 	char	queue_id[16];
 	int	have_qid;
+	int	v6;			/* client_addr is IPv6 */
 } ml_vars_t;
 
 /* ml_proto.c */

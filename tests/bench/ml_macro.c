@@ -12,6 +12,8 @@
  *	milter_*_macros (MILTER_MACRO_EVAL() in milter.c). A name is sent
  *	as written in the list; it is looked up with braces ("j" is "{j}").
  *	A macro without a value (no TLS, no AUTH here) is left out.
+ *	{client_addr} of an IPv6 client is written IPv6:ADDR, as Postfix
+ *	does; {daemon_addr} and the CONNECT packet carry the bare address.
  */
 #include <stdio.h>
 #include <string.h>
@@ -47,7 +49,6 @@ static const char *
 ml_macro_value(const char *name, const ml_vars_t *v, char *buf, size_t len)
 {
 	static const struct { const char *name; size_t off; } direct[] = {
-		{ "client_addr", offsetof(ml_vars_t, client_addr) },
 		{ "client_port", offsetof(ml_vars_t, client_port) },
 		{ "daemon_addr", offsetof(ml_vars_t, daemon_addr) },
 		{ "daemon_port", offsetof(ml_vars_t, daemon_port) },
@@ -72,7 +73,11 @@ ml_macro_value(const char *name, const ml_vars_t *v, char *buf, size_t len)
 		return unknown ? "FAIL" : "OK";
 	if (strcmp(name, "client_connections") == 0)
 		return "0";
-	if (strcmp(name, "_") == 0) {
+	if (strcmp(name, "client_addr") == 0) {	/* IPv6 as IPv6:addr */
+		snprintf(buf, len, "%s%s", v->v6 ? "IPv6:" : "", v->client_addr);
+		return buf;
+	}
+	if (strcmp(name, "_") == 0) {	/* reverse name [bare address] */
 		snprintf(buf, len, "%.255s [%.63s]", unknown ? "unknown" :
 		    v->client_name, v->client_addr);
 		return buf;

@@ -42,7 +42,8 @@ struct ml_worker {
 	const ml_opts_t *o;
 	int	idx;
 	int	lfd;			/* the worker's "smtpd" listener */
-	struct sockaddr_in laddr;
+	struct sockaddr_storage laddr;
+	socklen_t llen;
 	int	nl;			/* netlink socket for the take probe */
 	char	*body;
 	size_t	bodylen;
@@ -58,11 +59,40 @@ typedef struct {
 	int	reply_len;
 } ml_sess_t;
 
+/* ml_listen - the worker's "smtpd" listener on 127.0.0.1 or ::1 */
+static int
+ml_listen(ml_worker_t *w, int family)
+{
+	struct sockaddr_in *in = (struct sockaddr_in *)&w->laddr;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&w->laddr;
+	int one = 1;
+
+	memset(&w->laddr, 0, sizeof(w->laddr));
+	if (family == AF_INET6) {
+		in6->sin6_family = AF_INET6;
+		in6->sin6_addr = in6addr_loopback;
+		w->llen = sizeof(*in6);
+	} else {
+		in->sin_family = AF_INET;
+		in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		w->llen = sizeof(*in);
+	}
+	w->lfd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (w->lfd < 0)
+		return -1;
+	if (family == AF_INET6)		/* as Postfix's listeners */
+		setsockopt(w->lfd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(w->lfd, (struct sockaddr *)&w->laddr, w->llen) < 0
+	    || listen(w->lfd, 16) < 0
+	    || getsockname(w->lfd, (struct sockaddr *)&w->laddr, &w->llen) < 0)
+		return -1;
+	return 0;
+}
+
 /* ml_worker_new - per-thread listener, probe socket and body text */
 ml_worker_t *
 ml_worker_new(const ml_opts_t *o, int idx)
 {
-	socklen_t len = sizeof(struct sockaddr_in);
 	ml_worker_t *w = calloc(1, sizeof(*w));
 	size_t i;
 
@@ -70,12 +100,8 @@ ml_worker_new(const ml_opts_t *o, int idx)
 		return NULL;
 	w->o = o;
 	w->idx = idx;
-	w->laddr.sin_family = AF_INET;
-	w->laddr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	w->lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (w->lfd < 0 || bind(w->lfd, (struct sockaddr *)&w->laddr, len) < 0
-	    || listen(w->lfd, 16) < 0
-	    || getsockname(w->lfd, (struct sockaddr *)&w->laddr, &len) < 0)
+	w->nl = -1;
+	if (ml_listen(w, o->bind_range.family) < 0)
 		return ml_worker_free(w);
 	w->nl = o->probe ? ml_diag_open() : -1;
 	w->bodylen = o->body_size;
@@ -107,9 +133,18 @@ ml_worker_free(ml_worker_t *w)
 static void
 ml_range_pick(const ml_range_t *r, long n, char *buf, size_t len)
 {
+	uint32_t off = (uint32_t)(n % (long)r->count), lo;
+	struct in6_addr a6 = r->first6;
 	struct in_addr a;
 
-	a.s_addr = htonl(r->first4 + (uint32_t)(n % (long)r->count));
+	if (r->family == AF_INET6) {
+		memcpy(&lo, a6.s6_addr + 12, 4);
+		lo = htonl(ntohl(lo) + off);
+		memcpy(a6.s6_addr + 12, &lo, 4);
+		inet_ntop(AF_INET6, &a6, buf, (socklen_t)len);
+		return;
+	}
+	a.s_addr = htonl(r->first4 + off);
 	inet_ntop(AF_INET, &a, buf, (socklen_t)len);
 }
 
@@ -146,17 +181,33 @@ ml_expand(const char *t, const ml_sess_t *s, long n, char *buf, size_t len)
 	buf[used] = 0;
 }
 
+/* ml_port - the port of an IPv4 or IPv6 socket address */
+static unsigned
+ml_port(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET6)
+		return ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
+	return ntohs(((const struct sockaddr_in *)ss)->sin_port);
+}
+
 /* ml_smtp_open - the loopback client connection and smtpd's end of it */
 static int
 ml_smtp_open(ml_sess_t *s, long n)
 {
-	struct sockaddr_in ca = { .sin_family = AF_INET };
-	socklen_t len = sizeof(ca);
+	const ml_opts_t *o = s->w->o;
+	struct sockaddr_storage ca;
+	socklen_t len = s->w->llen;
 	char addr[64];
+	void *ap;
 
-	ml_range_pick(&s->w->o->bind_range, n, addr, sizeof(addr));
-	inet_pton(AF_INET, addr, &ca.sin_addr);
-	s->cfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	memset(&ca, 0, sizeof(ca));
+	ca.ss_family = (sa_family_t)o->bind_range.family;
+	ap = ca.ss_family == AF_INET6 ?
+	    (void *)&((struct sockaddr_in6 *)&ca)->sin6_addr :
+	    (void *)&((struct sockaddr_in *)&ca)->sin_addr;
+	ml_range_pick(&o->bind_range, n, addr, sizeof(addr));
+	inet_pton(ca.ss_family, addr, ap);
+	s->cfd = socket(ca.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (s->cfd < 0 || bind(s->cfd, (struct sockaddr *)&ca, len) < 0
 	    || connect(s->cfd, (struct sockaddr *)&s->w->laddr, len) < 0
 	    || getsockname(s->cfd, (struct sockaddr *)&ca, &len) < 0)
@@ -164,16 +215,17 @@ ml_smtp_open(ml_sess_t *s, long n)
 	s->sfd = accept4(s->w->lfd, NULL, NULL, SOCK_CLOEXEC);
 	if (s->sfd < 0)
 		return -1;
-	if (s->w->o->report_set)
-		ml_range_pick(&s->w->o->report_range, n, s->v.client_addr,
+	if (o->report_set)
+		ml_range_pick(&o->report_range, n, s->v.client_addr,
 		    sizeof(s->v.client_addr));
 	else
 		snprintf(s->v.client_addr, sizeof(s->v.client_addr), "%s", addr);
-	snprintf(s->v.client_port, sizeof(s->v.client_port), "%u",
-	    ntohs(ca.sin_port));
-	snprintf(s->v.daemon_addr, sizeof(s->v.daemon_addr), "127.0.0.1");
+	s->v.v6 = strchr(s->v.client_addr, ':') != NULL;
+	snprintf(s->v.client_port, sizeof(s->v.client_port), "%u", ml_port(&ca));
+	snprintf(s->v.daemon_addr, sizeof(s->v.daemon_addr), "%s",
+	    ca.ss_family == AF_INET6 ? "::1" : "127.0.0.1");
 	snprintf(s->v.daemon_port, sizeof(s->v.daemon_port), "%u",
-	    ntohs(s->w->laddr.sin_port));
+	    ml_port(&s->w->laddr));
 	return 0;
 }
 
@@ -318,6 +370,8 @@ ml_wait_reply(ml_sess_t *s, ml_stage_t st, double sent)
 			continue;
 		case 'h': case 'i': case 'm': case '+': case '-': case '2':
 		case 'b': case 'e': case 'q':	/* edits, then the decision */
+			if (st != ML_ST_EOM)	/* Postfix: protocol error */
+				ml_stats_count("edit_outside_eom");
 			continue;
 		}
 		ml_stats_record(st, now - sent);
@@ -370,7 +424,7 @@ ml_connect_helo(ml_sess_t *s, long n)
 	int r;
 
 	used = ml_cat(pkt, 0, sizeof(pkt), s->v.client_name);
-	pkt[used++] = '4';
+	pkt[used++] = s->v.v6 ? '6' : '4';
 	memcpy(pkt + used, &port, 2);
 	used = ml_cat(pkt, used + 2, sizeof(pkt), s->v.client_addr);
 	r = ml_event(s, ML_ST_CONNECT, ML_M_CONNECT, 'C', pkt, used,
@@ -393,7 +447,6 @@ ml_envelope(ml_sess_t *s, long n)
 	ml_expand(o->from_tmpl, s, n, s->v.from, sizeof(s->v.from));
 	snprintf(s->v.queue_id, sizeof(s->v.queue_id), "%02X%08lX",
 	    s->w->idx & 0xff, (unsigned long)n & 0xffffffffUL);
-	s->v.have_qid = 1;
 	snprintf(arg, sizeof(arg), "<%s>", s->v.from);
 	r = ml_event(s, ML_ST_MAIL, ML_M_MAIL, 'M', arg, strlen(arg) + 1,
 	    SMFIP_NOMAIL, SMFIP_NR_MAIL);
@@ -414,6 +467,9 @@ ml_envelope(ml_sess_t *s, long n)
 		if (r < 0 || r == '4' || r == 'a' || r == 'd')
 			return r;
 		ok |= r == 'c';
+		/* smtpd_delay_open_until_valid_rcpt: the queue file, and
+		 * with it {i}, exists from the first accepted RCPT on */
+		s->v.have_qid |= ok;
 	}
 	return ok ? 'c' : r;
 }

@@ -70,5 +70,19 @@ else
 fi
 bl_stop "$BL_PID"
 
+# 5. IPv6 client sockets (::1) where the host has IPv6 loopback: the
+#    setsymlist milter gets {client_addr} and {daemon_port} for them too.
+if python3 -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' \
+    2>/dev/null; then
+	bl_start_null -S -s "unix:$BL_TMP/null6.sock" || exit 1
+	"$ML" -s "unix:$BL_TMP/null6.sock" -c 2 -n 10 -a ::1 -e helo=c \
+	    -e eom=c >"$BL_TMP/out5" 2>&1
+	checkrc "IPv6 clients" $? 0
+	check "IPv6 connect" "$BL_TMP/out5" "replies  continue=10  (connect)"
+	bl_stop "$BL_PID"
+else
+	echo "note: no IPv6 loopback here, IPv6 client check not run"
+fi
+
 echo "$fails failure(s)"
 test "$fails" -eq 0

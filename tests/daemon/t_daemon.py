@@ -73,6 +73,11 @@ def test_cli(tmp):
     check(rc == 1 and "parameter milter_socket: bad value" in err, "-t checks the socket syntax: %r" % err)
     rc, out, err = run("-c", conf, "-o", "syslog_facility=kern", "-t")
     check(rc == 1 and "parameter syslog_facility" in err, "-t checks the syslog facility: %r" % err)
+    table = os.path.join(tmp, "access.regexp")
+    with open(table, "w") as f:
+        f.write("/ok/ OK\n/dyn[/ REJECT\n")
+    rc, out, err = run("-c", conf, "-o", "s25r_client_access=regexp:" + table, "-t")
+    check(rc == 1 and "%s:2:" % table in err, "-t fails on a bad table line and names it: %r" % err)
     rc, out, err = run("-c", conf, "-o", "tarpit_delay=soon", "-t")
     check(rc == 1 and "parameter tarpit_delay" in err, "-o values are checked")
 
