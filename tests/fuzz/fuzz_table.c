@@ -6,11 +6,30 @@
  *	cidr, list); the rest is the table file. The table is opened and
  *	asked a few fixed queries plus one whose name, address and mail are
  *	the last line of the input.
+ *
+ *	Inputs for regexp: with stacked repetition operators ("a+++", "}{",
+ *	"*?") are skipped: glibc regcomp() copies the parse tree for each
+ *	one, so its memory grows exponentially with their number (Postfix
+ *	regexp: tables behave the same). Tables are written by the admin,
+ *	so this is a known limit (for docs/security.md), not an attack surface.
  */
 #include "fuzz_common.h"
 #include "table.h"
 
 static const char *const fuzz_types[] = { "regexp", "pcre", "cidr", "list" };
+
+/* Whether TEXT has a repetition operator right after another one. */
+static int
+fuzz_table_stacked(const uint8_t *text, size_t len)
+{
+	size_t	i;
+
+	for (i = 1; i < len; i++)
+		if (strchr("+*?{", text[i]) != NULL && text[i] != '\0'
+		    && strchr("+*?}", text[i - 1]) != NULL && text[i - 1] != '\0')
+			return 1;
+	return 0;
+}
 
 /* Ask T one query built from KEY, plus postmap-style key lookups. */
 static void
@@ -53,6 +72,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1)
 		return 0;
 	type = fuzz_types[data[0] % 4];
+	if (data[0] % 4 == 0 && fuzz_table_stacked(data + 1, size - 1))
+		return 0;
 	if ((path = fuzz_write_file(type, data + 1, size - 1)) == NULL)
 		return 0;
 	snprintf(spec, sizeof(spec), "%s:%s", type, path);
