@@ -175,7 +175,8 @@ ip4_ok(const char *s, size_t len)
 		if (part && (i >= len || s[i++] != '.'))
 			return 0;
 		for (d = 0, val = 0; i < len && IS_DIGIT(s[i]); i++, d++)
-			val = val * 10 + (s[i] - '0');
+			if (d < 4)	/* more digits fail below; avoid overflow */
+				val = val * 10 + (s[i] - '0');
 		if (d == 0 || d > 3 || val > 255 || (d > 1 && s[i - d] == '0'))
 			return 0;
 	}
