@@ -14,7 +14,8 @@
  *	(tarpit_max_sessions) greylists instead.
  * DIAGNOSTICS
  *	One decision line per greylist or tarpit; a store failure is logged
- *	and the mail accepted.
+ *	and the mail accepted. With log_level 2 or more, "tarpit: start
+ *	client=[ADDR] ..." when a tarpit begins (tests wait on it).
  */
 #include <stdio.h>
 #include <string.h>
@@ -125,6 +126,8 @@ stage_tarpit(session_t *s, const stage_waiter_t *w, stage_reply_t *r)
 	s->tarpit_done = 1;
 	if ((rc = pool_handoff()) < 0)
 		log_warning("tarpit: no spare libmilter worker confirmed (%d); other sessions may wait", rc);
+	log_debug(2, "tarpit: start client=[%s] delay=%.1fs running=%ld", s->client_addr,
+	    (double) cfg->tarpit_delay / 1000.0, tarpit_active());
 	if (tarpit_wait(&req, &res) < 0) {
 		log_error("tarpit: bad parameters; not delaying");
 		return;

@@ -4,13 +4,17 @@ NAME
 	t_targrey_grey - greylisting after a failed tarpit, auto-whitelist,
 	dry run, through the real Postfix
 DESCRIPTION
-	tarpit_delay = 3s, greylist_delay = 3s, greylist_retry_count = 2,
-	auto_whitelist_clients = 2, greylist_ipv4_prefix = 32. Clients have
+	tarpit_delay = 3s, greylist_delay = 10s (wide: the early retry, a
+	whole swaks session, must reach the milter within it even on a
+	loaded machine under ASan), greylist_retry_count = 2,
+	auto_whitelist_clients = 2, greylist_ipv4_prefix = 32, log_level = 2
+	(the milter logs "tarpit: start client=[ADDR]"). Clients have
 	S25R-like forward-confirmed names (rule 1).
-	  greylist     127.0.0.31 resets (RST) 0.5 s into the tarpit
-	               (reason=lost_connection); afterwards the triplet is
-	               greylisted: new (retries_left=2), early-retry before
-	               the delay, retry-counted (retries_left=1) after it,
+	  greylist     127.0.0.31 resets (RST) 0.5 s after the milter logged
+	               its tarpit start (reason=lost_connection); afterwards
+	               the triplet is greylisted: new (retries_left=2),
+	               early-retry before the delay, retry-counted
+	               (retries_left=1) after it,
 	               and the next retry is accepted and delivered
 	               (eom tg=pass-triplet); targreyctl shows passes=1.
 	  awl          one pass is not enough: a new triplet of the same
@@ -36,6 +40,7 @@ from rig import check
 RCPT = "bob@example.org"
 GREYLISTED = (450, "4.7.1 Greylisted, please try again later")
 IP = "127.0.0.31"
+GREY_DELAY = 10		# greylist_delay, s
 
 
 def name_of(ip):
@@ -81,6 +86,7 @@ def test_greylist(r):
 	check(c.command("EHLO client.example.com").code == 250, "EHLO")
 	check(c.command("MAIL FROM:<alice@example.com>").code == 250, "MAIL")
 	c.send("RCPT TO:<%s>\r\n" % RCPT)
+	r.milter.log.wait(r"tarpit: start client=\[%s\]" % re.escape(IP), 60, since)
 	time.sleep(0.5)
 	c.reset()
 	d = r.milter.wait_decision(since, addr=IP, action="tarpit")
@@ -91,7 +97,7 @@ def test_greylist(r):
 	    "retries_left=2")
 	first = time.monotonic()
 	attempt(r, IP, "alice@example.com", "early-retry")
-	time.sleep(max(0, first + 3.5 - time.monotonic()))
+	time.sleep(max(0, first + GREY_DELAY + 0.5 - time.monotonic()))
 	g = attempt(r, IP, "alice@example.com", "retry-counted")
 	check("retries_left=1" in g["extra"], "retries left", g["extra"],
 	    "retries_left=1")
@@ -150,8 +156,9 @@ def main(r):
 		print("ok - %s: %s" % (t.__name__, t.__doc__))
 
 
-rig.main(main, timeout=120, milter_params={
+rig.main(main, timeout=240, milter_params={
+	"log_level": "2",
 	"tarpit_delay": "3s", "tarpit_poll_interval": "250ms",
-	"greylist_delay": "3s", "greylist_retry_count": "2",
+	"greylist_delay": "%ds" % GREY_DELAY, "greylist_retry_count": "2",
 	"auto_whitelist_clients": "2", "greylist_ipv4_prefix": "32",
 	"s25r_reverse_lookup": "yes"})

@@ -5,8 +5,11 @@ NAME
 DESCRIPTION
 	tarpit_delay = 4s, tarpit_poll_interval = 250ms,
 	tarpit_max_sessions = 1, greylist_ipv4_prefix = 32 (each 127.0.0.x
-	client is its own greylist network). Every client has an S25R-like
-	forward-confirmed name (dyn-127-0-0-N.pool.example.net, rule 1).
+	client is its own greylist network), log_level = 2 (the milter logs
+	"tarpit: start client=[ADDR]"; every step that must happen during
+	a tarpit waits for that line, never for a fixed time after RCPT).
+	Every client has an S25R-like forward-confirmed name
+	(dyn-127-0-0-N.pool.example.net, rule 1).
 	  patient      waits out the tarpit; delivered; "tarpit passed" logged.
 	  disconnect   closes (FIN) 1.5 s into the tarpit; the logged "lost
 	               connection after N.N s" is at most 1.0 s after the
@@ -16,12 +19,14 @@ DESCRIPTION
 	  restart      the milter is restarted: targreyctl still lists the
 	               failure and the greylist entry, and the next attempt
 	               is an early retry of the known triplet (not "new").
-	  pipelining   RCPT, then (0.5 s later, a second write) DATA and the
-	               message, before the RCPT reply: 450 4.5.0 and
-	               reason=pipelining.
-	  full         while one client is tarpitted, the next suspicious
-	               client is greylisted with tarpit=full; the first one
-	               then passes.
+	  pipelining   RCPT, then (once the tarpit started, a second write)
+	               DATA and the message, before the RCPT reply: 450 4.5.0
+	               and reason=pipelining.
+	  full         after a reload to tarpit_delay = 10s: while one client
+	               is tarpitted, the next suspicious client (its session
+	               opened up to MAIL FROM beforehand, so only its RCPT
+	               has to fit in the first one's tarpit) is greylisted
+	               with tarpit=full; the first one then passes.
 """
 import os
 import re
@@ -41,14 +46,27 @@ def name_of(ip):
 	return "dyn-%s.pool.example.net" % ip.replace(".", "-")
 
 
-def open_rcpt(r, ip):
-	"""A session from ip up to a RCPT sent but not answered."""
+def open_mail(r, ip):
+	"""A session from ip up to an accepted MAIL FROM."""
 	c = r.smtp(source=ip)
 	check(c.banner().code == 220, "banner for %s" % ip)
 	check(c.command("EHLO client.example.com").code == 250, "EHLO")
 	rep = c.command("MAIL FROM:<%s>" % SENDER)
 	check(rep.code == 250, "MAIL FROM from %s" % ip, rep, 250)
+	return c
+
+
+def tarpit_started(r, ip, since):
+	"""Wait until the milter logs that ip's tarpit began."""
+	r.milter.log.wait(r"tarpit: start client=\[%s\]" % re.escape(ip), 60, since)
+
+
+def open_rcpt(r, ip):
+	"""A session from ip up to a RCPT sent, not answered, and tarpitted."""
+	since = r.milter.log.mark()
+	c = open_mail(r, ip)
 	c.send("RCPT TO:<%s>\r\n" % RCPT)
+	tarpit_started(r, ip, since)
 	return c
 
 
@@ -78,11 +96,18 @@ def test_disconnect(r):
 	"""A client hanging up 1.5 s into the tarpit is caught, then greylisted."""
 	ip = "127.0.0.22"
 	since = r.milter.log.mark()
-	c = open_rcpt(r, ip)
+	c = open_mail(r, ip)
+	c.send("RCPT TO:<%s>\r\n" % RCPT)
 	sent = time.monotonic()
+	tarpit_started(r, ip, since)
+	started = time.monotonic()
 	time.sleep(1.5)
+	early = [x for x in r.milter.decisions(since)
+	    if x["addr"] == ip and x["action"] == "tarpit"]
+	check(early == [], "tarpit outcome before the client closed", early, [])
 	c.close()
-	closed_after = time.monotonic() - sent
+	closed = time.monotonic()
+	closed_after = closed - sent
 	d = r.milter.wait_decision(since, addr=ip, action="tarpit")
 	check(d["reason"] == "lost_connection", "tarpit outcome", d["reason"],
 	    "lost_connection", d["line"])
@@ -90,11 +115,15 @@ def test_disconnect(r):
 	check(m is not None, "lost connection time in the line", d["extra"],
 	    "(lost connection after N.N s)")
 	lost = float(m.group(1))
-	print("  closed %.2f s after RCPT, detected at %.1f s" % (closed_after, lost))
-	# the tarpit starts after RCPT was sent, so lost - closed_after
-	# slightly underestimates the latency; 0.1 s of log rounding below
-	check(lost >= closed_after - 0.2, "detected no earlier than the close",
-	    lost, ">= %.2f" % (closed_after - 0.2), d["line"])
+	print("  closed %.2f s after RCPT (%.2f s after the tarpit start was"
+	    " seen), detected at %.1f s" % (closed_after, closed - started, lost))
+	# The tarpit began between the RCPT write and the moment its start
+	# line was seen, so its clock read between closed - started and
+	# closed_after at the close: lost is at least the former (0.1 s of
+	# rounding, 0.1 s between the start line and the tarpit's clock), and
+	# lost - closed_after underestimates the latency.
+	check(lost >= closed - started - 0.2, "detected no earlier than the close",
+	    lost, ">= %.2f" % (closed - started - 0.2), d["line"])
 	check(lost - closed_after < 1.0, "detection latency after the close",
 	    round(lost - closed_after, 2), "< 1.0 s (2 x 250 ms poll + slack)",
 	    d["line"])
@@ -142,7 +171,7 @@ def test_pipelining(r):
 		# invisible to the probe: Postfix's reject_unauth_pipelining
 		# covers that case.)
 		c.send("RCPT TO:<%s>\r\n" % RCPT)
-		time.sleep(0.5)
+		tarpit_started(r, ip, since)
 		c.send("DATA\r\n%s" % c.message())
 		rep = c.reply(timeout=20)
 		check((rep.code, rep.text.split()[0]) == (450, "4.5.0"),
@@ -156,20 +185,25 @@ def test_full(r):
 	"""tarpit_max_sessions = 1: the second suspicious client is greylisted."""
 	first, second = "127.0.0.24", "127.0.0.25"
 	since = r.milter.log.mark()
-	c = open_rcpt(r, first)
+	r.milter.reload(tarpit_delay="10s")
+	r.milter.log.wait(r"reload: configuration .* loaded", 30, since)
+	c2 = open_mail(r, second)
+	c = None
 	try:
-		time.sleep(1.0)		# let the first session enter the tarpit (4 s)
-		res = swaks_from(r, second)
-		check(GREYLISTED in res.replies, "second client while the tarpit is full",
-		    res.replies, GREYLISTED, res.transcript)
+		c = open_rcpt(r, first)
+		rep = c2.command("RCPT TO:<%s>" % RCPT, timeout=30)
+		check((rep.code, rep.text) == GREYLISTED,
+		    "second client's RCPT while the tarpit is full", rep, GREYLISTED)
 		g = r.milter.wait_decision(since, addr=second, action="greylist")
 		check("tarpit=full" in g["extra"], "greylist line of the second",
 		    g["extra"], "... tarpit=full", g["line"])
-		rep = c.reply(timeout=20)
+		rep = c.reply(timeout=30)
 		check(rep.code == 250, "first client's RCPT after the tarpit", rep, 250)
 		c.command("QUIT")
 	finally:
-		c.close()
+		c2.close()
+		if c is not None:
+			c.close()
 	d = r.milter.wait_decision(since, addr=first, action="tarpit")
 	check(d["reason"] == "passed", "first client's tarpit", d["reason"],
 	    "passed", d["line"])
@@ -186,7 +220,8 @@ def main(r):
 		print("ok - %s: %s" % (t.__name__, t.__doc__))
 
 
-rig.main(main, timeout=120, milter_params={
+rig.main(main, timeout=240, milter_params={
+	"log_level": "2",
 	"tarpit_delay": "4s", "tarpit_poll_interval": "250ms",
 	"tarpit_max_sessions": "1", "greylist_delay": "30s",
 	"greylist_ipv4_prefix": "32", "s25r_reverse_lookup": "yes"})
