@@ -1,7 +1,8 @@
 #!/bin/sh
 # bench-milterload.sh - figures of the milter path measured with milterload:
 #   - the libmilter null milter (the floor any libmilter milter starts from):
-#     sessions/s and per-stage latency with 20 concurrent sessions;
+#     sessions/s and per-stage latency with 20 concurrent sessions; the same
+#     answers from epollnull (one epoll thread, no libmilter) beside it;
 #   - one message at a time over TCP without and with TCP_NODELAY on the
 #     milter's listening socket, and over a unix socket (Nagle + delayed ACK);
 #   - a burst of 200 sessions the milter holds 8 s at RCPT while clean
@@ -98,6 +99,13 @@ bl_start_null -n -s "inet:$port@127.0.0.1" && {
 port=$(bl_free_port)
 bl_start_null -s "inet:$port@127.0.0.1" && {
 	one null-milter tcp-plain "inet:$port@127.0.0.1"
+	bl_stop "$BL_PID"
+}
+# The same answers from one epoll thread without libmilter: the part of the
+# null milter's cost that is libmilter's engine, not the protocol.
+port=$(bl_free_port)
+bl_start_epoll -s "inet:$port@127.0.0.1" && {
+	load epoll-null tcp "inet:$port@127.0.0.1" "$BL_PID"
 	bl_stop "$BL_PID"
 }
 port=$(bl_free_port)
