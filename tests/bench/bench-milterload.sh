@@ -52,6 +52,19 @@ load() {
 	note "$1" "$2 milter peak threads" "${5:-n/a}" threads
 }
 
+# rated AREA LABEL SOCKET: 200 sessions/s for DUR seconds (up to 8 at once),
+# a load the machine carries without queueing: the latency a stage adds
+rated() {
+	out="$BL_TMP/$2-rated.out"
+	"$ML" -s "$3" -c 8 -r 200 -d "$DUR" -a 127.0.0.2-127.0.0.200 \
+	    -N "mail%n.example.com" >"$out" 2>&1
+	echo "-- $1 $2: 200 sessions/s for $DUR s"; cat "$out"
+	for st in connect mail rcpt eom; do
+		note "$1" "$2 at 200/s: $st reply p50/p99" \
+		    "$(col "$out" reply $st 4)/$(col "$out" reply $st 5)" ms
+	done
+}
+
 # one AREA LABEL SOCKET: one message at a time
 one() {
 	out="$BL_TMP/$2.out"
@@ -123,6 +136,7 @@ bl_start_null -s "unix:$BL_TMP/null.sock" && {
 port=$(bl_free_port)
 if bd_start_daemon "inet:$port@127.0.0.1"; then
 	load targrey-milter tcp "inet:$port@127.0.0.1" "$BD_PID"
+	rated targrey-milter tcp "inet:$port@127.0.0.1"
 	one targrey-milter tcp "inet:$port@127.0.0.1"
 	bl_stop "$BD_PID"
 	if bd_start_daemon "unix:$BL_TMP/tg.sock"; then
