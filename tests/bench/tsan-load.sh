@@ -24,7 +24,8 @@
 #	            then come back (greylisted: new, then early retries)
 #	  pipeline  S25R-looking names that pipeline during the tarpit
 #	while the configuration is reloaded (SIGHUP) TSAN_RELOADS times,
-#	each reload changing a parameter. Finally SIGTERM, and the log is
+#	each reload changing tarpit_max_sessions and greylist_delay.
+#	Finally SIGTERM, and the log is
 #	searched for "WARNING: ThreadSanitizer".
 #
 #	Suppressions: tests/bench/tsan.supp (see there; only LMDB's own
@@ -141,7 +142,6 @@ tarpit_max_sessions = $((20 + $1 % 2 * 20))
 greylist_delay = $((1 + $1 % 3))s
 greylist_ipv4_prefix = 32
 state_expire_interval = 1s
-log_level = $(($1 % 2))
 EOF
 }
 
