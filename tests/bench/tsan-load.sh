@@ -25,7 +25,9 @@
 #	  pipeline  S25R-looking names that pipeline during the tarpit
 #	while the configuration is reloaded (SIGHUP) TSAN_RELOADS times,
 #	each reload changing tarpit_max_sessions and greylist_delay.
-#	Finally SIGTERM, and the log is
+#	Finally SIGTERM while 20 more clients are in the tarpit (the drain
+#	cancels the tarpits; waits for their "tarpit: start" lines, hence
+#	log_level = 2), and the log is
 #	searched for "WARNING: ThreadSanitizer".
 #
 #	Suppressions: tests/bench/tsan.supp (see there; only LMDB's own
@@ -138,6 +140,7 @@ dns_negative_ttl = 1s
 s25r_reverse_lookup = yes
 tarpit_delay = 2s
 tarpit_poll_interval = 100ms
+log_level = 2
 tarpit_max_sessions = $((20 + $1 % 2 * 20))
 greylist_delay = $((1 + $1 % 3))s
 greylist_ipv4_prefix = 32
@@ -219,9 +222,20 @@ TG_BUILDDIR=$tsdir/obj bd_start_daemon "inet:$PORT@127.0.0.1" "$(tsan_config 0)"
 echo "tsan-load: daemon pid $BD_PID on port $PORT, nsd $DNS_SERVER; $sessions sessions," \
     "$reloads reloads (load $(cut -d' ' -f1-3 /proc/loadavg))"
 tsan_drive
+# SIGTERM while 20 sessions sit in the tarpit: tarpit_cancel_all and the drain
+before=$(grep -c 'tarpit: start' "$BL_TMP/daemon.log")
+"$builddir/tests/bench/milterload" -s "inet:$PORT@127.0.0.1" -c 20 -n 20 \
+    -a 127.0.3.201-127.0.3.220 -N 'dyn-%d.pool.example.net' -B wait >"$BL_TMP/term.out" 2>&1 &
+term_pid=$!
+for _i in $(seq 1 100); do
+	[ "$(grep -c 'tarpit: start' "$BL_TMP/daemon.log")" -ge $((before + 20)) ] && break
+	sleep 0.1
+done
 kill -TERM "$BD_PID"
 wait "$BD_PID"
 rc=$?
+wait "$term_pid"
+printf '  %-9s %s\n' "at-term" "$(grep -E '^completed' "$BL_TMP/term.out" || echo '(no summary)')"
 BL_PIDS=$(echo "$BL_PIDS" | tr ' ' '\n' | grep -vx "$BD_PID" | tr '\n' ' ')
 cp "$BL_TMP/daemon.log" "$log"
 echo "tsan-load: reloads sent $(cat "$BL_TMP/reloads"), logged" \
