@@ -22,10 +22,12 @@
  *	"store: WHAT: LMDB message" at LOG_ERR; map growth at LOG_INFO.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 #include "log.h"
 #include "store_impl.h"
 
@@ -238,6 +240,35 @@ store_open(const char *dir, size_t max_size)
 	if (store_txn_run(st, 1, "open databases", store_open_dbs, NULL) != 0)
 		return store_close(st);
 	return st;
+}
+
+/* Could store_open(DIR) work with our credentials? 0, or -1 and WHY. */
+int
+store_access(const char *dir, char *why, size_t size)
+{
+	static const char *const files[] = {"data.mdb", "lock.mdb"};
+	char	path[4096];
+	int	missing = 0;
+
+	if (access(dir, X_OK) != 0) {
+		snprintf(why, size, "%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+		if (access(path, R_OK | W_OK) == 0)
+			continue;
+		if (errno != ENOENT) {
+			snprintf(why, size, "%s: %s", path, strerror(errno));
+			return -1;
+		}
+		missing = 1;
+	}
+	if (missing && access(dir, W_OK) != 0) {
+		snprintf(why, size, "%s: %s (cannot create the database files)", dir, strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 /* Stop the thread, flush, sync and close; returns NULL. */
