@@ -32,7 +32,11 @@
  *	meta, records the schema version, clears reader slots left by dead
  *	processes, and returns the store, or NULL (logged). The map starts
  *	small and grows by doubling up to MAX_SIZE bytes whenever a write
- *	meets MDB_MAP_FULL. targreyctl opens the same directory while the
+ *	meets MDB_MAP_FULL. Writes that add records stop when the pages in
+ *	use would exceed 7/8 of MAX_SIZE (logged as a full map): the last
+ *	eighth is kept for deletions, because an LMDB delete needs free
+ *	pages too, and without them a full map could never be emptied by
+ *	the expiry again. targreyctl opens the same directory while the
  *	daemon runs: LMDB serialises writers across processes and readers
  *	never block. store_close() stops the expiry thread, flushes the
  *	counters, syncs and closes; it returns NULL.
