@@ -188,7 +188,7 @@ def through_postfix(r):
 	smtp_8bit(r)
 
 
-def mclient(n):
+def mclient(r, n):
 	"""A milter session for suspicious client 127.0.2.N, connected."""
 	c = MilterClient(r.milter.port)
 	got = c.connect("dyn-127-0-2-%d.pool.example.net" % n, "127.0.2.%d" % n)
@@ -199,7 +199,7 @@ def mclient(n):
 def greylisted(r, n, what, helo, mail, rcpt):
 	"""HELO, MAIL, RCPT of client N; the decision line at RCPT."""
 	since = r.milter.log.mark()
-	with mclient(n) as c:
+	with mclient(r, n) as c:
 		c.helo(helo)
 		check(c.mail(*mail) == b"c", "%s: MAIL reply" % what)
 		got = c.rcpt(*rcpt)
@@ -213,7 +213,7 @@ def greylisted(r, n, what, helo, mail, rcpt):
 
 def closes(r, n, what, data, shut=False):
 	"""Client N sends DATA raw; the milter closes the connection."""
-	with mclient(n) as c:
+	with mclient(r, n) as c:
 		c.raw(data)
 		if shut:
 			c.sock.shutdown(1)
@@ -225,7 +225,7 @@ def closes(r, n, what, data, shut=False):
 
 def direct(r):
 	"""Hostile packets straight to the milter."""
-	by = mclient(1)
+	by = mclient(r, 1)
 	by.helo("bystander.example.com")
 	closes(r, 2, "helo-1mb", b"\x00\x10\x00\x01H" + b"h" * (1 << 20))
 	d = greylisted(r, 3, "helo-60k", "h" * 60000, ["<a@example.com>"],
@@ -248,7 +248,7 @@ def direct(r):
 	check(r.milter.status()["VmRSS"] < 65536, "RSS after the huge lengths",
 	    r.milter.status()["VmRSS"], "< 65536 kB")
 	closes(r, 8, "truncated", b"\x00\x00\x00\x64Hxxxx", shut=True)
-	held = mclient(9)
+	held = mclient(r, 9)
 	held.raw(b"\x00\x00\x00\x64Hxxxx")
 	check(by.mail("<a@example.com>") == b"c", "bystander MAIL reply")
 	check(by.rcpt("<bob@example.org>") == b"y", "bystander RCPT reply")
