@@ -61,7 +61,7 @@ main_usage(FILE *fp)
 	    "  -o NAME=VALUE  override one parameter\n"
 	    "  -n             print the parameters that differ from their defaults\n"
 	    "  -d             print every parameter's default\n"
-	    "  -t             check the configuration and tables, then exit 0 or 1\n"
+	    "  -t             check the configuration, tables and state directory, then exit 0 or 1\n"
 	    "  -h             this help\n"
 	    "  -V             print the version\n", MAIN_DEFAULT_CONFIG);
 }
