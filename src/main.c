@@ -316,8 +316,11 @@ main(int argc, char **argv)
 		runtime_release(rt);
 		return rc;
 	}
-	if (main_check_state(rt->cfg) < 0)
+	if (main_check_state(rt->cfg) < 0) {
+		runtime_release(rt);
+		strlist_clear(&opts.overrides);
 		return 1;
+	}
 	main_config_path = opts.config_path;
 	main_shutdown_ms = rt->cfg->shutdown_timeout;
 	main_start(rt->cfg, opts.foreground);
