@@ -66,7 +66,7 @@ SRCDIR = os.environ.get("TG_SRCDIR") or os.path.normpath(
 sys.path.insert(0, os.path.join(SRCDIR, "tests", "integration"))
 import rig  # noqa: E402
 from rig_base import _kill, descendants, tcp_listening  # noqa: E402
-from e2e_cpu import CpuGroups, proc_status_kb  # noqa: E402
+from e2e_cpu import CpuGroups, proc_status_kb, proc_ticks  # noqa: E402
 
 AREA = "e2e"
 NET, CLIENTS = "198.51.100", 200
@@ -338,17 +338,23 @@ def measure(r, fwd, cpu, config, groups, rss_pids=None):
         rss.start()
     load0 = loadavg()
     c0 = {g: cpu.usage(g) for g in groups}
+    m0 = proc_ticks(r.milter.pid, children=False)
     f0 = fwd.cpu()
     elapsed, out = smtp_source(fwd.port, n)
     t0 = time.monotonic()
     sent = wait_sent(r, since, n)
     drain = time.monotonic() - t0
     c1 = {g: cpu.usage(g) for g in groups}
+    m1 = proc_ticks(r.milter.pid, children=False)
     res = {"config": config, "n": n, "elapsed": elapsed, "sent": sent,
         "drain": drain, "fwd": fwd.cpu() - f0, "load": (load0, loadavg()),
         "rss": rss.stop() if rss else None, "smtp_source": out}
     res["cpu"] = {g: (c1[g] - c0[g]) if c0[g] is not None else None
         for g in groups}
+    if config == "milter":
+        print("milter: CPU %s s by its group, %.2f s by /proc/PID/stat"
+            " (cross-check)" % (per1000(res["cpu"]["milter"], 1000),
+            m1 - m0))
     res["rejects"] = len(r.postfix.log.grep(r"reject:", since))
     paths = new_messages(r, before_names)
     res["problems"], res["checked"] = spf_evidence(r, paths, msince, config)
