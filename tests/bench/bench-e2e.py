@@ -120,9 +120,7 @@ class Forwarder:
 
     def cpu(self):
         """utime + stime in seconds (exited threads included)."""
-        with open("/proc/%d/stat" % self.proc.pid) as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return proc_ticks(self.proc.pid, children=False)
 
     def stop(self):
         self.proc.kill()
@@ -402,43 +400,55 @@ def per1000(sec, n):
     return "n/a" if sec is None else "%.2f" % (sec * 1000.0 / n)
 
 
+def figures(x, base):
+    """The printable figures of one result (strings), base: of none."""
+    c, n, cpu = x["config"], x["n"], x["cpu"]
+    rate = n / x["elapsed"]
+    f = {"rate": "%.1f" % rate, "postfix": per1000(cpu["postfix"], n),
+        "filter": "-", "rss": "-", "total": per1000(cpu["postfix"], n),
+        "fwd": per1000(x["fwd"], n), "ratio": "-", "cpu_ratio": "-"}
+    if base:
+        f["ratio"] = "%.2f" % (rate * base["elapsed"] / base["n"])
+    if c != "none" and cpu.get(c) is not None:
+        f["filter"] = per1000(cpu[c], n)
+        f["total"] = per1000(cpu["postfix"] + cpu[c], n)
+    if x["rss"] is not None:
+        f["rss"] = "%.1f" % (x["rss"] / 1024.0)
+    if base and f["total"] != "n/a":
+        f["cpu_ratio"] = "%.2f" % (float(f["total"]) /
+            float(per1000(base["cpu"]["postfix"], base["n"])))
+    return f
+
+
 def report(results, cpu_kind):
     """Print the table and record the figures."""
     base = next((x for x in results if x["config"] == "none"), None)
     print("\n== bench-e2e: %d sessions at once, one %d-byte message each,"
-        " through proxyfwd; CPU from %s" % (SESSIONS, SIZE, cpu_kind))
-    print("%-7s %6s %8s %6s %9s %9s %10s %8s %9s  %s" % ("config", "msgs",
-        "msgs/s", "ratio", "postfix", "filter", "filter", "fwd",
-        "drain", "load avg before / after"))
-    print("%-7s %6s %8s %6s %9s %9s %10s %8s %9s" % ("", "", "", "",
-        "cpu/1000", "cpu/1000", "RSS MB", "cpu/1000", "s"))
+        " through proxyfwd; CPU s per 1,000 messages from %s" %
+        (SESSIONS, SIZE, cpu_kind))
+    fmt = "%-7s %6s %7s %6s %8s %8s %8s %6s %8s %8s %6s  %s"
+    print(fmt % ("config", "msgs", "msgs/s", "ratio", "postfix", "filter",
+        "total", "ratio", "filter", "fwd", "drain", "load avg"))
+    print(fmt % ("", "", "", "", "cpu", "cpu", "cpu", "cpu", "RSS MB", "cpu",
+        "s", "before / after"))
     for x in results:
-        c, n = x["config"], x["n"]
-        rate = n / x["elapsed"]
-        ratio = "%.2f" % (rate / (base["n"] / base["elapsed"])) if base \
-            else "-"
-        filt = None if c == "none" else x["cpu"].get(c)
-        rss = "-" if x["rss"] is None else "%.1f" % (x["rss"] / 1024.0)
+        c, f = x["config"], figures(x, base)
         tag = " [INVALID]" if x["problems"] else ""
-        print("%-7s %6d %8.1f %6s %9s %9s %10s %8s %9.1f  %s / %s%s" % (c, n,
-            rate, ratio, per1000(x["cpu"]["postfix"], n),
-            "-" if c == "none" else per1000(filt, n), rss,
-            per1000(x["fwd"], n), x["drain"], x["load"][0], x["load"][1],
-            tag))
+        print(fmt % (c, x["n"], f["rate"], f["ratio"], f["postfix"],
+            f["filter"], f["total"], f["cpu_ratio"], f["rss"], f["fwd"],
+            "%.1f" % x["drain"], "%s / %s%s" % (x["load"] + (tag,))))
         for p in x["problems"]:
             print("!!! %s: INVALID FIGURE: %s" % (c, p))
-        note("%s messages/s%s" % (c, tag), "%.1f" % rate, "msgs/s")
+        note("%s messages/s%s" % (c, tag), f["rate"], "msgs/s")
+        note("%s postfix cpu per 1000 msgs" % c, f["postfix"], "cpu s")
         if c != "none":
-            note("%s throughput vs no filter%s" % (c, tag), ratio, "x")
-        note("%s postfix cpu per 1000 msgs" % c,
-            per1000(x["cpu"]["postfix"], n), "cpu s")
-        if c != "none":
-            note("%s filter cpu per 1000 msgs" % c, per1000(filt, n),
-                "cpu s")
+            note("%s throughput vs no filter%s" % (c, tag), f["ratio"], "x")
+            note("%s filter cpu per 1000 msgs" % c, f["filter"], "cpu s")
+            note("%s postfix+filter cpu vs no filter" % c, f["cpu_ratio"],
+                "x")
             note("%s filter %s" % (c, "VmHWM" if c == "milter" else
-                "peak summed VmRSS"), rss, "MB")
-        note("%s forwarder cpu per 1000 msgs" % c, per1000(x["fwd"], n),
-            "cpu s")
+                "peak summed VmRSS"), f["rss"], "MB")
+        note("%s forwarder cpu per 1000 msgs" % c, f["fwd"], "cpu s")
         note("%s load average before / after" % c, "%s / %s" % x["load"],
             "")
 
