@@ -457,7 +457,6 @@ def run(r, cpu):
     """The three configurations; the list of their results."""
     missing = pair_missing()
     zones(r.dns)
-    r.dns.rrl_ratelimit = 0  # nsd would drop most of the pair's queries
     for p in ("tarpit_delay", "log_level"):  # the defaults, as deployed
         r.milter.params.pop(p, None)
     if not missing:

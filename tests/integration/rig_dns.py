@@ -47,8 +47,9 @@ class Dns(_Daemon):
         self.root_zone = root_zone
         # nsd's response rate limiting (default 200 answers/s per /24)
         # drops queries of a busy loopback client; an int sets
-        # rrl-ratelimit (0: off) for load tests, None keeps nsd's default.
-        self.rrl_ratelimit = None
+        # rrl-ratelimit: 0 (off) by default - nsd's default would drop the
+        # queries of a busy loopback client; None keeps nsd's default.
+        self.rrl_ratelimit = 0
 
     @property
     def server(self):
