@@ -3,8 +3,8 @@
 # one row set per scenario, each 20 concurrent milterload sessions for
 # BENCH_DURATION (8) seconds against the real daemon, with client addresses
 # that are not loopback (milterload -A), so SPF really runs:
-#   clean     198.51.100.x "mailT.example.com", SPF pass (include chain),
-#             not S25R: accepted at end of message
+#   clean     198.51.100.x "mail0-19.example.com" (per driver thread), SPF
+#             pass (include chain), not S25R: accepted at end of message
 #   awl       203.0.113.x "p203-0-113-N.example.ne.jp" (S25R rule 1), its
 #             /24 seeded as auto-whitelisted: accepted without delay
 #   greylist  192.0.2.x, same kind of name, each address seeded as having
