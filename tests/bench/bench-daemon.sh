@@ -79,3 +79,16 @@ PY
 	BD_DNS_PID=${_out#* }
 	BL_PIDS="$BL_PIDS $BD_DNS_PID"
 }
+
+# bd_stop_dns: stop the nsd of bd_start_dns and wait (5 s at most) until its
+# UDP port is free, i.e. nothing answers there any more; 1 if it stays busy.
+bd_stop_dns() {
+	bl_stop "$BD_DNS_PID"
+	for _i in $(seq 1 50); do
+		python3 -c 'import socket, sys; socket.socket(socket.AF_INET, socket.SOCK_DGRAM).bind(("127.0.0.1", int(sys.argv[1])))' \
+		    "${BD_DNS#*:}" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	echo "bd_stop_dns: $BD_DNS still bound"
+	return 1
+}

@@ -41,8 +41,10 @@ EOF
 
 port=$(bl_free_port)
 SOCK="inet:$port@127.0.0.1"
-bd_write_config "$SOCK" "dns_servers = $BD_DNS
+CONF="dns_servers = $BD_DNS
+dns_negative_ttl = 0
 spf_lookup_time = 3s"
+bd_write_config "$SOCK" "$CONF"
 
 # Seed: 203.0.113.0/24 auto-whitelisted (passes >= auto_whitelist_clients,
 # seen a minute ago), 192.0.2.1-200 each failed the tarpit an hour ago.
@@ -62,8 +64,7 @@ echo "-- seeding the state with targreyctl load"
 "$CTL" -c "$BD_CONF" explain 192.0.2.7 p192-0-2-7.example.ne.jp \
     sender1@example.org user1@example.net
 
-bd_start_daemon "$SOCK" "dns_servers = $BD_DNS
-spf_lookup_time = 3s" || { bl_note $AREA "INVALID: daemon did not start" - -; exit 0; }
+bd_start_daemon "$SOCK" "$CONF" || { bl_note $AREA "INVALID: daemon did not start" - -; exit 0; }
 
 # The scenarios: name, milterload arguments, the regular expression every
 # decision line of the run must match (one per session).
@@ -124,11 +125,18 @@ verify() {
 # Warm-up: 200 sessions each, one per client address and HELO name (fills
 # the DNS cache; the greylist warm-up uses other recipients so that the
 # measured triplets are all new).
+# A lookup that timed out (nsd slow on a loaded machine) is not cached
+# (dns_negative_ttl = 0) and the warm-up is repeated, three times at most.
 for s in clean awl greylist spffail; do
-	run $s warm "-n 200" "warm%n@example.net"
-	echo "-- warm-up $s: $(grep '^completed' "$BL_TMP/$s-warm.out")"
+	for try in 1 2 3; do
+		mark=$(($(wc -l <"$BD_LOG") + 1))
+		run $s warm "-n 200" "warm%n@example.net"
+		miss=$(tail -n "+$mark" "$BD_LOG" | grep -c 'spf=temperror')
+		echo "-- warm-up $s: $(grep '^completed' "$BL_TMP/$s-warm.out"), SPF temperrors $miss"
+		test "$miss" = 0 && break
+	done
 done
-bl_stop "$BD_DNS_PID"
+bd_stop_dns || invalid all "nsd did not stop: SPF answers may not come from the cache"
 echo "-- nsd stopped: the measured runs get every SPF answer from the daemon's cache"
 
 for s in clean awl greylist spffail; do
