@@ -32,6 +32,7 @@
 
 #define MAIN_DEFAULT_CONFIG	TG_SYSCONFDIR "/targrey-milter.conf"
 #define MAIN_POOL_WATCH_MS	40	/* a callback busy this long gets a spare worker */
+#define MAIN_KNOCKS		100	/* wake-up connections at stop, 0.1 s apart */
 
 typedef struct {
 	const char *config_path;
@@ -142,6 +143,33 @@ main_reload(void)
 	runtime_reload(main_config_path);
 }
 
+/* Knock on our own socket until the listener has closed it. */
+static void *
+main_knock(void *arg)
+{
+	struct timespec tick = {0, 100 * 1000 * 1000};
+	int	rc = 0;
+
+	(void) arg;
+	for (int i = 0; i < MAIN_KNOCKS && rc != -ECONNREFUSED && rc != -ENOENT; i++) {
+		nanosleep(&tick, NULL);
+		rc = pool_handoff();
+	}
+	return NULL;
+}
+
+/* libmilter's listener polls for up to 5 s with a lock held that the stop
+ * request needs, and looks at the stop flag only between polls: wake it
+ * with connections of our own until it has stopped listening. */
+static void
+main_wake_listener(void)
+{
+	pthread_t t;
+
+	if (pthread_create(&t, NULL, main_knock, NULL) == 0)
+		pthread_detach(t);
+}
+
 /* SIGTERM: wait for the running sessions, up to shutdown_timeout. */
 static void
 main_drain(void)
@@ -159,6 +187,7 @@ main_drain(void)
 	if (session_active() > 0)
 		log_warning("stopping: %u session(s) still open after %lds", session_active(),
 		    main_shutdown_ms / 1000);
+	main_wake_listener();
 }
 
 /* Bind the socket and become the daemon; exits on failure. */

@@ -5,6 +5,7 @@
 # bl_start_null ARGS...   start tests/bench/nullmilter ARGS, wait for its pid
 #                         file, set BL_PID; every started pid is killed by
 #                         bl_cleanup (installed as an EXIT trap by bl_init)
+# bl_start_epoll ARGS...  the same for tests/bench/epollnull
 # bl_init                 make BL_TMP (a private temp dir) and the trap
 # bl_stop PID             stop one process started here
 # Reading milterload's output and recording figures (bench-note.sh):
@@ -41,8 +42,19 @@ bl_free_port() {
 }
 
 bl_start_null() {
+	bl_start_prog nullmilter "$@"
+}
+
+bl_start_epoll() {
+	bl_start_prog epollnull "$@"
+}
+
+# bl_start_prog NAME ARGS...: start tests/bench/NAME -p PIDFILE ARGS
+bl_start_prog() {
+	_prog=$1
+	shift
 	rm -f "$BL_TMP/null.pid"
-	"$TG_BUILDDIR/tests/bench/nullmilter" -p "$BL_TMP/null.pid" "$@" &
+	"$TG_BUILDDIR/tests/bench/$_prog" -p "$BL_TMP/null.pid" "$@" &
 	BL_PID=$!
 	BL_PIDS="$BL_PIDS $BL_PID"
 	for _i in $(seq 1 100); do
@@ -50,7 +62,7 @@ bl_start_null() {
 		kill -0 "$BL_PID" 2>/dev/null || break
 		sleep 0.05
 	done
-	echo "nullmilter $* did not start" >&2
+	echo "$_prog $* did not start" >&2
 	return 1
 }
 

@@ -1,7 +1,8 @@
 #!/bin/sh
 # bench-milterload.sh - figures of the milter path measured with milterload:
 #   - the libmilter null milter (the floor any libmilter milter starts from):
-#     sessions/s and per-stage latency with 20 concurrent sessions;
+#     sessions/s and per-stage latency with 20 concurrent sessions; the same
+#     answers from epollnull (one epoll thread, no libmilter) beside it;
 #   - one message at a time over TCP without and with TCP_NODELAY on the
 #     milter's listening socket, and over a unix socket (Nagle + delayed ACK);
 #   - a burst of 200 sessions the milter holds 8 s at RCPT while clean
@@ -30,6 +31,19 @@ load() {
 	    "$(awk '$1 == "driver" { print $5 }' "$out")" "cpu s"
 	bl_note "$1" "$2 take-wait p99/max (rcpt)" \
 	    "$(bl_col "$out" take rcpt 5)/$(bl_col "$out" take rcpt 7)" ms
+}
+
+# rated AREA LABEL SOCKET: 200 sessions/s for DUR seconds (up to 8 at once),
+# a load the machine carries without queueing: the latency a stage adds
+rated() {
+	out="$BL_TMP/$2-rated.out"
+	"$ML" -s "$3" -c 8 -r 200 -d "$DUR" -a 127.0.0.2-127.0.0.200 \
+	    -N "mail%n.example.com" >"$out" 2>&1
+	echo "-- $1 $2: 200 sessions/s for $DUR s"; cat "$out"
+	for st in connect mail rcpt eom; do
+		note "$1" "$2 at 200/s: $st reply p50/p99" \
+		    "$(col "$out" reply $st 4)/$(col "$out" reply $st 5)" ms
+	done
 }
 
 # one AREA LABEL SOCKET: one message at a time
@@ -81,6 +95,13 @@ bl_start_null -s "inet:$port@127.0.0.1" && {
 	one null-milter tcp-plain "inet:$port@127.0.0.1"
 	bl_stop "$BL_PID"
 }
+# The same answers from one epoll thread without libmilter: the part of the
+# null milter's cost that is libmilter's engine, not the protocol.
+port=$(bl_free_port)
+bl_start_epoll -s "inet:$port@127.0.0.1" && {
+	load epoll-null tcp "inet:$port@127.0.0.1" "$BL_PID"
+	bl_stop "$BL_PID"
+}
 port=$(bl_free_port)
 bl_start_null -n -r 8000 -m dyn -s "inet:$port@127.0.0.1" && {
 	burst null-milter "inet:$port@127.0.0.1" "$BL_PID"
@@ -96,6 +117,7 @@ bl_start_null -s "unix:$BL_TMP/null.sock" && {
 port=$(bl_free_port)
 if bd_start_daemon "inet:$port@127.0.0.1"; then
 	load targrey-milter tcp "inet:$port@127.0.0.1" "$BD_PID"
+	rated targrey-milter tcp "inet:$port@127.0.0.1"
 	one targrey-milter tcp "inet:$port@127.0.0.1"
 	bl_stop "$BD_PID"
 	if bd_start_daemon "unix:$BL_TMP/tg.sock"; then

@@ -89,12 +89,22 @@ def test_authenticated_skipped(r):
 
 
 def test_unprivileged(r):
-    """Started as root, the daemon runs as the configured user."""
-    want = str(rig.unprivileged_user()[2])
+    """Started as root, the daemon keeps nothing of root: the configured
+    user and group only (no supplementary groups), no capabilities."""
+    _, _, uid, gid = rig.unprivileged_user()
     with open("/proc/%d/status" % r.milter.pid) as f:
-        uid = [l.split()[1:] for l in f if l.startswith("Uid:")][0]
-    check(set(uid) == {want}, "milter real/effective/saved uids", uid,
-        [want] * 4)
+        st = dict(l.rstrip("\n").split(":", 1) for l in f if ":" in l)
+    got = st["Uid"].split()
+    check(set(got) == {str(uid)}, "milter real/effective/saved/fs uids", got,
+        [str(uid)] * 4)
+    got = st["Gid"].split()
+    check(set(got) == {str(gid)}, "milter real/effective/saved/fs gids", got,
+        [str(gid)] * 4)
+    got = st["Groups"].split()
+    check(got in ([], [str(gid)]), "milter supplementary groups", got,
+        [str(gid)])
+    for cap in ("CapPrm", "CapEff"):
+        check(int(st[cap], 16) == 0, "milter " + cap, st[cap].strip(), 0)
 
 
 def test_killed_mid_session(r):
