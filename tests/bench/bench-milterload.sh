@@ -41,8 +41,8 @@ rated() {
 	    -N "mail%n.example.com" >"$out" 2>&1
 	echo "-- $1 $2: 200 sessions/s for $DUR s"; cat "$out"
 	for st in connect mail rcpt eom; do
-		note "$1" "$2 at 200/s: $st reply p50/p99" \
-		    "$(col "$out" reply $st 4)/$(col "$out" reply $st 5)" ms
+		bl_note "$1" "$2 at 200/s: $st reply p50/p99" \
+		    "$(bl_col "$out" reply $st 4)/$(bl_col "$out" reply $st 5)" ms
 	done
 }
 
