@@ -4,12 +4,17 @@
 # SYNOPSIS
 #	contrib/quickstart.sh run
 #	contrib/quickstart.sh test
+#	contrib/quickstart.sh bench
 # DESCRIPTION
 #	run	installs the build and runtime dependencies with apt, builds, and
 #		starts the milter in the foreground on inet:8891@localhost with
 #		the embedded defaults, state under ./var/, as the invoking user.
 #	test	installs everything the tests need too (Debian's postfix, swaks,
 #		nsd, ...), builds, and runs "make check" (unit + integration).
+#	bench	installs what "test" installs plus the pair targrey-milter
+#		replaces (pypolicyd-spf, Postgrey: the end-to-end comparison;
+#		their system services are never started), builds, and runs
+#		"make bench" (about 10 minutes; prints a table of figures).
 #	Must run as root (or with sudo available) for apt-get.
 # DIAGNOSTICS
 #	Exits non-zero when a step fails; "make check" prints every failure.
@@ -22,6 +27,7 @@ BUILD_DEPS="build-essential autoconf automake pkg-config libmilter-dev libspf2-d
 	libpcre2-dev liblmdb-dev libcmocka-dev"
 TEST_DEPS="postfix postfix-pcre swaks nsd dnsutils python3 lmdb-utils mandoc
 	clang libclang-rt-14-dev"
+BENCH_DEPS="postfix-policyd-spf-python postgrey"
 
 as_root() {
 	if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
@@ -70,8 +76,14 @@ test)
 	build
 	make -j"$(nproc)" check
 	;;
+bench)
+	# shellcheck disable=SC2086
+	install_packages $BUILD_DEPS $TEST_DEPS $BENCH_DEPS
+	build
+	make bench
+	;;
 *)
-	echo "usage: $0 run|test" >&2
+	echo "usage: $0 run|test|bench" >&2
 	exit 2
 	;;
 esac

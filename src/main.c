@@ -12,11 +12,15 @@
  */
 #include "autoconfig.h"
 #include <errno.h>
+#include <grp.h>
 #include <libmilter/mfapi.h>
 #include <pthread.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include "config.h"
@@ -57,7 +61,7 @@ main_usage(FILE *fp)
 	    "  -o NAME=VALUE  override one parameter\n"
 	    "  -n             print the parameters that differ from their defaults\n"
 	    "  -d             print every parameter's default\n"
-	    "  -t             check the configuration and tables, then exit 0 or 1\n"
+	    "  -t             check the configuration, tables and state directory, then exit 0 or 1\n"
 	    "  -h             this help\n"
 	    "  -V             print the version\n", MAIN_DEFAULT_CONFIG);
 }
@@ -221,6 +225,60 @@ main_start(const config_t *cfg, int foreground)
 	log_info("starting %s on %s", PACKAGE_STRING, spec);
 }
 
+/* In a child that becomes the daemon's user: can it open the state? */
+static void
+main_state_child(const config_t *cfg, int fd)
+{
+	char	why[1024];
+
+	if (geteuid() == 0 && (getpwnam(cfg->user) == NULL || getgrnam(cfg->group) == NULL))
+		_exit(0);	/* daemon_drop_privileges() reports it */
+	if (daemon_drop_privileges(cfg->user, cfg->group) < 0)
+		_exit(1);
+	if (store_access(cfg->state_directory, why, sizeof(why)) < 0) {
+		if (write(fd, why, strlen(why)) < 0)
+			_exit(1);
+		_exit(1);
+	}
+	_exit(0);
+}
+
+/* Refuse an existing state directory the daemon's user cannot write (a
+ * read-only mount, wrong owner) before binding or detaching; -1 if so. */
+static int
+main_check_state(const config_t *cfg)
+{
+	char	why[1024];
+	struct stat sb;
+	int	fds[2], status = 0;
+	ssize_t	n;
+	pid_t	pid;
+
+	if (stat(cfg->state_directory, &sb) != 0 && errno == ENOENT)
+		return 0;	/* store_open() creates it or says why not */
+	if (pipe(fds) < 0)
+		return 0;	/* store_open() will tell */
+	if ((pid = fork()) < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return 0;
+	}
+	if (pid == 0)
+		main_state_child(cfg, fds[1]);
+	close(fds[1]);
+	n = read(fds[0], why, sizeof(why) - 1);
+	close(fds[0]);
+	why[n > 0 ? n : 0] = '\0';
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		continue;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	if (why[0])
+		log_error("cannot use the state in %s as user %s: %s; not starting",
+		    cfg->state_directory, geteuid() == 0 ? cfg->user : "(this one)", why);
+	return -1;
+}
+
 /* Open the state (after dropping privileges: the files are the user's). */
 static store_t *
 main_open_store(const runtime_t *rt)
@@ -253,8 +311,15 @@ main(int argc, char **argv)
 		rc = rt->table_errors > 0;
 		if (rc)
 			fprintf(stderr, "targrey-milter: %d bad table line(s), see above\n", rt->table_errors);
+		if (main_check_state(rt->cfg) < 0)
+			rc = 1;
 		runtime_release(rt);
 		return rc;
+	}
+	if (main_check_state(rt->cfg) < 0) {
+		runtime_release(rt);
+		strlist_clear(&opts.overrides);
+		return 1;
 	}
 	main_config_path = opts.config_path;
 	main_shutdown_ms = rt->cfg->shutdown_timeout;

@@ -161,7 +161,9 @@ const param_t params_table[] = {
 	P_STR(state_directory, TG_LOCALSTATEDIR "/lib/targrey-milter", "state",
 	    "Directory of the LMDB state files."),
 	P_SIZE(state_max_size, "1g", 1024 * 1024, LONG_MAX, "state",
-	    "Largest size the state map may grow to."),
+	    "Largest size the state map may grow to; new records stop at seven eighths "
+	    "of it (logged as map full; mail then passes without greylisting) and the last "
+	    "eighth stays free so that expiry and deletions can always empty a full map."),
 	P_TIME(state_expire_interval, "10m", 1 * SEC, 1 * DAY, "state",
 	    "How often the background expiry walks the state."),
 };

@@ -21,6 +21,13 @@ static unsigned long runtime_generation;
 static strlist_t runtime_overrides;	/* "name=value" from the command line */
 static store_t *runtime_state;		/* set once before the milter starts */
 
+/* Parameters read once when the daemon starts. */
+static const char *const runtime_start_only[] = {
+	"milter_socket", "milter_socket_mode", "milter_timeout", "user", "group",
+	"pid_file", "state_directory", "state_max_size", "syslog_name",
+	"syslog_facility", "thread_stack_size", "shutdown_timeout",
+};
+
 /* Free a snapshot and everything compiled from it. */
 static void
 runtime_free(runtime_t *rt)
@@ -204,6 +211,23 @@ runtime_log_errors(char *text)
 }
 
 /* Re-read PATH; publish the new snapshot or keep the old one. */
+/* Say which changed parameters wait for a restart. */
+static void
+runtime_warn_start_only(const config_t *next)
+{
+	runtime_t *now = runtime_acquire();
+	const char *a, *b;
+
+	for (size_t i = 0; now != NULL && i < sizeof(runtime_start_only) / sizeof(*runtime_start_only); i++) {
+		a = config_raw(now->cfg, runtime_start_only[i]);
+		b = config_raw(next, runtime_start_only[i]);
+		if (strcmp(a ? a : "", b ? b : "") != 0)
+			log_warning("reload: %s changed to \"%s\"; it takes effect at the next restart"
+			    " (still \"%s\")", runtime_start_only[i], b ? b : "", a ? a : "");
+	}
+	runtime_release(now);
+}
+
 int
 runtime_reload(const char *path)
 {
@@ -231,6 +255,8 @@ runtime_reload(const char *path)
 		return -1;
 	}
 	free(text);
+	runtime_warn_start_only(rt->cfg);
+	log_set_level((int) rt->cfg->log_level);
 	runtime_publish(rt);
 	if (runtime_state != NULL)
 		store_expire_start(runtime_state, &rt->grey, rt->cfg->state_expire_interval);

@@ -22,10 +22,12 @@
  *	"store: WHAT: LMDB message" at LOG_ERR; map growth at LOG_INFO.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 #include "log.h"
 #include "store_impl.h"
 
@@ -123,9 +125,25 @@ store_adopt_size(store_t *st)
 	pthread_rwlock_unlock(&st->resize_lock);
 }
 
-/* Run FN in one transaction; retry after growing the map. */
+/* Would TXN leave less than the reserve free? Counts the pages of every
+ * B-tree, the free list's own included: pages on the free list are free. */
+static int
+store_over_reserve(store_t *st, MDB_txn *txn)
+{
+	MDB_stat s;
+	size_t	pages = 0;
+
+	for (int i = 0; i < 2 + STORE_DB_COUNT; i++) {	/* 0 free list, 1 main */
+		if (mdb_stat(txn, i < 2 ? (MDB_dbi) i : st->dbi[i - 2], &s) != 0)
+			return 0;
+		pages += s.ms_branch_pages + s.ms_leaf_pages + s.ms_overflow_pages;
+	}
+	return pages * st->psize > st->max_size - st->max_size / STORE_RESERVE_DIV;
+}
+
+/* Run FN in one transaction of MODE; retry after growing the map. */
 int
-store_txn_run(store_t *st, int write, const char *what,
+store_txn_run(store_t *st, int mode, const char *what,
 	      store_txn_fn fn, void *ctx)
 {
 	MDB_txn *txn;
@@ -133,10 +151,12 @@ store_txn_run(store_t *st, int write, const char *what,
 
 	for (int attempt = 0; attempt < 8; attempt++) {
 		pthread_rwlock_rdlock(&st->resize_lock);
-		rc = mdb_txn_begin(st->env, NULL, write ? 0 : MDB_RDONLY, &txn);
+		rc = mdb_txn_begin(st->env, NULL, mode ? 0 : MDB_RDONLY, &txn);
 		if (rc == 0) {
 			rc = fn(st, txn, ctx);
-			if (rc == 0 && write)
+			if (rc == 0 && mode == STORE_TXN_ADD && store_over_reserve(st, txn))
+				rc = MDB_MAP_FULL;
+			if (rc == 0 && mode)
 				rc = mdb_txn_commit(txn);
 			else
 				mdb_txn_abort(txn);
@@ -198,6 +218,7 @@ store_open_dbs(store_t *st, MDB_txn *txn, void *ctx)
 static int
 store_env_open(store_t *st, const char *dir)
 {
+	MDB_stat s;
 	int	rc, dead;
 
 	if ((rc = mdb_env_create(&st->env)) != 0)
@@ -210,6 +231,8 @@ store_env_open(store_t *st, const char *dir)
 	rc = mdb_env_open(st->env, dir, MDB_NOTLS | MDB_NOSYNC | MDB_NORDAHEAD | MDB_WRITEMAP, 0640);
 	if (rc == 0 && mdb_reader_check(st->env, &dead) == 0 && dead > 0)
 		log_info("store: cleared %d reader slots of dead processes", dead);
+	if (rc == 0 && (rc = mdb_env_stat(st->env, &s)) == 0)
+		st->psize = s.ms_psize;
 	return rc;
 }
 
@@ -235,9 +258,38 @@ store_open(const char *dir, size_t max_size)
 		log_error("store: open %s: %s", dir, mdb_strerror(rc));
 		return store_close(st);
 	}
-	if (store_txn_run(st, 1, "open databases", store_open_dbs, NULL) != 0)
+	if (store_txn_run(st, STORE_TXN_FREE, "open databases", store_open_dbs, NULL) != 0)
 		return store_close(st);
 	return st;
+}
+
+/* Could store_open(DIR) work with our credentials? 0, or -1 and WHY. */
+int
+store_access(const char *dir, char *why, size_t size)
+{
+	static const char *const files[] = {"data.mdb", "lock.mdb"};
+	char	path[4096];
+	int	missing = 0;
+
+	if (access(dir, X_OK) != 0) {
+		snprintf(why, size, "%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+		if (access(path, R_OK | W_OK) == 0)
+			continue;
+		if (errno != ENOENT) {
+			snprintf(why, size, "%s: %s", path, strerror(errno));
+			return -1;
+		}
+		missing = 1;
+	}
+	if (missing && access(dir, W_OK) != 0) {
+		snprintf(why, size, "%s: %s (cannot create the database files)", dir, strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 /* Stop the thread, flush, sync and close; returns NULL. */
@@ -309,7 +361,7 @@ store_get(store_t *st, store_db_t db, const char *key, size_t klen,
 
 	if (klen == 0 || klen > STORE_KEY_MAX)
 		return STORE_NOTFOUND;
-	rc = store_txn_run(st, 0, "get", store_get_body, &r);
+	rc = store_txn_run(st, STORE_TXN_READ, "get", store_get_body, &r);
 	*vlen = r.vlen;
 	return rc;
 }
@@ -333,7 +385,7 @@ store_put(store_t *st, store_db_t db, const char *key, size_t klen,
 
 	if (klen == 0 || klen > STORE_KEY_MAX)
 		return STORE_ERROR;
-	return store_txn_run(st, 1, "put", store_put_body, &r);
+	return store_txn_run(st, STORE_TXN_ADD, "put", store_put_body, &r);
 }
 
 /* Transaction body of store_delete(). */
@@ -356,7 +408,7 @@ store_delete(store_t *st, store_db_t db, const char *key, size_t klen)
 
 	if (klen == 0 || klen > STORE_KEY_MAX)
 		return STORE_NOTFOUND;
-	return store_txn_run(st, 1, "delete", store_delete_body, &r);
+	return store_txn_run(st, STORE_TXN_FREE, "delete", store_delete_body, &r);
 }
 
 /* Transaction body of store_count(). */
@@ -379,7 +431,7 @@ store_count(store_t *st, store_db_t db, size_t *count)
 	store_raw_t r = {.db = db};
 	int	rc;
 
-	rc = store_txn_run(st, 0, "count", store_count_body, &r);
+	rc = store_txn_run(st, STORE_TXN_READ, "count", store_count_body, &r);
 	*count = r.count;
 	return rc;
 }

@@ -6,6 +6,7 @@
  *
  *	store_t *store_open(const char *dir, size_t max_size);
  *	store_t *store_close(store_t *st);
+ *	int store_access(const char *dir, char *why, size_t size);
  *
  *	greylist_verdict_t store_check(store_t *st, const greylist_params_t *p,
  *		int64_t now, const addr_t *client, const char *sender,
@@ -31,10 +32,22 @@
  *	meta, records the schema version, clears reader slots left by dead
  *	processes, and returns the store, or NULL (logged). The map starts
  *	small and grows by doubling up to MAX_SIZE bytes whenever a write
- *	meets MDB_MAP_FULL. targreyctl opens the same directory while the
+ *	meets MDB_MAP_FULL. Writes that add records stop when the pages in
+ *	use would exceed 7/8 of MAX_SIZE (logged as a full map): the last
+ *	eighth is kept for deletions, because an LMDB delete needs free
+ *	pages too, and without them a full map could never be emptied by
+ *	the expiry again. targreyctl opens the same directory while the
  *	daemon runs: LMDB serialises writers across processes and readers
  *	never block. store_close() stops the expiry thread, flushes the
  *	counters, syncs and closes; it returns NULL.
+ *
+ *	store_access() tells, without creating or changing anything,
+ *	whether store_open(DIR) could open the store with the calling
+ *	process's credentials: DIR searchable, data.mdb and lock.mdb
+ *	readable and writable, DIR writable when one of them is missing (a
+ *	read-only mount fails here too). It returns 0, or -1 with the path
+ *	and the reason in WHY. The daemon runs it as its user before it
+ *	starts (targrey-milter -t too).
  *
  *	store_check() is the one call at the first RCPT of a suspicious
  *	client: it reads the client, triplet and tarpit records, applies
@@ -140,6 +153,7 @@ typedef int (*store_walk_fn)(const char *key, size_t klen,
 
 store_t *store_open(const char *dir, size_t max_size);
 store_t *store_close(store_t *st);
+int	store_access(const char *dir, char *why, size_t size);
 
 greylist_verdict_t store_check(store_t *st, const greylist_params_t *p,
 	    int64_t now, const addr_t *client, const char *sender,

@@ -104,7 +104,7 @@ store_expire_step(store_t *st, const greylist_params_t *p, int64_t now,
 		ex->klen = 0;
 		ex->seen = ex->deleted = 0;
 	}
-	if (store_txn_run(st, 1, "expire", expire_body, &op) != 0)
+	if (store_txn_run(st, STORE_TXN_FREE, "expire", expire_body, &op) != 0)
 		return -1;
 	if (ex->db > STORE_DB_TARPIT) {
 		if (ex->deleted > 0)
@@ -161,7 +161,7 @@ store_counters_flush(store_t *st)
 		any |= (delta[i] = atomic_exchange(&st->pending[i], 0)) != 0;
 	if (!any)
 		return 0;
-	if (store_txn_run(st, 1, "flush counters", expire_flush_body, delta) == 0)
+	if (store_txn_run(st, STORE_TXN_FREE, "flush counters", expire_flush_body, delta) == 0)
 		return 0;
 	for (int i = 0; i < STORE_VERDICTS; i++)
 		atomic_fetch_add(&st->pending[i], delta[i]);

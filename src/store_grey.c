@@ -170,10 +170,10 @@ store_check(store_t *st, const greylist_params_t *p, int64_t now,
 	memset(r, 0, sizeof(*r));
 	if (st == NULL || grey_keys(p, client, sender, recipient, &f) != 0)
 		goto unavailable;
-	if (store_txn_run(st, 0, "check", grey_check_read, &op) != 0)
+	if (store_txn_run(st, STORE_TXN_READ, "check", grey_check_read, &op) != 0)
 		goto unavailable;
 	if ((r->write_triplet || r->write_client)
-	    && store_txn_run(st, 1, "check update", grey_check_write, &op) != 0)
+	    && store_txn_run(st, STORE_TXN_ADD, "check update", grey_check_write, &op) != 0)
 		goto unavailable;
 	atomic_fetch_add_explicit(&st->pending[r->verdict], 1, memory_order_relaxed);
 	return r->verdict;
@@ -215,7 +215,7 @@ store_tarpit_failed(store_t *st, const greylist_params_t *p, int64_t now,
 
 	if (st == NULL || grey_keys(p, client, NULL, NULL, &f) != 0)
 		return -1;
-	return store_txn_run(st, 1, "tarpit failed", grey_fail_write, &op) ? -1 : 0;
+	return store_txn_run(st, STORE_TXN_ADD, "tarpit failed", grey_fail_write, &op) ? -1 : 0;
 }
 
 /* Mark one triplet of OP passed inside TXN. */
@@ -282,7 +282,7 @@ store_tarpit_passed(store_t *st, const greylist_params_t *p, int64_t now,
 
 	if (st == NULL || grey_keys(p, client, NULL, NULL, &f) != 0)
 		return -1;
-	return store_txn_run(st, 1, "tarpit passed", grey_pass_write, &op) ? -1 : 0;
+	return store_txn_run(st, STORE_TXN_ADD, "tarpit passed", grey_pass_write, &op) ? -1 : 0;
 }
 
 /* Read transaction of store_lookup(). */
@@ -303,5 +303,5 @@ store_lookup(store_t *st, const greylist_params_t *p, const addr_t *client,
 
 	if (grey_keys(p, client, sender, recipient, out) != 0)
 		return -1;
-	return store_txn_run(st, 0, "lookup", grey_lookup_read, &op) ? -1 : 0;
+	return store_txn_run(st, STORE_TXN_READ, "lookup", grey_lookup_read, &op) ? -1 : 0;
 }

@@ -14,10 +14,17 @@
 
 #define STORE_VERDICTS	(GREYLIST_UNAVAILABLE + 1)
 
+/* store_txn_run() modes */
+#define STORE_TXN_READ	0
+#define STORE_TXN_ADD	1	/* may add records: stops short of the reserve */
+#define STORE_TXN_FREE	2	/* deletes or small updates: may use the reserve */
+#define STORE_RESERVE_DIV 8	/* the last 1/8 of max_size is kept for deletions */
+
 struct store {
 	MDB_env *env;
 	MDB_dbi	dbi[STORE_DB_COUNT];
 	size_t	max_size;
+	size_t	psize;		/* LMDB page size */
 	/* transactions hold it shared; growing the map holds it exclusive */
 	pthread_rwlock_t resize_lock;
 	/* manual whitelist cache, reloaded when meta "whitelist_gen" moves */
@@ -40,7 +47,7 @@ struct store {
 
 typedef int (*store_txn_fn)(store_t *st, MDB_txn *txn, void *ctx);
 
-int	store_txn_run(store_t *st, int write, const char *what,
+int	store_txn_run(store_t *st, int mode, const char *what,
 	    store_txn_fn fn, void *ctx);
 void	store_log_mdb(const char *what, int rc);
 int	store_log_allowed(long *dropped);

@@ -87,7 +87,7 @@ store_walk(store_t *st, store_db_t db, const char *prefix,
 	if (op.plen > STORE_KEY_MAX)
 		return STORE_ERROR;
 	while (!op.done)
-		if (store_txn_run(st, 0, "walk", walk_body, &op) != 0)
+		if (store_txn_run(st, STORE_TXN_READ, "walk", walk_body, &op) != 0)
 			return STORE_ERROR;
 	return 0;
 }
@@ -168,7 +168,7 @@ store_whitelist_add(store_t *st, const net_t *net, int64_t now)
 {
 	wl_op_t op = {.net = net, .now = now, .add = 1};
 
-	return store_txn_run(st, 1, "whitelist add", wl_change, &op);
+	return store_txn_run(st, STORE_TXN_ADD, "whitelist add", wl_change, &op);
 }
 
 /* Remove a client network from the whitelist; STORE_NOTFOUND if absent. */
@@ -177,7 +177,7 @@ store_whitelist_remove(store_t *st, const net_t *net)
 {
 	wl_op_t op = {.net = net};
 
-	return store_txn_run(st, 1, "whitelist remove", wl_change, &op);
+	return store_txn_run(st, STORE_TXN_FREE, "whitelist remove", wl_change, &op);
 }
 
 /* Reload the cached list from meta inside TXN. Holds wl_lock exclusive. */

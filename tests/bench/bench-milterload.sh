@@ -16,40 +16,21 @@ bl_init
 ML="$TG_BUILDDIR/tests/bench/milterload"
 DUR=${BENCH_DURATION:-8}
 
-note() { $SHELL "$TG_SRCDIR/tests/bench/bench-note.sh" "$1" "$2" "$3" "$4"; }
-
-# col FILE KIND STAGE FIELD: a field of a latency row (4 = p50, 5 = p99, 7 = max)
-col() { awk -v k="$2" -v s="$3" -v f="$4" '$1 == k && $2 == s { print $f }' "$1"; }
-
-# rate FILE: sessions/s
-rate() { awk '$1 == "sessions" && $NF == "sessions/s" { print $(NF - 1) }' "$1"; }
-
-# proc FILE: "cpu-per-1000 vmhwm-kB peak-threads"
-proc() { sed -n 's/.* s, \([0-9.]*\) cpu s per 1000 sessions, VmHWM \([0-9]*\) kB.*peak \([0-9]*\)$/\1 \2 \3/p' "$1"; }
-
 # load AREA LABEL SOCKET PID: 20 concurrent clean sessions for DUR seconds
+# (client names per driver thread: "mail%n" turns S25R-suspicious from
+# session 10000 on, rule 2, and "[ADDR]" is rule 0: targrey-milter would
+# tarpit them for tarpit_delay)
 load() {
 	out="$BL_TMP/$2.out"
 	"$ML" -s "$3" -c 20 -d "$DUR" -p "$4" -a 127.0.0.2-127.0.0.200 \
-	    -N "mail%n.example.com" >"$out" 2>&1
-	echo "-- $1 $2: 20 concurrent sessions for $DUR s"; cat "$out"
-	note "$1" "$2 sessions/s (c=20)" "$(rate "$out")" "sessions/s"
-	for st in connect helo mail rcpt data eom; do
-		if test -n "$(col "$out" reply $st 4)"; then
-			note "$1" "$2 $st reply p50/p99" \
-			    "$(col "$out" reply $st 4)/$(col "$out" reply $st 5)" ms
-		else
-			note "$1" "$2 $st reply p50/p99" "-" "(no reply asked)"
-		fi
-	done
-	note "$1" "$2 driver cpu per 1000 sessions" \
+	    -N "mail%t.example.com" >"$out" 2>&1
+	echo "-- $1 $2: 20 concurrent sessions for $DUR s (load $(bl_load))"
+	cat "$out"
+	bl_note_run "$1" "$2" "$out"
+	bl_note "$1" "$2 driver cpu per 1000 sessions" \
 	    "$(awk '$1 == "driver" { print $5 }' "$out")" "cpu s"
-	note "$1" "$2 take-wait p99/max (rcpt)" \
-	    "$(col "$out" take rcpt 5)/$(col "$out" take rcpt 7)" ms
-	set -- "$1" "$2" $(proc "$out")
-	note "$1" "$2 milter cpu per 1000 sessions" "${3:-n/a}" "cpu s"
-	note "$1" "$2 milter VmHWM" "${4:-n/a}" kB
-	note "$1" "$2 milter peak threads" "${5:-n/a}" threads
+	bl_note "$1" "$2 take-wait p99/max (rcpt)" \
+	    "$(bl_col "$out" take rcpt 5)/$(bl_col "$out" take rcpt 7)" ms
 }
 
 # rated AREA LABEL SOCKET: 200 sessions/s for DUR seconds (up to 8 at once),
@@ -57,22 +38,22 @@ load() {
 rated() {
 	out="$BL_TMP/$2-rated.out"
 	"$ML" -s "$3" -c 8 -r 200 -d "$DUR" -a 127.0.0.2-127.0.0.200 \
-	    -N "mail%n.example.com" >"$out" 2>&1
+	    -N "mail%t.example.com" >"$out" 2>&1
 	echo "-- $1 $2: 200 sessions/s for $DUR s"; cat "$out"
 	for st in connect mail rcpt eom; do
-		note "$1" "$2 at 200/s: $st reply p50/p99" \
-		    "$(col "$out" reply $st 4)/$(col "$out" reply $st 5)" ms
+		bl_note "$1" "$2 at 200/s: $st reply p50/p99" \
+		    "$(bl_col "$out" reply $st 4)/$(bl_col "$out" reply $st 5)" ms
 	done
 }
 
 # one AREA LABEL SOCKET: one message at a time
 one() {
 	out="$BL_TMP/$2.out"
-	"$ML" -s "$3" -c 1 -n 40 >"$out" 2>&1
+	"$ML" -s "$3" -c 1 -n 40 -N "mail%t.example.com" >"$out" 2>&1
 	echo "-- $1 $2: one session at a time"; cat "$out"
-	note "$1" "one-at-a-time $2 eom p50/max" \
-	    "$(col "$out" reply eom 4)/$(col "$out" reply eom 7)" ms
-	note "$1" "one-at-a-time $2 session p50" "$(col "$out" reply session 4)" ms
+	bl_note "$1" "one-at-a-time $2 eom p50/max" \
+	    "$(bl_col "$out" reply eom 4)/$(bl_col "$out" reply eom 7)" ms
+	bl_note "$1" "one-at-a-time $2 session p50" "$(bl_col "$out" reply session 4)" ms
 }
 
 # takemax FILE: the largest "take" max over all stages, in ms
@@ -90,16 +71,16 @@ burst() {
 	wait "$held"
 	echo "-- $1 burst: 200 held sessions"; cat "$BL_TMP/burst-held.out"
 	echo "-- $1 burst: clean sessions at 20/s"; cat "$BL_TMP/burst-clean.out"
-	note "$1" "burst: clean sessions take-wait max (any stage)" \
+	bl_note "$1" "burst: clean sessions take-wait max (any stage)" \
 	    "$(takemax "$BL_TMP/burst-clean.out")" ms
-	note "$1" "burst: clean sessions optneg take p99" \
-	    "$(col "$BL_TMP/burst-clean.out" take optneg 5)" ms
-	note "$1" "burst: held sessions take-wait max (any stage)" \
+	bl_note "$1" "burst: clean sessions optneg take p99" \
+	    "$(bl_col "$BL_TMP/burst-clean.out" take optneg 5)" ms
+	bl_note "$1" "burst: held sessions take-wait max (any stage)" \
 	    "$(takemax "$BL_TMP/burst-held.out")" ms
-	note "$1" "burst: held sessions completed" \
+	bl_note "$1" "burst: held sessions completed" \
 	    "$(awk '$1 == "completed" { print $2 "/200" }' "$BL_TMP/burst-held.out")" sessions
-	set -- "$1" $(proc "$BL_TMP/burst-held.out")
-	note "$1" "burst: milter peak threads" "${4:-n/a}" threads
+	set -- "$1" $(bl_proc "$BL_TMP/burst-held.out")
+	bl_note "$1" "burst: milter peak threads" "${4:-n/a}" threads
 }
 
 # The null milter.
@@ -144,6 +125,6 @@ if bd_start_daemon "inet:$port@127.0.0.1"; then
 		bl_stop "$BD_PID"
 	fi
 else
-	note targrey-milter "(daemon did not start: see output)" - -
+	bl_note targrey-milter "(daemon did not start: see output)" - -
 fi
 exit 0

@@ -61,8 +61,11 @@ usage(void)
 "  -B HOW       first-RCPT client behaviour: wait, disconnect:SEC,\n"
 "               reset:SEC or pipeline:SEC (default wait)\n"
 "  -T SECONDS   milter reply timeout, restarted by progress (default 30)\n"
-"  -e STAGE=C   expect final reply C (c a r t y d) at helo, rcpt or eom;\n"
-"               repeatable; exit 3 if any session differs\n"
+"  -e STAGE=C   expect final reply C (c a r t y d) at helo, mail, rcpt\n"
+"               or eom; STAGE=TEXT (more than one character): a reply\n"
+"               code packet (y) whose text starts with TEXT, e.g.\n"
+"               \"mail=550 5.7.23\"; repeatable; exit 3 if any session\n"
+"               differs\n"
 "  -p PID       milter pid: report its CPU per 1000 sessions, VmHWM, threads\n"
 "  -x           set TCP_NODELAY on the driver's milter sockets (Postfix\n"
 "               does not)\n"
@@ -173,22 +176,23 @@ parse_behave(const char *spec, ml_opts_t *o)
 	return -1;
 }
 
-/* parse_expect - STAGE=C */
+/* parse_expect - STAGE=C, or STAGE=TEXT for a reply code packet */
 static int
 parse_expect(const char *spec, ml_opts_t *o)
 {
 	static const struct { const char *name; ml_stage_t st; } t[] = {
-		{ "helo=", ML_ST_HELO }, { "rcpt=", ML_ST_RCPT },
-		{ "eom=", ML_ST_EOM },
+		{ "helo=", ML_ST_HELO }, { "mail=", ML_ST_MAIL },
+		{ "rcpt=", ML_ST_RCPT }, { "eom=", ML_ST_EOM },
 	};
 	size_t i, n;
 
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		n = strlen(t[i].name);
-		if (strncmp(spec, t[i].name, n) == 0 && spec[n] && !spec[n + 1]) {
-			o->expect[t[i].st] = spec[n];
-			return 0;
-		}
+		if (strncmp(spec, t[i].name, n) != 0 || !spec[n])
+			continue;
+		o->expect[t[i].st] = spec[n + 1] ? 'y' : spec[n];
+		o->expect_text[t[i].st] = spec[n + 1] ? spec + n : NULL;
+		return 0;
 	}
 	return -1;
 }

@@ -117,6 +117,7 @@ typedef struct {
 	int	nodelay;		/* TCP_NODELAY on the driver side */
 	int	probe;			/* measure the milter's take time */
 	char	expect[ML_ST_COUNT];	/* expected final reply char, or 0 */
+	const char *expect_text[ML_ST_COUNT]; /* 'y' reply text prefix, or NULL */
 } ml_opts_t;
 
 /* One session's milter connection. */

@@ -436,6 +436,19 @@ ml_connect_helo(ml_sess_t *s, long n)
 	    strlen(s->v.helo) + 1, SMFIP_NOHELO, SMFIP_NR_HELO);
 }
 
+/* ml_check_final - compare a stage's final reply (and, for a reply code
+ * packet, its text) with the expectation */
+static void
+ml_check_final(const ml_sess_t *s, ml_stage_t st, int r)
+{
+	const ml_opts_t *o = s->w->o;
+	const char *want = o->expect_text[st];
+
+	if (o->expect[st] && (r != o->expect[st] || (want != NULL
+	    && strncmp((const char *)s->c.in, want, strlen(want)) != 0)))
+		ml_stats_count("unexpected_reply");
+}
+
 /* ml_envelope - MAIL and the RCPTs; returns 'c' if any RCPT passed */
 static int
 ml_envelope(ml_sess_t *s, long n)
@@ -450,6 +463,7 @@ ml_envelope(ml_sess_t *s, long n)
 	snprintf(arg, sizeof(arg), "<%s>", s->v.from);
 	r = ml_event(s, ML_ST_MAIL, ML_M_MAIL, 'M', arg, strlen(arg) + 1,
 	    SMFIP_NOMAIL, SMFIP_NR_MAIL);
+	ml_check_final(s, ML_ST_MAIL, r);
 	if (r != 'c')
 		return r;
 	for (i = 0; i < o->rcpts; i++) {
@@ -536,14 +550,6 @@ ml_quit(ml_sess_t *s)
 	(void)ml_flush(&s->c);
 }
 
-/* ml_check_final - compare a stage's final reply with the expectation */
-static void
-ml_check_final(const ml_opts_t *o, ml_stage_t st, int r)
-{
-	if (o->expect[st] && r != o->expect[st])
-		ml_stats_count("unexpected_reply");
-}
-
 /* ml_dialogue - the milter conversation of one session */
 static int
 ml_dialogue(ml_sess_t *s, long n)
@@ -564,16 +570,16 @@ ml_dialogue(ml_sess_t *s, long n)
 	}
 	ml_stats_record(ML_ST_OPTNEG, ml_now() - t);
 	r = ml_connect_helo(s, n);
-	ml_check_final(o, ML_ST_HELO, r);
+	ml_check_final(s, ML_ST_HELO, r);
 	if (r != 'c')
 		return r < 0 ? -1 : 0;	/* Postfix closes without QUIT */
 	r = ml_envelope(s, n);
-	ml_check_final(o, ML_ST_RCPT, r);
+	ml_check_final(s, ML_ST_RCPT, r);
 	if (r == 'c' && s->act_at > 0 && o->behave != ML_B_PIPELINE)
 		r = 'x';		/* client gone: lost connection */
 	if (r == 'c') {
 		r = ml_message(s, n);
-		ml_check_final(o, ML_ST_EOM, r);
+		ml_check_final(s, ML_ST_EOM, r);
 	}
 	if (r < 0 || r == '4')
 		return r < 0 ? -1 : 0;

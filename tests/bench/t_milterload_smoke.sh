@@ -50,6 +50,10 @@ bl_start_null -n -s "inet:$port@127.0.0.1" || exit 1
 "$ML" -s "inet:$port@127.0.0.1" -c 2 -n 4 -e eom=r >"$BL_TMP/out2" 2>&1
 checkrc "wrong expectation" $? 3
 check "counted" "$BL_TMP/out2" "count    unexpected_reply=4"
+"$ML" -s "inet:$port@127.0.0.1" -c 2 -n 4 -e mail=c >"$BL_TMP/out2b" 2>&1
+checkrc "expectation at MAIL" $? 0
+"$ML" -s "inet:$port@127.0.0.1" -c 2 -n 4 -e "mail=550 5.7.1" >"$BL_TMP/out2c" 2>&1
+checkrc "reply text expectation that cannot hold" $? 3
 bl_stop "$BL_PID"
 
 # 3. unix socket, milter asks for macros with setsymlist and tempfails the

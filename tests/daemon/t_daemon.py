@@ -113,10 +113,14 @@ def test_signals(tmp):
         check(True, "daemon listens on the configured port")
         # A good reload.
         with open(conf, "w") as f:
-            f.write(base + "tarpit_delay = 7s\n")
+            f.write(base + "tarpit_delay = 7s\nshutdown_timeout = 9s\n")
         p.send_signal(signal.SIGHUP)
         check(wait_for(lambda: "(generation 2)" in log_text(tmp)), "SIGHUP reloads a good file")
         check(p.poll() is None, "daemon still runs after SIGHUP")
+        check('reload: shutdown_timeout changed to "9s"; it takes effect at the next restart'
+              in log_text(tmp), "a start-only parameter's change is reported at reload")
+        check("tarpit_delay changed" not in log_text(tmp),
+              "a reloadable parameter's change is not reported as waiting for a restart")
         # A bad reload keeps the old configuration.
         with open(conf, "w") as f:
             f.write(base + "tarpit_delay = later\n")

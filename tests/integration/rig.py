@@ -81,7 +81,7 @@ from rig_base import (BUILDDIR, LogFile, RigError, RigInterrupted,  # noqa: F401
     TestFailure, check, descendants, free_port, have_ipv6, pid_alive,
     tcp_listening, tool, unprivileged_user, wait_until, _kill)
 from rig_dns import BlackholeDns, Dns  # noqa: F401
-from rig_milter import Milter
+from rig_milter import Milter, MilterClient, milterload  # noqa: F401
 from rig_postfix import Postfix
 from rig_smtp import Reply, SmtpClient, SmtpResult, swaks
 
@@ -167,8 +167,9 @@ class Rig:
         self.postfix = Postfix(os.path.join(self.dir, "postfix"), port,
             domains, postfix_params)
 
-    def start(self):
-        """Start nsd, the milter (if any), then Postfix. A port another
+    def start(self, postfix=True):
+        """Start nsd, the milter (if any), then Postfix (unless postfix
+        is false: tests that talk to the milter directly). A port another
         test took meanwhile is replaced and the others told of it."""
         self.dns.start(new_port=True)
         if self.milter:
@@ -176,7 +177,8 @@ class Rig:
             self.milter.start(new_port=True)
             self.postfix.main["smtpd_milters"] = "inet:127.0.0.1:%d" % \
                 self.milter.port
-        self.postfix.start(new_ports=True)
+        if postfix:
+            self.postfix.start(new_ports=True)
 
     def stop(self):
         """Stop everything started and remove the directory."""

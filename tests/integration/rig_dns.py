@@ -45,6 +45,11 @@ class Dns(_Daemon):
         # NXDOMAIN, as on the Internet, instead of REFUSED (which
         # resolvers treat as a temporary failure). Set False to test that.
         self.root_zone = root_zone
+        # nsd's response rate limiting (default 200 answers/s per /24)
+        # drops queries of a busy loopback client; an int sets
+        # rrl-ratelimit: 0 (off) by default - nsd's default would drop the
+        # queries of a busy loopback client; None keeps nsd's default.
+        self.rrl_ratelimit = 0
 
     @property
     def server(self):
@@ -140,6 +145,9 @@ class Dns(_Daemon):
             "\tserver-count: 1", "\treuseport: no", "\tverbosity: 1",
             "\thide-version: yes", "\tzonefiles-check: no",
             "remote-control:", "\tcontrol-enable: no"]
+        if self.rrl_ratelimit is not None:
+            conf.insert(conf.index("remote-control:"),
+                "\trrl-ratelimit: %d" % self.rrl_ratelimit)
         for i, origin in enumerate(sorted(self.zones)):
             fname = "zone%d.zone" % i
             with open(os.path.join(self.dir, fname), "w") as f:

@@ -8,7 +8,10 @@ DESCRIPTION
 import os
 import pwd
 import re
+import socket
+import struct
 import subprocess
+import time
 from signal import SIGHUP, SIGKILL, SIGTERM
 
 from rig_base import (BUILDDIR, RigError, TestFailure, _Daemon, free_port,
@@ -31,6 +34,7 @@ class Milter(_Daemon):
             "targrey-milter")
         self.conf = os.path.join(workdir, "targrey-milter.conf")
         self.signalled = False  # the test sent a signal that ends it
+        self.wrapper = []  # argv prefix, e.g. unshare(1) for a private mount
         self.port = free_port()
         os.makedirs(os.path.join(workdir, "state"), exist_ok=True)
         os.chmod(workdir, 0o755)
@@ -74,7 +78,7 @@ class Milter(_Daemon):
             self.write_config()
             since = self.log.mark()
             self.signalled = False
-            self._spawn([self.binary, "-f", "-c", self.conf])
+            self._spawn(self.wrapper + [self.binary, "-f", "-c", self.conf])
             def ready():
                 if not self.running():
                     raise RigError("targrey-milter exited (status %s):"
@@ -121,6 +125,16 @@ class Milter(_Daemon):
         if sig != SIGHUP:
             self.signalled = True
         super().signal(sig)
+
+    def status(self):
+        """Threads and VmRSS (kB) of the running milter, from /proc/PID/status."""
+        out = {}
+        with open("/proc/%d/status" % self.pid) as f:
+            for line in f:
+                key, _, val = line.partition(":")
+                if key in ("Threads", "VmRSS"):
+                    out[key] = int(val.split()[0])
+        return out
 
     def decisions(self, since=0):
         """Decision lines (from since) parsed into dicts: queue_id, action,
@@ -179,3 +193,136 @@ class Milter(_Daemon):
         if self.running():
             self.kill(sig, 15)
         self.start()
+
+
+def milterload(port, *args, timeout=90):
+    """Run $TG_BUILDDIR/tests/bench/milterload -s inet:PORT@127.0.0.1
+    ARGS; the CompletedProcess (text). See tests/bench/README.md."""
+    argv = [os.path.join(BUILDDIR, "tests", "bench", "milterload"), "-s",
+        "inet:%d@127.0.0.1" % port] + [str(a) for a in args]
+    if not os.access(argv[0], os.X_OK):
+        raise RigError("%s not built" % argv[0])
+    return subprocess.run(argv, capture_output=True, text=True,
+        timeout=timeout)
+
+
+class MilterClient:
+    """The MTA side of the milter protocol (version 6) over TCP, packet
+    by packet, for hostile-input tests: MilterClient(port) connects and
+    negotiates like Postfix (every action and protocol flag offered);
+    connect(), helo(), mail(), rcpt() send one event (after an empty
+    macro packet, or MACROS) and return the milter's final reply
+    command ('c', 't', 'y', ...), None when the milter asked for no
+    reply, "skip" when it declined the event; raw() sends bytes as
+    they are; closed() tells whether the milter hung up."""
+
+    FINAL = set(b"acrtyds4f")
+    # event command -> (SMFIP_NO* flag, SMFIP_NR_* flag)
+    FLAGS = {b"C": (0x1, 0x1000), b"H": (0x2, 0x2000), b"M": (0x4, 0x4000),
+        b"R": (0x8, 0x8000)}
+
+    def __init__(self, port, timeout=10, negotiate=True):
+        self.timeout = timeout
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout)
+        self.pflags = 0
+        if negotiate:
+            self.send(b"O", struct.pack(">III", 6, 0x1ff, 0x1fffff))
+            cmd, data = self.reply()
+            if cmd != b"O" or len(data) < 12:
+                raise RigError("milter option negotiation: got %r %r" %
+                    (cmd, data[:16]))
+            self.pflags = struct.unpack(">III", data[:12])[2]
+
+    def raw(self, data):
+        """Send bytes as they are."""
+        self.sock.sendall(data)
+
+    def send(self, cmd, data=b""):
+        """Send one packet: length, command, data."""
+        self.raw(struct.pack(">I", len(data) + 1) + cmd + data)
+
+    def _read(self, n):
+        buf = b""
+        while len(buf) < n:
+            chunk = self.sock.recv(n - len(buf))
+            if not chunk:
+                return None
+            buf += chunk
+        return buf
+
+    def reply(self):
+        """The next packet from the milter (cmd, data); (None, None) on EOF."""
+        self.sock.settimeout(self.timeout)
+        head = self._read(4)
+        if head is None:
+            return None, None
+        n = struct.unpack(">I", head)[0]
+        body = self._read(n)
+        if body is None or n == 0:
+            return None, None
+        return body[:1], body[1:]
+
+    def event(self, cmd, data, macros=None):
+        """Macro packet plus event; the final reply command (see class)."""
+        mac = b"".join(k + b"\0" + v + b"\0" for k, v in (macros or {}).items())
+        self.send(b"D", cmd + mac)
+        skip, noreply = self.FLAGS.get(cmd, (0, 0))
+        if self.pflags & skip:
+            return "skip"
+        self.send(cmd, data)
+        if self.pflags & noreply:
+            return None
+        while True:
+            rcmd, _ = self.reply()
+            if rcmd is None or rcmd[0] in self.FINAL:
+                return rcmd
+
+    def connect(self, name, addr, port=40000, macros=None):
+        """SMFIC_CONNECT for an IPv4 client."""
+        return self.event(b"C", _z(name) + b"4" + struct.pack(">H", port) +
+            _z(addr), macros)
+
+    def helo(self, name, macros=None):
+        return self.event(b"H", _z(name), macros)
+
+    def mail(self, *args, macros=None):
+        return self.event(b"M", b"".join(_z(a) for a in args), macros)
+
+    def rcpt(self, *args, macros=None):
+        return self.event(b"R", b"".join(_z(a) for a in args), macros)
+
+    def quit(self):
+        """SMFIC_QUIT, then close."""
+        try:
+            self.send(b"Q")
+        except OSError:
+            pass
+        self.close()
+
+    def closed(self, timeout=10):
+        """True when the milter closed the connection within timeout."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.sock.settimeout(max(0.01, deadline - time.monotonic()))
+            try:
+                if not self.sock.recv(65536):
+                    return True
+            except socket.timeout:
+                return False
+            except ConnectionResetError:
+                return True
+        return False
+
+    def close(self):
+        self.sock.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def _z(s):
+    """s (str or bytes) as a NUL-terminated byte string."""
+    return (s if isinstance(s, bytes) else s.encode()) + b"\0"

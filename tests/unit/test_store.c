@@ -277,6 +277,35 @@ expire_all(store_t *st, int64_t now, size_t batch, store_expire_t *ex)
 	return steps;
 }
 
+/* Regression: a full map must be emptied by the expiry (an LMDB delete
+ * needs free pages too; the last eighth of the map is kept for it). */
+static void
+test_map_full_then_expiry(void **state)
+{
+	fixture_t *fx = *state;
+	char	from[64];
+	greylist_result_t r;
+	store_expire_t ex;
+	addr_t	a = ip("192.0.2.1");
+	int	unavailable = 0, i;
+
+	fx->st = store_close(fx->st);
+	fx->st = store_open(fx->dir, 1024 * 1024);
+	assert_non_null(fx->st);
+	for (i = 0; i < 40000 && unavailable < 50; i++) {
+		snprintf(from, sizeof(from), "sender%d-x@example.org", i);
+		unavailable += store_check(fx->st, &P, T0, &a, from, "r@example.net",
+		    GREYLIST_NO_TARPIT, &r) == GREYLIST_UNAVAILABLE;
+	}
+	assert_int_equal(unavailable, 50);
+	expire_all(fx->st, T0 + 3 * DAY, STORE_EXPIRE_BATCH, &ex);
+	if (ex.deleted < (size_t) i - 50 || strstr(log_lines, "expire:") != NULL)
+		fail_msg("expiry of a full map: got %zu deleted of %d, log:\n%s, want all",
+		    ex.deleted, i - 50, log_lines);
+	assert_int_equal(store_check(fx->st, &P, T0 + 3 * DAY, &a, "new@example.org",
+	    "r@example.net", GREYLIST_NO_TARPIT, &r), GREYLIST_GREYLIST);
+}
+
 static void
 test_expiry_batches(void **state)
 {
@@ -603,6 +632,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_persistence, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_map_growth, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_map_full_is_unavailable, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_map_full_then_expiry, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_map_grown_by_other_process, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_expiry_batches, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_version, setup, teardown),
