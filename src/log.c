@@ -7,6 +7,7 @@
  *	interleave; syslog(3) is thread safe on glibc.
  */
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -17,7 +18,7 @@
 
 static int log_to_stderr = 1;
 static int log_to_syslog;
-static int log_level;
+static atomic_int log_level;	/* set by a reload while sessions log */
 static log_sink_fn log_sink;
 static void *log_sink_ctx;
 
@@ -64,13 +65,13 @@ log_open(const char *name, const char *facility, int to_stderr)
 void
 log_set_level(int level)
 {
-	log_level = level;
+	atomic_store_explicit(&log_level, level, memory_order_relaxed);
 }
 
 int
 log_get_level(void)
 {
-	return log_level;
+	return atomic_load_explicit(&log_level, memory_order_relaxed);
 }
 
 void
@@ -110,7 +111,7 @@ log_msg(int prio, const char *fmt, ...)
 	char	line[LOG_LINE_MAX];
 	va_list	ap;
 
-	if (prio == LOG_DEBUG && log_level < 2)
+	if (prio == LOG_DEBUG && log_get_level() < 2)
 		return;
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);

@@ -24,7 +24,7 @@
 #	            then come back (greylisted: new, then early retries)
 #	  pipeline  S25R-looking names that pipeline during the tarpit
 #	while the configuration is reloaded (SIGHUP) TSAN_RELOADS times,
-#	each reload changing tarpit_max_sessions and greylist_delay.
+#	each reload changing tarpit_max_sessions, greylist_delay, log_level.
 #	Finally SIGTERM while 20 more clients are in the tarpit (the drain
 #	cancels the tarpits; waits for their "tarpit: start" lines, hence
 #	log_level = 2), and the log is
@@ -140,7 +140,7 @@ dns_negative_ttl = 1s
 s25r_reverse_lookup = yes
 tarpit_delay = 2s
 tarpit_poll_interval = 100ms
-log_level = 2
+log_level = $((2 + $1 % 2))
 tarpit_max_sessions = $((20 + $1 % 2 * 20))
 greylist_delay = $((1 + $1 % 3))s
 greylist_ipv4_prefix = 32
