@@ -73,7 +73,8 @@ tsan_source() {
 	}
 	rm -rf "$tsdir/src"
 	mkdir -p "$tsdir/src"
-	(cd "$srcdir" && git ls-files -co --exclude-standard -z | xargs -0 tar cf -) \
+	(cd "$srcdir" && git ls-files -co --exclude-standard -z \
+	    | grep -zv '^tests/bench/tsan-build/' | xargs -0 tar cf -) \
 	    | tar xf - -C "$tsdir/src" || return 1
 	(cd "$tsdir/src" && autoreconf -fi >/dev/null 2>&1) || return 1
 	echo "$tsdir/src"
