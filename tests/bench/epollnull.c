@@ -52,7 +52,8 @@ en_reply(int fd, char cmd, const void *data, uint32_t n)
 
 	memcpy(out, &len, 4);
 	out[4] = (unsigned char) cmd;
-	memcpy(out + 5, data, n);
+	if (n > 0)
+		memcpy(out + 5, data, n);
 	return write(fd, out, 5 + n) == (ssize_t) (5 + n) ? 0 : -1;
 }
 
