@@ -117,7 +117,8 @@ def _pid_in(path, pidfile, by_cwd):
 
 
 def reap_stale():
-    """Stop what rigs of dead test processes left, remove their dirs.
+    """Stop what rigs of dead test processes left, remove their dirs
+    (except those a TG_RIG_KEEP=1 run marked "kept").
 
     Only processes proven to belong to such a directory are signalled:
     a Postfix master whose working directory is in it, an nsd or a
@@ -137,7 +138,8 @@ def reap_stale():
             if victim:
                 for p in [victim] + descendants(victim):
                     _kill(p, signal.SIGKILL)
-        shutil.rmtree(path, ignore_errors=True)
+        if not os.path.exists(os.path.join(path, "kept")):  # TG_RIG_KEEP
+            shutil.rmtree(path, ignore_errors=True)
 
 
 class Rig:
@@ -202,6 +204,7 @@ class Rig:
         if self in _live:
             _live.remove(self)
         if os.environ.get("TG_RIG_KEEP"):
+            open(os.path.join(self.dir, "kept"), "w").close()
             print("rig: kept %s" % self.dir, file=sys.stderr)
         else:
             shutil.rmtree(self.dir, ignore_errors=True)
