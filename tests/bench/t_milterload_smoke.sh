@@ -22,29 +22,26 @@ checkrc() {
 	else echo "FAIL: $1: got exit $2, want $3"; fails=$((fails + 1)); fi
 }
 
-# 1. 200 sessions over TCP: every stage continues, EOM adds one header.
-port=$(bl_free_port)
-bl_start_null -n -s "inet:$port@127.0.0.1" || exit 1
-"$ML" -s "inet:$port@127.0.0.1" -c 10 -n 200 -a 127.0.0.2-127.0.0.60 \
-    -e helo=c -e rcpt=c -e eom=c >"$BL_TMP/out1" 2>&1
-checkrc "200 sessions" $? 0
-check "all completed" "$BL_TMP/out1" "completed 200 failed 0 unexpected 0"
-check "connect replies" "$BL_TMP/out1" "replies  continue=200  (connect)"
-check "header replies" "$BL_TMP/out1" "replies  continue=1000  (header)"
-check "eom replies" "$BL_TMP/out1" "replies  continue=200 addheader=200  (eom)"
+# sessions200 LABEL: 200 sessions over TCP to $port: every stage continues,
+# EOM adds one header.
+sessions200() {
+	"$ML" -s "inet:$port@127.0.0.1" -c 10 -n 200 -a 127.0.0.2-127.0.0.60 \
+	    -e helo=c -e rcpt=c -e eom=c >"$BL_TMP/out-$1" 2>&1
+	checkrc "$1: 200 sessions" $? 0
+	check "$1: all completed" "$BL_TMP/out-$1" "completed 200 failed 0 unexpected 0"
+	check "$1: connect replies" "$BL_TMP/out-$1" "replies  continue=200  (connect)"
+	check "$1: header replies" "$BL_TMP/out-$1" "replies  continue=1000  (header)"
+	check "$1: eom replies" "$BL_TMP/out-$1" "replies  continue=200 addheader=200  (eom)"
+}
 
-# 1b. The same against epollnull, the engine yardstick without libmilter.
-bl_stop "$BL_PID"
+# 1. The libmilter null milter, then epollnull (the same answers without
+#    libmilter, the engine yardstick of bench-milterload.sh).
 port=$(bl_free_port)
 bl_start_epoll -s "inet:$port@127.0.0.1" || exit 1
-"$ML" -s "inet:$port@127.0.0.1" -c 10 -n 200 -a 127.0.0.2-127.0.0.60 \
-    -e helo=c -e rcpt=c -e eom=c >"$BL_TMP/out1b" 2>&1
-checkrc "200 sessions, epollnull" $? 0
-check "epollnull: all completed" "$BL_TMP/out1b" "completed 200 failed 0 unexpected 0"
-check "epollnull: header replies" "$BL_TMP/out1b" "replies  continue=1000  (header)"
-check "epollnull: eom replies" "$BL_TMP/out1b" "replies  continue=200 addheader=200  (eom)"
+sessions200 epollnull
 bl_stop "$BL_PID"
 bl_start_null -n -s "inet:$port@127.0.0.1" || exit 1
+sessions200 nullmilter
 
 # 2. An expectation that cannot hold makes the driver fail (exit 3).
 "$ML" -s "inet:$port@127.0.0.1" -c 2 -n 4 -e eom=r >"$BL_TMP/out2" 2>&1

@@ -222,6 +222,28 @@ test_map_growth(void **state)
 	assert_int_equal(n, 120000);
 }
 
+/* Reopen the store with a 1 MiB map and add new triplets from 192.0.2.1
+ * until WANT of them were refused as unavailable; return how many were
+ * tried (the last refusal's result in R). */
+static int
+fill_map(fixture_t *fx, int want, greylist_result_t *r)
+{
+	char	from[64];
+	addr_t	a = ip("192.0.2.1");
+	int	unavailable = 0, i;
+
+	fx->st = store_close(fx->st);
+	fx->st = store_open(fx->dir, 1024 * 1024);
+	assert_non_null(fx->st);
+	for (i = 0; i < 40000 && unavailable < want; i++) {
+		snprintf(from, sizeof(from), "sender%d-x@example.org", i);
+		unavailable += store_check(fx->st, &P, T0, &a, from, "r@example.net",
+		    GREYLIST_NO_TARPIT, r) == GREYLIST_UNAVAILABLE;
+	}
+	assert_int_equal(unavailable, want);
+	return i;
+}
+
 static void
 test_map_full_is_unavailable(void **state)
 {
@@ -230,17 +252,9 @@ test_map_full_is_unavailable(void **state)
 	greylist_result_t r;
 	store_facts_t f;
 	addr_t	a = ip("192.0.2.1");
-	int	unavailable = 0, i;
+	int	unavailable;
 
-	fx->st = store_close(fx->st);
-	fx->st = store_open(fx->dir, 1024 * 1024);
-	assert_non_null(fx->st);
-	for (i = 0; i < 40000 && !unavailable; i++) {
-		snprintf(from, sizeof(from), "sender%d-x@example.org", i);
-		unavailable = store_check(fx->st, &P, T0, &a, from, "r@example.net",
-		    GREYLIST_NO_TARPIT, &r) == GREYLIST_UNAVAILABLE;
-	}
-	assert_true(unavailable);
+	fill_map(fx, 1, &r);
 	assert_string_equal(r.reason, "store unavailable");
 	assert_non_null(strstr(log_lines, "store: map full at state_max_size 1048576 bytes"));
 	/* a storm of failing writes does not flood the log: ten lines a second */
@@ -283,21 +297,11 @@ static void
 test_map_full_then_expiry(void **state)
 {
 	fixture_t *fx = *state;
-	char	from[64];
 	greylist_result_t r;
 	store_expire_t ex;
 	addr_t	a = ip("192.0.2.1");
-	int	unavailable = 0, i;
+	int	i = fill_map(fx, 50, &r);
 
-	fx->st = store_close(fx->st);
-	fx->st = store_open(fx->dir, 1024 * 1024);
-	assert_non_null(fx->st);
-	for (i = 0; i < 40000 && unavailable < 50; i++) {
-		snprintf(from, sizeof(from), "sender%d-x@example.org", i);
-		unavailable += store_check(fx->st, &P, T0, &a, from, "r@example.net",
-		    GREYLIST_NO_TARPIT, &r) == GREYLIST_UNAVAILABLE;
-	}
-	assert_int_equal(unavailable, 50);
 	expire_all(fx->st, T0 + 3 * DAY, STORE_EXPIRE_BATCH, &ex);
 	if (ex.deleted < (size_t) i - 50 || strstr(log_lines, "expire:") != NULL)
 		fail_msg("expiry of a full map: got %zu deleted of %d, log:\n%s, want all",
