@@ -14,7 +14,7 @@
 set -u
 
 b=${TG_BUILDDIR:-.}
-fails=0
+. "${TG_SRCDIR:-.}/tests/docs/testlib.sh"
 t=$(mktemp -d "${TMPDIR:-/tmp}/tg-init.XXXXXX") || exit 1
 chmod 755 "$t"
 init=$b/contrib/targrey-milter.init
@@ -26,15 +26,6 @@ cleanup() {
 	rm -rf "$t"
 }
 trap cleanup EXIT
-
-check() {
-	if [ "$2" = "$3" ]; then
-		echo "ok: $1"
-	else
-		echo "FAIL: $1: got \"$2\", want \"$3\""
-		fails=$((fails + 1))
-	fi
-}
 
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 if [ "$(id -u)" = 0 ]; then

@@ -12,14 +12,9 @@
 set -u
 
 b=${TG_BUILDDIR:-.}
-fails=0
+. "${TG_SRCDIR:-.}/tests/docs/testlib.sh"
 t=$(mktemp -d "${TMPDIR:-/tmp}/tg-install.XXXXXX") || exit 1
 trap 'rm -rf "$t"' EXIT
-
-fail() {
-	echo "FAIL: $*"
-	fails=$((fails + 1))
-}
 
 inst() {
 	${MAKE:-make} -s -C "$b" "$1" DESTDIR="$t/root" >"$t/$1.out" 2>&1 \

@@ -19,7 +19,7 @@ PENDING=""
 
 b=${TG_BUILDDIR:-.}
 s=${TG_SRCDIR:-.}
-fails=0
+. "${TG_SRCDIR:-.}/tests/docs/testlib.sh"
 pages="$s/docs/targrey-milter.8 $s/docs/targreyctl.8 $b/docs/targrey-milter.conf.5"
 
 for p in $pages; do

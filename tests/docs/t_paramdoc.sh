@@ -20,12 +20,7 @@ conf=$b/conf/targrey-milter.conf
 man=$b/docs/targrey-milter.conf.5
 t=$(mktemp -d "${TMPDIR:-/tmp}/tg-paramdoc.XXXXXX") || exit 1
 trap 'rm -rf "$t"' EXIT
-fails=0
-
-fail() {
-	echo "FAIL: $*"
-	fails=$((fails + 1))
-}
+. "${TG_SRCDIR:-.}/tests/docs/testlib.sh"
 
 for f in "$daemon" "$conf" "$man"; do
 	[ -e "$f" ] || { echo "FAIL: $f is missing (make all first)"; exit 1; }

@@ -35,19 +35,9 @@ if [ "${1:-}" != inner ]; then
 	exit $rc
 fi
 
-fails=0
+. "${TG_SRCDIR:-.}/tests/docs/testlib.sh"
 t=$(mktemp -d /tmp/tg-postmulti.XXXXXX) || exit 1
 trap 'umount /etc/postfix 2>/dev/null; rm -rf "$t"' EXIT
-
-# check WHAT GOT WANT
-check() {
-	if [ "$2" = "$3" ]; then
-		echo "ok: $1"
-	else
-		echo "FAIL: $1: got \"$2\", want \"$3\""
-		fails=$((fails + 1))
-	fi
-}
 
 get() { postmulti -i "$1" -x postconf -h "$2" | tr '\n' ' ' | sed 's/ *$//'; }
 getn() { postmulti -i "$1" -x postconf -n "$2"; }

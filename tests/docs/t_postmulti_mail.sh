@@ -36,7 +36,7 @@ if [ "${1:-}" != inner ]; then
 	exit $rc
 fi
 
-fails=0
+. "${TG_SRCDIR:-.}/tests/docs/testlib.sh"
 t=$(mktemp -d /tmp/tg-pmmail.XXXXXX) || exit 1
 chmod 755 "$t"
 milter_pid=
@@ -48,15 +48,6 @@ cleanup() {
 	rm -rf "$t"
 }
 trap cleanup EXIT
-
-check() {
-	if [ "$2" = "$3" ]; then
-		echo "ok: $1"
-	else
-		echo "FAIL: $1: got \"$2\", want \"$3\""
-		fails=$((fails + 1))
-	fi
-}
 
 free_port() {
 	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'

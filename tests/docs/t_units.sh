@@ -16,14 +16,9 @@ set -u
 
 b=${TG_BUILDDIR:-.}
 s=${TG_SRCDIR:-.}
-fails=0
+. "${TG_SRCDIR:-.}/tests/docs/testlib.sh"
 t=$(mktemp -d "${TMPDIR:-/tmp}/tg-units.XXXXXX") || exit 1
 trap 'rm -rf "$t"' EXIT
-
-fail() {
-	echo "FAIL: $*"
-	fails=$((fails + 1))
-}
 
 for f in "$b/contrib/targrey-milter.init" "$s/contrib/targrey-postmulti"; do
 	sh -n "$f" || fail "$f: sh -n reports a syntax error"
