@@ -8,7 +8,8 @@
 #	with clang -fsanitize=fuzzer-no-link,address,undefined into
 #	tests/fuzz/obj/, then each tests/fuzz/fuzz_<name>.c is linked
 #	with -fsanitize=fuzzer into tests/fuzz/fuzz_<name>. Objects are
-#	rebuilt only when their source is newer.
+#	rebuilt only when their source or gcc's object (which make remakes
+#	when an included header changes) is newer.
 # Exit status: 0 built, 1 build error, 77 no usable clang/libFuzzer.
 set -e
 . "$1"
@@ -32,7 +33,9 @@ objs=
 for o in $(ar t "$FUZZ_BUILDDIR/src/libtargrey.a"); do
 	c="$FUZZ_SRCDIR/src/${o%.o}.c"
 	[ -f "$c" ] || c="$FUZZ_BUILDDIR/src/${o%.o}.c"
-	if [ ! -f "$obj/$o" ] || [ "$c" -nt "$obj/$o" ]; then
+	# gcc's object is remade by make when a header it includes changes
+	if [ ! -f "$obj/$o" ] || [ "$c" -nt "$obj/$o" ] \
+	    || [ "$FUZZ_BUILDDIR/src/$o" -nt "$obj/$o" ]; then
 		"$FUZZ_CC" $CFLAGS -fsanitize=fuzzer-no-link $FUZZ_CPPFLAGS \
 			-c "$c" -o "$obj/$o" || exit 1
 	fi
