@@ -24,6 +24,7 @@
 #include "params.h"
 
 #define PARAMDOC_WIDTH	78
+#define PARAMDOC_START_ONLY	"Read at start: a reload that changes it logs a warning, and the change takes effect at the next restart."
 
 /* The groups in the order they appear, with their headings. */
 static const struct {
@@ -212,6 +213,8 @@ paramdoc_conf(FILE *fp)
 			if (paramdoc_note(p->name) != NULL)
 				paramdoc_wrap(fp, paramdoc_note(p->name));
 			paramdoc_wrap(fp, type);
+			if (p->start_only)
+				paramdoc_wrap(fp, PARAMDOC_START_ONLY);
 			fprintf(fp, "#%s =%s%s\n", p->name, *p->def ? " " : "", p->def);
 		}
 	}
@@ -250,6 +253,10 @@ paramdoc_man_entry(FILE *fp, const param_t *p)
 	paramdoc_type(p, type, sizeof(type));
 	if (*type) {
 		paramdoc_roff(fp, type, 1);
+		fputc('\n', fp);
+	}
+	if (p->start_only) {
+		paramdoc_roff(fp, PARAMDOC_START_ONLY, 1);
 		fputc('\n', fp);
 	}
 	if (*p->def) {

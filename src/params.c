@@ -29,13 +29,17 @@ static const char *const spf_header_words[] =
 static const char *const reverse_words[] = {"auto", "yes", "no", NULL};
 static const char *const pipelining_words[] = {"fail", "ignore", NULL};
 
-#define P_BOOL(n, d, g, doc)	{#n, PARAM_BOOL, d, 0, 1, NULL, OFF(n), g, doc}
-#define P_INT(n, d, lo, hi, g, doc) {#n, PARAM_INT, d, lo, hi, NULL, OFF(n), g, doc}
-#define P_TIME(n, d, lo, hi, g, doc) {#n, PARAM_TIME, d, lo, hi, NULL, OFF(n), g, doc}
-#define P_SIZE(n, d, lo, hi, g, doc) {#n, PARAM_SIZE, d, lo, hi, NULL, OFF(n), g, doc}
-#define P_STR(n, d, g, doc)	{#n, PARAM_STR, d, 0, 0, NULL, OFF(n), g, doc}
-#define P_LIST(n, d, g, doc)	{#n, PARAM_LIST, d, 0, 0, NULL, OFF(n), g, doc}
-#define P_ENUM(n, d, w, g, doc)	{#n, PARAM_ENUM, d, 0, 0, w, OFF(n), g, doc}
+/* An entry; a trailing START_ONLY marks a parameter read once at start. */
+#define P_ENTRY(n, t, d, lo, hi, w, g, text, ...) {.name = #n, .type = t, .def = d, \
+	.min = lo, .max = hi, .words = w, .offset = OFF(n), .group = g, .doc = text, __VA_ARGS__}
+#define START_ONLY		.start_only = 1
+#define P_BOOL(n, d, g, ...)	P_ENTRY(n, PARAM_BOOL, d, 0, 1, NULL, g, __VA_ARGS__)
+#define P_INT(n, d, lo, hi, g, ...) P_ENTRY(n, PARAM_INT, d, lo, hi, NULL, g, __VA_ARGS__)
+#define P_TIME(n, d, lo, hi, g, ...) P_ENTRY(n, PARAM_TIME, d, lo, hi, NULL, g, __VA_ARGS__)
+#define P_SIZE(n, d, lo, hi, g, ...) P_ENTRY(n, PARAM_SIZE, d, lo, hi, NULL, g, __VA_ARGS__)
+#define P_STR(n, d, g, ...)	P_ENTRY(n, PARAM_STR, d, 0, 0, NULL, g, __VA_ARGS__)
+#define P_LIST(n, d, g, ...)	P_ENTRY(n, PARAM_LIST, d, 0, 0, NULL, g, __VA_ARGS__)
+#define P_ENUM(n, d, w, g, ...)	P_ENTRY(n, PARAM_ENUM, d, 0, 0, w, g, __VA_ARGS__)
 
 const param_t params_table[] = {
 	/* milter */
@@ -44,21 +48,21 @@ const param_t params_table[] = {
 	    "other parameters refer to it as $config_directory."),
 	P_STR(milter_socket, "inet:8891@localhost", "milter",
 	    "Where the milter listens: libmilter's form (inet:8891@localhost, "
-	    "inet6:8891@[::1], unix:/path) or Postfix's form (inet:localhost:8891)."),
+	    "inet6:8891@[::1], unix:/path) or Postfix's form (inet:localhost:8891).", START_ONLY),
 	P_STR(milter_socket_mode, "0660", "milter",
-	    "Permission bits of a unix-domain milter socket, in octal."),
+	    "Permission bits of a unix-domain milter socket, in octal.", START_ONLY),
 	P_TIME(milter_timeout, "7210s", 1 * SEC, 30 * DAY, "milter",
-	    "How long libmilter waits for Postfix on an idle connection."),
+	    "How long libmilter waits for Postfix on an idle connection.", START_ONLY),
 	P_STR(user, "targrey", "milter",
-	    "Account the daemon runs as after binding its socket (when started as root)."),
+	    "Account the daemon runs as after binding its socket (when started as root).", START_ONLY),
 	P_STR(group, "targrey", "milter",
-	    "Group the daemon runs as after binding its socket (when started as root)."),
+	    "Group the daemon runs as after binding its socket (when started as root).", START_ONLY),
 	P_STR(pid_file, TG_RUNSTATEDIR "/targrey-milter/targrey-milter.pid", "milter",
-	    "File that holds the daemon's process id; empty for none."),
+	    "File that holds the daemon's process id; empty for none.", START_ONLY),
 	P_TIME(shutdown_timeout, "30s", 0, 1 * HOUR, "milter",
-	    "On SIGTERM, how long running sessions may take to finish before the daemon exits."),
+	    "On SIGTERM, how long running sessions may take to finish before the daemon exits.", START_ONLY),
 	P_SIZE(thread_stack_size, "256k", 64 * 1024, 64L * 1024 * 1024, "milter",
-	    "Stack size of every thread; small stacks keep thousands of tarpitted sessions cheap."),
+	    "Stack size of every thread; small stacks keep thousands of tarpitted sessions cheap.", START_ONLY),
 	P_LIST(trusted_networks, "127.0.0.0/8 [::1]/128", "milter",
 	    "Clients in these networks skip every check."),
 	P_BOOL(skip_authenticated, "yes", "milter",
@@ -67,9 +71,9 @@ const param_t params_table[] = {
 	    "Log what would be done (would tarpit, would greylist, would reject) and accept everything."),
 	/* logging */
 	P_STR(syslog_facility, "mail", "logging",
-	    "Syslog facility of the daemon's log lines."),
+	    "Syslog facility of the daemon's log lines.", START_ONLY),
 	P_STR(syslog_name, "targrey-milter", "logging",
-	    "Name the daemon logs under."),
+	    "Name the daemon logs under.", START_ONLY),
 	P_INT(log_level, "0", 0, 3, "logging",
 	    "0 logs decisions and problems; 1 adds skipped checks; 2 and 3 add protocol detail."),
 	/* DNS */
@@ -159,11 +163,11 @@ const param_t params_table[] = {
 	    "Text of the 450 4.7.1 reply to a greylisted triplet."),
 	/* state */
 	P_STR(state_directory, TG_LOCALSTATEDIR "/lib/targrey-milter", "state",
-	    "Directory of the LMDB state files."),
+	    "Directory of the LMDB state files.", START_ONLY),
 	P_SIZE(state_max_size, "1g", 1024 * 1024, LONG_MAX, "state",
 	    "Largest size the state map may grow to; new records stop at seven eighths "
 	    "of it (logged as map full; mail then passes without greylisting) and the last "
-	    "eighth stays free so that expiry and deletions can always empty a full map."),
+	    "eighth stays free so that expiry and deletions can always empty a full map.", START_ONLY),
 	P_TIME(state_expire_interval, "10m", 1 * SEC, 1 * DAY, "state",
 	    "How often the background expiry walks the state."),
 };

@@ -15,6 +15,10 @@
  *	lives in config_t. The parser, "targrey-milter -n/-d", the sample
  *	configuration, the man page and the tests all read this table.
  *
+ *	A parameter marked start_only is read once when the daemon
+ *	starts (the socket, the account, paths, sizes fixed at start): a
+ *	reload that changes it logs a warning, and the documentation says so.
+ *
  *	params_find() returns the entry for NAME or NULL.
  *	params_suggest() returns the known name closest to NAME (for a
  *	"did you mean" hint) or NULL when nothing is close.
@@ -44,6 +48,7 @@ typedef struct {
 	size_t	offset;			/* where the value lives in config_t */
 	const char *group;		/* section for the sample config and man page */
 	const char *doc;		/* one paragraph of explanation */
+	int	start_only;		/* read once at start: a reload warns */
 } param_t;
 
 extern const param_t params_table[];

@@ -13,6 +13,7 @@
 #include <string.h>
 #include "daemon.h"
 #include "log.h"
+#include "params.h"
 #include "runtime.h"
 
 static pthread_mutex_t runtime_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -20,13 +21,6 @@ static runtime_t *runtime_current;
 static unsigned long runtime_generation;
 static strlist_t runtime_overrides;	/* "name=value" from the command line */
 static store_t *runtime_state;		/* set once before the milter starts */
-
-/* Parameters read once when the daemon starts. */
-static const char *const runtime_start_only[] = {
-	"milter_socket", "milter_socket_mode", "milter_timeout", "user", "group",
-	"pid_file", "state_directory", "state_max_size", "syslog_name",
-	"syslog_facility", "thread_stack_size", "shutdown_timeout",
-};
 
 /* Free a snapshot and everything compiled from it. */
 static void
@@ -218,12 +212,14 @@ runtime_warn_start_only(const config_t *next)
 	runtime_t *now = runtime_acquire();
 	const char *a, *b;
 
-	for (size_t i = 0; now != NULL && i < sizeof(runtime_start_only) / sizeof(*runtime_start_only); i++) {
-		a = config_raw(now->cfg, runtime_start_only[i]);
-		b = config_raw(next, runtime_start_only[i]);
+	for (size_t i = 0; now != NULL && i < params_count; i++) {
+		if (!params_table[i].start_only)
+			continue;
+		a = now->cfg->raw[i];
+		b = next->raw[i];
 		if (strcmp(a ? a : "", b ? b : "") != 0)
 			log_warning("reload: %s changed to \"%s\"; it takes effect at the next restart"
-			    " (still \"%s\")", runtime_start_only[i], b ? b : "", a ? a : "");
+			    " (still \"%s\")", params_table[i].name, b ? b : "", a ? a : "");
 	}
 	runtime_release(now);
 }

@@ -29,9 +29,8 @@
  *	runtime_reload() reads PATH again, builds and publishes a new snapshot
  *	(keeping the current command-line overrides); on any error it logs
  *	and keeps the old one. Returns 0 or -1. log_level applies at once;
- *	a changed parameter that is read only at start (the socket, user,
- *	paths, state size, syslog, thread stack, milter and shutdown
- *	timeouts) is logged as a warning and waits for a restart.
+ *	a changed parameter marked start_only in params.c is logged as
+ *	a warning and waits for a restart.
  * THREADS
  *	All functions may be called from any thread; one mutex guards the
  *	pointer swap and the reference counts.
