@@ -74,6 +74,7 @@ import shutil
 import signal
 import sys
 import tempfile
+import time
 import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -267,6 +268,7 @@ def main(test, timeout=300, **rig_kwargs):
         signal.SIGALRM):
         signal.signal(sig, _on_signal)
     signal.alarm(timeout)
+    t0 = time.monotonic()
     name = os.path.basename(sys.argv[0])
     status = 1
     r = None
@@ -284,6 +286,7 @@ def main(test, timeout=300, **rig_kwargs):
         status = 1
     finally:
         signal.alarm(0)
-    print("%s: %s" % (name, "PASS" if status == 0 else "FAIL"))
+    print("%s: %s in %.1f s (limit %d s)" % (name, "PASS" if status == 0
+        else "FAIL", time.monotonic() - t0, timeout))
     sys.stdout.flush()
     sys.exit(status)

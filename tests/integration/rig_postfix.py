@@ -17,6 +17,15 @@ from rig_base import (LogFile, RigError, descendants, _kill, unprivileged_user, 
     free_port, have_ipv6, pid_alive, tcp_listening, tool, wait_until)
 
 
+def _cmdline(pid):
+    """argv[0] of pid, "" once it is gone."""
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            return f.read().split(b"\0")[0].decode(errors="replace")
+    except OSError:
+        return ""
+
+
 class Postfix:
     """A private Postfix instance: postfix -c DIR/etc start."""
 
@@ -189,16 +198,29 @@ class Postfix:
         except RigError as e:
             raise RigError("%s\n%s" % (e, self.log.tail(since)))
 
+    def smtpd_pids(self):
+        """Pids of the master's smtpd children."""
+        pid = self.master_pid()
+        return [p for p in (descendants(pid) if pid else [])
+            if _cmdline(p).startswith("smtpd")]
+
     def reload(self, **params):
-        """Change main.cf parameters and postfix reload."""
+        """Change main.cf parameters and postfix reload; return once the
+        smtpd processes of the old configuration are gone. The master
+        only asks them to exit, so an idle one could otherwise still take
+        the next connection with the old settings (they must be idle:
+        a test reloads between sessions)."""
         self.main.update(params)
         self.write_config()
         since = self.log.mark()
+        old = self.smtpd_pids()
         res = self._run("reload")
         if res.returncode != 0:
             raise RigError("postfix reload: %s%s" % (res.stdout,
                 res.stderr))
         self.log.wait(r"reload -- version", 15, since)
+        wait_until(lambda: not any(pid_alive(p) for p in old), 15,
+            "smtpd processes of the old configuration to exit")
 
     def stop(self, timeout=20):
         """postfix stop; wait for the master to go, kill what remains."""
