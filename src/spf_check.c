@@ -90,9 +90,9 @@ check_map(spf_check_t *out, const spf_ctx_t *ctx, SPF_result_t lr, SPF_errcode_t
 	}
 }
 
-/* Copy the explanation, printable ASCII only ('%' kept: URLs). */
-static void
-exp_clean(char *dst, size_t size, const char *src)
+/* Copy SRC to DST (SIZE bytes), other bytes than printable ASCII as '?'. */
+void
+spf_copy_printable(char *dst, size_t size, const char *src)
 {
 	size_t	n = 0;
 
@@ -145,7 +145,7 @@ check_eval(spf_t *spf, spf_ctx_t *ctx, const addr_t *client, const char *helo,
 		goto oom;
 	check_map(out, ctx, SPF_response_result(resp), SPF_response_errcode(resp));
 	if (out->result == SPF_RES_FAIL && (exp = SPF_response_get_explanation(resp)))
-		exp_clean(out->explanation, sizeof(out->explanation), exp);
+		spf_copy_printable(out->explanation, sizeof(out->explanation), exp);
 	SPF_response_free(resp);
 	SPF_request_free(req);
 	spf_jump = NULL;

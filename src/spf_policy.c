@@ -117,17 +117,6 @@ mail_rejects(int mode, spf_res_t r)
 	}
 }
 
-/* Copy reply text: printable ASCII without '%' (libmilter's escape). */
-static void
-reply_clean(char *dst, size_t size, const char *src)
-{
-	size_t	n = 0;
-
-	for (; *src && n + 1 < size; src++)
-		dst[n++] = (*src < ' ' || *src > 0x7e || *src == '%') ? '?' : *src;
-	dst[n] = 0;
-}
-
 /* Fill V for check C with the given reply codes. */
 static void
 verdict_set(spf_verdict_t *v, spf_action_t a, const char *rcode, const char *xcode,
@@ -147,7 +136,7 @@ verdict_set(spf_verdict_t *v, spf_action_t a, const char *rcode, const char *xco
 	snprintf(buf, sizeof(buf), "SPF %s (%s %s): %s%s%.120s",
 	    spf_result_name(c->result), c->identity == SPF_ID_HELO ? "HELO" : "MAIL FROM",
 	    c->domain, c->reason, c->explanation[0] ? " - " : "", c->explanation);
-	reply_clean(v->text, sizeof(v->text), buf);
+	spf_copy_printable(v->text, sizeof(v->text), buf);
 }
 
 /* Apply the policy to one check; 1 when it decided. */

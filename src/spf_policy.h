@@ -50,7 +50,7 @@ typedef struct {
 	const char *rcode;		/* "550", "451"; NULL to continue */
 	const char *xcode;		/* "5.7.23", "5.7.24", "4.7.24" */
 	const char *tag;		/* for the log: "helo_fail", ... */
-	char	text[SPF_REPLY_MAX];	/* reply text, clean */
+	char	text[SPF_REPLY_MAX];	/* reply text, printable ASCII */
 } spf_verdict_t;
 
 typedef struct {

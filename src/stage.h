@@ -33,6 +33,11 @@
  *	stage_data() records a passed tarpit when the client reaches DATA.
  *	stage_headers() gives the headers to add at end of message.
  *	stage_summary() writes "key=value" facts for the message's log line.
+ *
+ *	stage_reply_set() fills a reply; its text is printable ASCII
+ *	(other bytes become '?') with every '%' doubled: the milter protocol
+ *	keeps sendmail's format-string convention, so Postfix turns "%%"
+ *	back into '%' and drops a single '%'.
  */
 #ifndef TG_STAGE_H
 #define TG_STAGE_H
@@ -47,7 +52,7 @@ typedef struct {
 	stage_action_t action;
 	const char *rcode;		/* "550", "450", ... */
 	const char *xcode;		/* "5.7.23", ... */
-	char	text[320];		/* clean: no CR, LF or '%' */
+	char	text[320];		/* printable ASCII, '%' doubled */
 } stage_reply_t;
 
 typedef struct {

@@ -12,22 +12,31 @@
 #include "log.h"
 #include "stage.h"
 
-/* Fill R; the text is cleaned of everything a reply must not hold. */
+/* Fill R; the text is cleaned and its '%' doubled (see stage.h). */
 void
 stage_reply_set(stage_reply_t *r, stage_action_t action, const char *rcode,
 		const char *xcode, const char *fmt, ...)
 {
+	char	raw[sizeof(r->text)];
+	size_t	n = 0;
 	va_list	ap;
 
 	r->action = action;
 	r->rcode = rcode;
 	r->xcode = xcode;
 	va_start(ap, fmt);
-	vsnprintf(r->text, sizeof(r->text), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
-	for (char *p = r->text; *p; p++)
-		if ((unsigned char) *p < 0x20 || (unsigned char) *p > 0x7e || *p == '%')
-			*p = '?';
+	for (const unsigned char *p = (const unsigned char *) raw; *p; p++) {
+		if (*p == '%') {
+			if (n + 2 >= sizeof(r->text))
+				break;
+			r->text[n++] = '%';
+		} else if (n + 1 >= sizeof(r->text))
+			break;
+		r->text[n++] = (*p < 0x20 || *p > 0x7e) ? '?' : (char) *p;
+	}
+	r->text[n] = 0;
 }
 
 /* SPF: HELO, then MAIL FROM; reject or defer per policy. */

@@ -11,7 +11,8 @@ DESCRIPTION
     (-all), soft.example ~all, none.example has no record.
     Asserted: a Fail sender is rejected 550 5.7.23 with a decision line
     action=reject reason=mailfrom_fail, the reply carries the domain's
-    own exp= text (expfail.example) and no built-in explanation; a Pass is delivered with one
+    own exp= text (expfail.example), its '%' intact, and no built-in
+    explanation; a Pass is delivered with one
     one-line Received-SPF (pass, identity=mailfrom, client-ip=, helo=,
     envelope-from=, receiver=); softfail and none are delivered; a HELO
     whose SPF fails is rejected 550 5.7.23 (spf_helo_reject = fail);
@@ -150,14 +151,16 @@ def test_fail_rejected(r):
     check("fail.example" in rep.text and "SPF fail" in rep.text,
         "reject text names the result and domain", rep.text,
         "SPF fail ... fail.example")
-    # No exp=: no built-in explanation (libspf2's is an openspf.org URL
-    # whose %40 the reply cleaner turned into ?40).
+    # No exp=: no built-in explanation (libspf2's is an openspf.org URL).
     check("?" not in rep.text and "http" not in rep.text,
         "reject text without an explanation", rep.text, "no '?', no URL")
-    # The domain's own exp= text is used, expanded.
+    # The domain's own exp= text is used, expanded; its '%' (a URL escape
+    # from %{S}, a literal %%) reaches the client as '%' (the milter
+    # doubles it, Postfix reads %% as %).
     ip, name = client(21)
     rep, d = rejected(r, ip, name, "alice@expfail.example", "mailfrom_fail")
-    want = "Mail from expfail.example must come from its servers"
+    want = ("Mail from expfail.example must come from its servers (100% "
+        "sure): http://why.example/?s=alice%40expfail.example")
     check(rep.text.endswith(" - " + want), "reject text with exp=",
         rep.text, "... - " + want)
 
@@ -320,7 +323,8 @@ def main(r):
     r.dns.add_zone("fail.example", [("@", "TXT", other % "-")])
     r.dns.add_zone("expfail.example", [
         ("@", "TXT", other % "-" + " exp=why.expfail.example"),
-        ("why", "TXT", "Mail from %{d} must come from its servers")])
+        ("why", "TXT", "Mail from %{d} must come from its servers (100%% "
+            "sure): http://why.example/?s=%{S}")])
     r.dns.add_zone("helofail.example", [("@", "TXT", other % "-")])
     r.dns.add_zone("soft.example", [("@", "TXT", other % "~")])
     r.dns.add_zone("none.example", [("@", "A", "192.0.2.1")])
