@@ -204,7 +204,6 @@ runtime_log_errors(char *text)
 		log_error("reload: %s", line);
 }
 
-/* Re-read PATH; publish the new snapshot or keep the old one. */
 /* Say which changed parameters wait for a restart. */
 static void
 runtime_warn_start_only(const config_t *next)
@@ -224,6 +223,7 @@ runtime_warn_start_only(const config_t *next)
 	runtime_release(now);
 }
 
+/* Re-read PATH; publish the new snapshot or keep the old one. */
 int
 runtime_reload(const char *path)
 {

@@ -223,19 +223,6 @@ def policyd_spf_service(r, cpu):
         "  user=%s argv=%s %s" % (user, spf_python(), wrapper)]
 
 
-def reload(r, **params):
-    """postfix reload, then wait until the smtpd processes of the old
-    configuration are gone (an idle one could still take a session)."""
-    master = r.postfix.master_pid()
-    old = [p for p in descendants(master) if "smtpd" in _cmdline(p)]
-    r.postfix.reload(**params)
-    try:
-        rig.wait_until(lambda: not any(rig.pid_alive(p) for p in old), 30,
-            "smtpd processes of the old configuration to exit")
-    except rig.RigError as e:
-        print("bench-e2e: warning: %s" % e)
-
-
 def sent_count(r, since):
     return len(r.postfix.log.grep(r"relay=virtual.*status=sent", since))
 
@@ -472,9 +459,9 @@ def run(r, cpu):
     cpu.add("milter", r.milter.pid)
     fwd, pg, results = Forwarder(r.postfix.proxy_port), None, []
     try:
-        reload(r, smtpd_milters="")
+        r.postfix.reload(smtpd_milters="")
         results.append(measure(r, fwd, cpu, "none", ["postfix"]))
-        reload(r, smtpd_milters="inet:127.0.0.1:%d" % r.milter.port)
+        r.postfix.reload(smtpd_milters="inet:127.0.0.1:%d" % r.milter.port)
         x = measure(r, fwd, cpu, "milter", ["postfix", "milter"])
         x["rss"] = proc_status_kb(r.milter.pid, "VmHWM")
         results.append(x)
@@ -487,7 +474,7 @@ def run(r, cpu):
             return results
         pg = Postgrey(os.path.join(r.dir, "postgrey"), cpu)
         cpu.added["pair"].append(pg.proc.pid)
-        reload(r, smtpd_milters="", **{
+        r.postfix.reload(smtpd_milters="", **{
             "smtpd_recipient_restrictions": "permit_mynetworks, "
             "reject_unauth_destination, check_policy_service "
             "unix:private/policyd-spf, check_policy_service "
@@ -497,7 +484,7 @@ def run(r, cpu):
         wrapper = "policyd-spf-rig.py"
         def pair_pids():
             found = {p for p in descendants(master) if wrapper in
-                _cmdline(p)}
+                rig.cmdline(p)}
             return cpu.pids("pair") | found | {pg.proc.pid}
         results.append(measure(r, fwd, cpu, "pair", ["postfix", "pair"],
             pair_pids))
@@ -506,14 +493,6 @@ def run(r, cpu):
         if pg:
             pg.stop()
     return results
-
-
-def _cmdline(pid):
-    try:
-        with open("/proc/%d/cmdline" % pid, "rb") as f:
-            return f.read().decode("utf-8", "replace")
-    except OSError:
-        return ""
 
 
 def main():

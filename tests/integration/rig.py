@@ -79,7 +79,7 @@ import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from rig_base import (BUILDDIR, LogFile, RigError, RigInterrupted,  # noqa: F401
-    TestFailure, check, descendants, free_port, have_ipv6, pid_alive,
+    TestFailure, check, cmdline, descendants, free_port, have_ipv6, pid_alive,
     tcp_listening, tool, unprivileged_user, wait_until, _kill)
 from rig_dns import BlackholeDns, Dns  # noqa: F401
 from rig_milter import Milter, MilterClient, milterload  # noqa: F401
@@ -110,8 +110,7 @@ def _pid_in(path, pidfile, by_cwd):
         if by_cwd:
             where = os.readlink("/proc/%d/cwd" % pid)
         else:
-            with open("/proc/%d/cmdline" % pid, "rb") as f:
-                where = f.read().decode("utf-8", "replace")
+            where = cmdline(pid)
     except (OSError, ValueError, IndexError):
         return None
     return pid if path + "/" in where + "/" else None

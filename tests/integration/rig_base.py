@@ -127,6 +127,17 @@ def descendants(pid):
     return out
 
 
+def cmdline(pid):
+    """The command line of pid, arguments separated by spaces; "" once
+    it is gone."""
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            return f.read().rstrip(b"\0").replace(b"\0", b" ").decode(
+                "utf-8", "replace")
+    except OSError:
+        return ""
+
+
 def pid_alive(pid):
     """True while pid exists and is not a zombie."""
     try:

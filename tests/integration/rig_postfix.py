@@ -13,17 +13,8 @@ import re
 import signal
 import subprocess
 
-from rig_base import (LogFile, RigError, descendants, _kill, unprivileged_user, check,
+from rig_base import (LogFile, RigError, cmdline, descendants, _kill, unprivileged_user, check,
     free_port, have_ipv6, pid_alive, tcp_listening, tool, wait_until)
-
-
-def _cmdline(pid):
-    """argv[0] of pid, "" once it is gone."""
-    try:
-        with open("/proc/%d/cmdline" % pid, "rb") as f:
-            return f.read().split(b"\0")[0].decode(errors="replace")
-    except OSError:
-        return ""
 
 
 class Postfix:
@@ -219,7 +210,7 @@ class Postfix:
             raise RigError("postfix reload: the master had no processes")
         wait_until(lambda: not any(pid_alive(p) for p in old), 30,
             "the processes of the old configuration to exit (%s)" %
-            ", ".join("%d %s" % (p, _cmdline(p)) for p in old))
+            ", ".join("%d %s" % (p, cmdline(p)) for p in old))
 
     def stop(self, timeout=20):
         """postfix stop; wait for the master to go, kill what remains."""
