@@ -9,7 +9,7 @@
 #	written. In that copy it runs "postmulti -e init", creates two
 #	instances postfix-a and postfix-b with their config, queue and data
 #	directories under a temp dir, and checks enable, disable and status.
-#	The checksum of the real /etc/postfix/main.cf is compared before and
+#	A checksum of every file in the real /etc/postfix is compared before and
 #	after.
 # DIAGNOSTICS
 #	Exit 0 when every check passes, 1 with "got X, want Y" lines when
@@ -24,12 +24,13 @@ if [ "${1:-}" != inner ]; then
 		echo "SKIP: needs root, unshare(1) and postmulti(1)"
 		exit 77
 	fi
-	before=$(cksum < /etc/postfix/main.cf)
+	. "${TG_SRCDIR:-.}/tests/docs/testlib.sh"
+	before=$(etc_postfix_sum)
 	unshare -m --propagation private sh "$0" inner
 	rc=$?
-	after=$(cksum < /etc/postfix/main.cf)
+	after=$(etc_postfix_sum)
 	if [ "$before" != "$after" ]; then
-		echo "FAIL: the real /etc/postfix/main.cf changed"
+		echo "FAIL: the real /etc/postfix changed"
 		exit 1
 	fi
 	exit $rc
@@ -42,7 +43,7 @@ trap 'umount /etc/postfix 2>/dev/null; rm -rf "$t"' EXIT
 get() { postmulti -i "$1" -x postconf -h "$2" | tr '\n' ' ' | sed 's/ *$//'; }
 getn() { postmulti -i "$1" -x postconf -n "$2"; }
 
-mkdir "$t/etc" && cp -a /etc/postfix/. "$t/etc/" && mount --bind "$t/etc" /etc/postfix || exit 1
+private_etc_postfix "$t/etc" || exit 1
 postmulti -e init || exit 1
 for i in a b; do
 	postmulti -I "postfix-$i" -e create config_directory="$t/$i" \

@@ -29,10 +29,11 @@ if [ "${1:-}" != inner ]; then
 		command -v "$p" >/dev/null || { echo "SKIP: $p is not installed"; exit 77; }
 	done
 	[ "$(id -u)" = 0 ] || { echo "SKIP: needs root (Postfix instances)"; exit 77; }
-	before=$(cksum < /etc/postfix/main.cf)
+	. "${TG_SRCDIR:-.}/tests/docs/testlib.sh"
+	before=$(etc_postfix_sum)
 	unshare -m --propagation private sh "$0" inner
 	rc=$?
-	[ "$before" = "$(cksum < /etc/postfix/main.cf)" ] || { echo "FAIL: the real /etc/postfix/main.cf changed"; exit 1; }
+	[ "$before" = "$(etc_postfix_sum)" ] || { echo "FAIL: the real /etc/postfix changed"; exit 1; }
 	exit $rc
 fi
 
@@ -87,7 +88,7 @@ mkdir "$t/state" && chown nobody "$t/state"
 "$b/src/targrey-milter" -f -c "$t/milter.conf" > "$t/milter.log" 2>&1 &
 milter_pid=$!
 
-mkdir "$t/etc" && cp -a /etc/postfix/. "$t/etc/" && mount --bind "$t/etc" /etc/postfix || exit 1
+private_etc_postfix "$t/etc" || exit 1
 postmulti -e init || exit 1
 for i in a b; do
 	port=$(free_port)
