@@ -11,6 +11,8 @@
  *	dns_answer_t *dns_net_query(const dns_server_t *srv, size_t nsrv,
  *	    const char *name, int type, long deadline_ms, const dns_t *dns);
  *	int dns_name_ok(const char *name);
+ *	dns_answer_t *dns_wire_parse(const unsigned char *m, size_t len,
+ *	    unsigned id, const char *name, int type, int *tc);
  * DESCRIPTION
  *	dns_answer_pack() copies N items into one answer block.
  *	dns_net_servers() turns the dns_servers list (or resolv.conf)
@@ -18,6 +20,10 @@
  *	until one answers or DEADLINE_MS passes; it returns an answer with
  *	DNS_TEMPFAIL on timeout. The answer's ttl holds the value to cache.
  *	dns_name_ok() says whether NAME can be sent in a question.
+ *	dns_wire_parse() decodes the reply M (LEN bytes, untrusted) to the
+ *	question ID NAME/TYPE: NULL when it is not a usable reply (*TC set
+ *	to 1 when truncated, 2 on FORMERR), else an answer to free. It is
+ *	exposed for the fuzz harness.
  */
 #ifndef TG_DNS_INT_H
 #define TG_DNS_INT_H
@@ -37,6 +43,7 @@ typedef struct {
 } dns_server_t;
 
 #define DNS_TRY_MS	1000	/* first UDP wait; doubles on each round */
+#define DNS_TRY_MAX_MS	64000	/* ... up to this */
 #define DNS_MSG_MAX	65535
 
 dns_answer_t *dns_answer_pack(dns_status_t st, int type, unsigned ttl,
@@ -46,5 +53,7 @@ int	dns_net_servers(const strlist_t *list, dns_server_t **out, size_t *n,
 dns_answer_t *dns_net_query(const dns_server_t *srv, size_t nsrv,
 	    const char *name, int type, long deadline_ms, const dns_t *dns);
 int	dns_name_ok(const char *name);
+dns_answer_t *dns_wire_parse(const unsigned char *m, size_t len, unsigned id,
+	    const char *name, int type, int *tc);
 
 #endif

@@ -8,8 +8,15 @@
  *	checked against the question (id, source, name, type) before use:
  *	anything else on the socket is ignored. Every wait is a poll()
  *	bounded by the caller's deadline.
+ *
+ *	A socket that cannot be had (descriptors or memory exhausted) or a
+ *	question that cannot be sent ends the lookup at once as a temporary
+ *	failure that is not cached: retrying would only spin until the
+ *	deadline. The UDP wait doubles per round up to DNS_TRY_MAX_MS.
  * DIAGNOSTICS
- *	None: failures become DNS_TEMPFAIL answers.
+ *	Failures become DNS_TEMPFAIL answers. "dns: cannot open a socket
+ *	...: lookups fail as temporary errors" is logged at most once a
+ *	minute, with the number of lookups failed since the last line.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -22,6 +29,8 @@
 #include <strings.h>
 #include <unistd.h>
 #include "dns_int.h"
+#include "log.h"
+#include "log_limit.h"
 
 #define DNS_UDP_MAX	4096
 #define DNS_TTL_UNKNOWN	0xffffffffu
@@ -335,8 +344,8 @@ wire_question(const unsigned char *m, size_t len, const char *name, int type)
  * Decode a reply to question ID NAME/TYPE. Returns NULL when it is not
  * a usable reply to that question (or when truncated: *TC set).
  */
-static dns_answer_t *
-wire_parse(const unsigned char *m, size_t len, unsigned id, const char *name,
+dns_answer_t *
+dns_wire_parse(const unsigned char *m, size_t len, unsigned id, const char *name,
     int type, int *tc)
 {
 	parse_t	p = {0};
@@ -406,7 +415,7 @@ wait_fd(int fd, short events, long until, const dns_t *dns)
 /* One UDP exchange with S until UNTIL. */
 static dns_answer_t *
 udp_try(const dns_server_t *s, const unsigned char *q, size_t qlen, unsigned id,
-    const char *name, int type, long until, const dns_t *dns, int *tc)
+    const char *name, int type, long until, const dns_t *dns, int *tc, int *local)
 {
 	unsigned char buf[DNS_UDP_MAX];
 	dns_answer_t *ans = NULL;
@@ -414,11 +423,15 @@ udp_try(const dns_server_t *s, const unsigned char *q, size_t qlen, unsigned id,
 	int	fd;
 
 	fd = socket(s->sa.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
+	if (fd < 0) {
+		*local = errno ? errno : EMFILE;
 		return NULL;
+	}
 	if (connect(fd, (const struct sockaddr *)&s->sa, s->salen) < 0
-	    || send(fd, q, qlen, 0) != (ssize_t)qlen)
+	    || send(fd, q, qlen, 0) != (ssize_t)qlen) {
+		*local = -(errno ? errno : EIO);	/* not sent: no wait either */
 		goto done;
+	}
 	while (ans == NULL && !*tc && wait_fd(fd, POLLIN, until, dns)) {
 		n = recv(fd, buf, sizeof(buf), 0);
 		if (n < 0 && errno != EAGAIN && errno != EINTR) {
@@ -427,7 +440,7 @@ udp_try(const dns_server_t *s, const unsigned char *q, size_t qlen, unsigned id,
 			break;
 		}
 		if (n > 0)
-			ans = wire_parse(buf, (size_t)n, id, name, type, tc);
+			ans = dns_wire_parse(buf, (size_t)n, id, name, type, tc);
 	}
 done:
 	close(fd);
@@ -457,7 +470,7 @@ tcp_io(int fd, unsigned char *buf, size_t len, int write, long until, const dns_
 /* One TCP exchange with S until UNTIL. */
 static dns_answer_t *
 tcp_try(const dns_server_t *s, const unsigned char *q, size_t qlen, unsigned id,
-    const char *name, int type, long until, const dns_t *dns)
+    const char *name, int type, long until, const dns_t *dns, int *local)
 {
 	unsigned char hdr[2], *out = NULL, *in = NULL;
 	dns_answer_t *ans = NULL;
@@ -465,8 +478,10 @@ tcp_try(const dns_server_t *s, const unsigned char *q, size_t qlen, unsigned id,
 	int	fd, tc = 0;
 
 	fd = socket(s->sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
+	if (fd < 0) {
+		*local = errno ? errno : EMFILE;
 		return NULL;
+	}
 	if (connect(fd, (const struct sockaddr *)&s->sa, s->salen) < 0
 	    && errno != EINPROGRESS)
 		goto done;
@@ -481,7 +496,7 @@ tcp_try(const dns_server_t *s, const unsigned char *q, size_t qlen, unsigned id,
 	rlen = (size_t)(hdr[0] << 8 | hdr[1]);
 	if ((in = malloc(rlen + 1)) == NULL || tcp_io(fd, in, rlen, 0, until, dns) < 0)
 		goto done;
-	ans = wire_parse(in, rlen, id, name, type, &tc);
+	ans = dns_wire_parse(in, rlen, id, name, type, &tc);
 done:
 	free(out);
 	free(in);
@@ -489,27 +504,45 @@ done:
 	return ans;
 }
 
-/* Ask server S: UDP, TCP when truncated, once more without EDNS on FORMERR. */
+/*
+ * Ask server S: UDP, TCP when truncated, once more without EDNS on
+ * FORMERR. *LOCAL: errno when no socket could be had, -errno when the
+ * question could not be sent, else left alone.
+ */
 static dns_answer_t *
 server_ask(const dns_server_t *s, const unsigned char *q, size_t qlen, unsigned id,
-    const char *name, int type, long until, long deadline_ms, const dns_t *dns)
+    const char *name, int type, long until, long deadline_ms, const dns_t *dns,
+    int *local)
 {
 	unsigned char plain[DNS_NAME_MAX + 64];
 	dns_answer_t *ans;
 	int	tc = 0;
 
-	ans = udp_try(s, q, qlen, id, name, type, until, dns, &tc);
+	ans = udp_try(s, q, qlen, id, name, type, until, dns, &tc, local);
 	if (tc == 2 && q[11] == 1) {
 		memcpy(plain, q, qlen - 11);	/* drop the OPT record */
 		plain[11] = 0;
 		return server_ask(s, plain, qlen - 11, id, name, type, until,
-		    deadline_ms, dns);
+		    deadline_ms, dns, local);
 	}
 	if (tc == 1)
-		ans = tcp_try(s, q, qlen, id, name, type, deadline_ms, dns);
+		ans = tcp_try(s, q, qlen, id, name, type, deadline_ms, dns, local);
 	else if (tc == 2)
 		ans = dns_answer_pack(DNS_TEMPFAIL, type, DNS_TTL_UNKNOWN, NULL, 0);
 	return ans;
+}
+
+/* No socket for a lookup: say so (once a minute); a TEMPFAIL not cached. */
+static dns_answer_t *
+dns_net_nosocket(int type, int err)
+{
+	static log_limit_t lim = LOG_LIMIT_INIT;
+	unsigned long more;
+
+	if (log_limit_due(&lim, LOG_LIMIT_INTERVAL, &more))
+		log_warning("dns: cannot open a socket (%s): lookups fail as temporary"
+		    " errors (%lu more since the last report)", strerror(err), more);
+	return dns_answer_pack(DNS_TEMPFAIL, type, 0, NULL, 0);
 }
 
 dns_answer_t *
@@ -520,18 +553,24 @@ dns_net_query(const dns_server_t *srv, size_t nsrv, const char *name, int type,
 	dns_answer_t *ans, *last = NULL;
 	long	try_ms = DNS_TRY_MS, start = dns_now_ms(dns), now;
 	unsigned id = arc4random() & 0xffff;
-	int	qlen;
-	size_t	i, answered;
+	int	qlen, local;
+	size_t	i, answered, unsent;
 
 	if ((qlen = wire_query(q, sizeof(q), id, name, type)) < 0)
 		return dns_answer_pack(DNS_NXDOMAIN, type, DNS_TTL_UNKNOWN, NULL, 0);
 	for (;;) {
-		for (answered = i = 0; i < nsrv; i++) {
+		for (answered = unsent = i = 0; i < nsrv; i++) {
 			if ((now = dns_now_ms(dns)) >= deadline_ms)
 				goto out;
+			local = 0;
 			ans = server_ask(&srv[i], q, (size_t)qlen, id, name, type,
 			    now + try_ms < deadline_ms ? now + try_ms : deadline_ms,
-			    deadline_ms, dns);
+			    deadline_ms, dns, &local);
+			if (ans == NULL && local > 0) {
+				dns_answer_free(last);
+				return dns_net_nosocket(type, local);
+			}
+			unsent += ans == NULL && local < 0;
 			if (ans && ans->status != DNS_TEMPFAIL) {
 				dns_answer_free(last);
 				return ans;
@@ -544,7 +583,10 @@ dns_net_query(const dns_server_t *srv, size_t nsrv, const char *name, int type,
 		}
 		if (answered == nsrv)
 			break;		/* every server said SERVFAIL or REFUSED */
-		try_ms *= 2;
+		if (unsent == nsrv)	/* nothing could be sent: do not spin */
+			return dns_answer_pack(DNS_TEMPFAIL, type, 0, NULL, 0);
+		if (try_ms < DNS_TRY_MAX_MS)
+			try_ms *= 2;
 	}
 out:
 	if (last)

@@ -8,7 +8,9 @@
  *	retry, FORMERR to EDNS and the plain retry. A silent server checks the deadline. The zone mode checks
  *	CNAMEs, NODATA/NXDOMAIN and TIMEOUT; a settable clock checks that
  *	the cache honours TTLs, max_ttl and the negative TTL; FCrDNS runs
- *	against the zone.
+ *	against the zone. Out of descriptors (RLIMIT_NOFILE lowered and
+ *	filled), a lookup must fail at once as a temporary error, not be
+ *	cached, cost little CPU and be logged once.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,10 +23,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include "dns.h"
+#include "log.h"
 
 typedef struct {
 	int	udp, tcp, stop[2];
@@ -453,6 +458,91 @@ test_servers(void **state)
 	strlist_clear(&l);
 }
 
+static int nofd_lines;
+
+static void
+nofd_sink(int prio, const char *line, void *ctx)
+{
+	(void)prio;
+	(void)ctx;
+	if (strstr(line, "dns: cannot open a socket") != NULL)
+		nofd_lines++;
+}
+
+/* CPU seconds used by this process so far. */
+static double
+cpu_now(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec)
+	    + (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+/* Occupy every free descriptor under a soft limit of 64; returns the count. */
+static int
+nofd_fill(int *fds, int max, struct rlimit *saved)
+{
+	struct rlimit rl;
+	int	n = 0, fd;
+
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, saved), 0);
+	rl = *saved;
+	rl.rlim_cur = 64;
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	while (n < max && (fd = dup(0)) >= 0)
+		fds[n++] = fd;
+	return n;
+}
+
+static void
+test_net_no_descriptors(void **state)
+{
+	static const int types[] = {DNS_T_TXT, DNS_T_A, DNS_T_PTR};
+	struct rlimit saved;
+	int	fds[64], n, i;
+	fake_t	f;
+	dns_t  *dns;
+	dns_answer_t *a;
+	long	start, took;
+	double	cpu;
+
+	(void)state;
+	fake_start(&f, 1);
+	dns = fake_dns(&f);
+	log_set_sink(nofd_sink, NULL);
+	n = nofd_fill(fds, 64, &saved);
+	for (i = 0; i < 3; i++) {
+		start = dns_now_ms(dns);
+		cpu = cpu_now();
+		a = dns_lookup(dns, "nofd.example.com", types[i], start + 3000);
+		took = dns_now_ms(dns) - start;
+		cpu = cpu_now() - cpu;
+		assert_non_null(a);
+		if (a->status != DNS_TEMPFAIL || took > 500 || cpu > 0.2)
+			fail_msg("no descriptor, type %d: got status %d in %ld ms, %.3f s CPU;"
+			    " want %d (tempfail) at once", types[i], a->status, took, cpu,
+			    DNS_TEMPFAIL);
+		print_message("no descriptor, type %d: tempfail in %ld ms, %.3f s CPU\n",
+		    types[i], took, cpu);
+		dns_answer_free(a);
+	}
+	while (n > 0)
+		close(fds[--n]);
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &saved), 0);
+	log_set_sink(NULL, NULL);
+	if (nofd_lines != 1)
+		fail_msg("log lines about the missing socket: got %d, want 1", nofd_lines);
+	/* Not cached: with descriptors back, the question goes out. */
+	a = dns_lookup(dns, "nofd.example.com", DNS_T_TXT, dns_now_ms(dns) + 300);
+	assert_int_equal(a->cached, 0);
+	assert_true(f.udp_seen >= 1);
+	dns_answer_free(a);
+	dns_free(dns);
+	fake_stop(&f);
+}
+
 int
 main(void)
 {
@@ -464,6 +554,7 @@ main(void)
 		cmocka_unit_test(test_zone),
 		cmocka_unit_test(test_fcrdns),
 		cmocka_unit_test(test_servers),
+		cmocka_unit_test(test_net_no_descriptors),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
