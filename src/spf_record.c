@@ -20,6 +20,8 @@
 #define IS_ALPHA(c)	(((c) | 0x20) >= 'a' && ((c) | 0x20) <= 'z')
 #define IS_DIGIT(c)	((c) >= '0' && (c) <= '9')
 #define IS_ALNUM(c)	(IS_ALPHA(c) || IS_DIGIT(c))
+/* C in the set SET; strchr() alone would match a NUL byte (the end of SET). */
+#define IN_SET(set, c)	((c) != '\0' && strchr((set), (c)) != NULL)
 
 int
 spf_record_is_spf(const char *text, size_t len)
@@ -39,7 +41,7 @@ macro_expand_ok(const char *s, size_t len, size_t *i, int exp)
 	if (j >= len)
 		return 0;
 	l = (char)(s[j++] | 0x20);
-	if (strchr("slodiphv", l) == NULL && !(exp && strchr("crt", l)))
+	if (!IN_SET("slodiphv", l) && !(exp && IN_SET("crt", l)))
 		return 0;
 	while (j < len && IS_DIGIT(s[j])) {
 		val = val * 10 + (s[j++] - '0');
@@ -50,7 +52,7 @@ macro_expand_ok(const char *s, size_t len, size_t *i, int exp)
 		return 0;
 	if (j < len && (s[j] | 0x20) == 'r')
 		j++;
-	while (j < len && strchr(".-+,/_=", s[j]) != NULL)
+	while (j < len && IN_SET(".-+,/_=", s[j]))
 		j++;
 	if (j >= len || s[j] != '}')
 		return 0;
@@ -243,11 +245,11 @@ term_ok(const char *t, size_t len, int seen[2], const char **what)
 {
 	size_t	n = 0;
 
-	if (strchr("+-?~", t[0]) != NULL) {
+	if (IN_SET("+-?~", t[0])) {
 		t++;
 		len--;
 	} else if (IS_ALPHA(t[0])) {
-		for (n = 1; n < len && (IS_ALNUM(t[n]) || strchr("-_.", t[n])); n++)
+		for (n = 1; n < len && (IS_ALNUM(t[n]) || IN_SET("-_.", t[n])); n++)
 			;
 		if (n < len && t[n] == '=') {
 			*what = "modifier";
@@ -424,11 +426,11 @@ rewrite_term(const char *t, size_t len, int family, int has_all, char *out,
 	char	q[2] = "", buf[64];
 	size_t	n, dl;
 
-	if (strchr("+-?~", t[0]) != NULL) {
+	if (IN_SET("+-?~", t[0])) {
 		q[0] = t[0];
 		t++, len--;
 	}
-	for (n = 0; n < len && (IS_ALNUM(t[n]) || (q[0] == 0 && strchr("-_.", t[n]))); n++)
+	for (n = 0; n < len && (IS_ALNUM(t[n]) || (q[0] == 0 && IN_SET("-_.", t[n]))); n++)
 		;
 	if (q[0] == 0 && n < len && t[n] == '=') {
 		if ((n == 3 && strncasecmp(t, "exp", 3) == 0)
@@ -461,8 +463,8 @@ spf_record_rewrite(const char *text, int family, char *out, size_t size)
 		while (i < len && text[i] == ' ')
 			i++;
 		tl = strcspn(text + i, " ");
-		if (tl && strncasecmp(text + i + (strchr("+-?~", text[i]) != NULL),
-		    "all", 3) == 0 && tl == 3u + (strchr("+-?~", text[i]) != NULL))
+		if (tl && strncasecmp(text + i + IN_SET("+-?~", text[i]),
+		    "all", 3) == 0 && tl == 3u + IN_SET("+-?~", text[i]))
 			has_all = 1;
 	}
 	if (out_put(out, size, &o, "v=spf1", 6) < 0)

@@ -71,7 +71,8 @@ stage_headers(const session_t *s, spf_header_t out[SPF_HEADERS_MAX])
 	return spf_headers(s->rt->spf, &s->spf, out);
 }
 
-/* Append " key=value" with VALUE cleaned for the log. */
+/* Append " key=value" with VALUE cleaned for the log; the new length,
+ * always below SIZE (snprintf() returns what it would have written). */
 static size_t
 stage_fact(char *buf, size_t size, size_t len, const char *key, const char *value)
 {
@@ -82,7 +83,9 @@ stage_fact(char *buf, size_t size, size_t len, const char *key, const char *valu
 		return len;
 	log_clean(clean, sizeof(clean), value);
 	n = snprintf(buf + len, size - len, "%s%s=%s", len ? " " : "", key, clean);
-	return n < 0 ? len : len + (size_t) n;
+	if (n < 0)
+		return len;
+	return (size_t) n < size - len ? len + (size_t) n : size - 1;
 }
 
 /* "s25r=... spf=... helo_spf=... tg=..." for the message's line. */

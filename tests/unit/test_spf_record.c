@@ -108,6 +108,38 @@ test_validate_nul(void **state)
 	assert_non_null(strstr(why, "0x00"));
 }
 
+/* A NUL byte is never a macro delimiter, letter or term start. */
+static void
+test_macro_nul(void **state)
+{
+#define NUL_CASE(s, exp, ok)	{s, sizeof(s) - 1, exp, ok}
+	static const struct {
+		const char *text;
+		size_t	len;
+		int	exp, ok;
+	} cases[] = {
+		NUL_CASE("%{d.}", 1, 1),
+		NUL_CASE("%{d\0}", 1, 0),		/* NUL as a delimiter */
+		NUL_CASE("%{dr\0}", 1, 0),
+		NUL_CASE("%{d2r.\0-}", 1, 0),
+		NUL_CASE("%{d\0}", 0, 0),
+		NUL_CASE("%{\0}", 1, 0),		/* NUL as the letter */
+		NUL_CASE("a\0b", 1, 0),
+		NUL_CASE("%\0", 1, 0),
+	};
+	size_t	i;
+	int	ok;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		ok = spf_record_macro_ok(cases[i].text, cases[i].len, cases[i].exp);
+		if (ok != cases[i].ok)
+			fail_msg("case %zu (%zu bytes) exp=%d: got %d, want %d", i,
+			    cases[i].len, cases[i].exp, ok, cases[i].ok);
+	}
+#undef NUL_CASE
+}
+
 static void
 test_validate_long(void **state)
 {
@@ -225,6 +257,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_validate),
 		cmocka_unit_test(test_validate_nul),
+		cmocka_unit_test(test_macro_nul),
 		cmocka_unit_test(test_validate_long),
 		cmocka_unit_test(test_macro_exp),
 		cmocka_unit_test(test_domain_ok),

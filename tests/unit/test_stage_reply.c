@@ -5,11 +5,14 @@
  *	stage_reply_set(): the text reaches Postfix as printable ASCII with
  *	every '%' doubled (Postfix reads "%%" as '%' and drops a single
  *	'%'), and a cut never leaves half of a "%%" pair.
+ *	stage_summary(): in a buffer of any size, the length returned is
+ *	what was written, never past the buffer.
  */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 #include "stage.h"
@@ -77,6 +80,28 @@ test_cut_keeps_pairs(void **state)
 	}
 }
 
+static void
+test_summary_bounded(void **state)
+{
+	static const size_t sizes[] = {1, 2, 5, 10, 20, 40, 60, 80, 200};
+	static session_t s;
+	char	buf[256];
+	size_t	i, len;
+
+	(void) state;
+	snprintf(s.s25r_reason, sizeof(s.s25r_reason), "%s",
+	    "dynamic_looking_name_with_a_rather_long_rule_label");
+	s.tg_verdict = "greylist";
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		memset(buf, 'X', sizeof(buf));
+		len = stage_summary(&s, buf, sizes[i]);
+		if (len >= sizes[i] || len != strlen(buf) || buf[sizes[i]] != 'X')
+			fail_msg("buffer of %zu: got length %zu (strlen %zu), want < %zu"
+			    " and equal", sizes[i], len, strnlen(buf, sizeof(buf)), sizes[i]);
+	}
+	assert_string_equal(buf, "s25r=dynamic_looking_name_with_a_rather_long_rule_label tg=greylist");
+}
+
 int
 main(void)
 {
@@ -84,6 +109,7 @@ main(void)
 		cmocka_unit_test(test_percent_doubled),
 		cmocka_unit_test(test_bytes_cleaned),
 		cmocka_unit_test(test_cut_keeps_pairs),
+		cmocka_unit_test(test_summary_bounded),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
