@@ -1,6 +1,6 @@
 /*
  * NAME
- *	daemon - process set-up: socket name, privileges, pid file, detach
+ *	daemon - process set-up: socket name, privileges, detach
  * DESCRIPTION
  *	See daemon.h. libmilter does not hand out its listening socket, so
  *	daemon_prepare_socket() finds it among the open descriptors: the one
@@ -134,22 +134,6 @@ daemon_drop_privileges(const char *user, const char *group)
 	if (pw->pw_uid == 0)
 		log_warning("running as root: set user and group to an unprivileged account");
 	return 0;
-}
-
-/* Write our pid to PATH. */
-int
-daemon_write_pidfile(const char *path)
-{
-	FILE   *fp;
-
-	if (path == NULL || *path == '\0')
-		return 0;
-	if ((fp = fopen(path, "w")) == NULL) {
-		log_error("cannot write pid file %s: %s", path, strerror(errno));
-		return -1;
-	}
-	fprintf(fp, "%ld\n", (long) getpid());
-	return fclose(fp) == 0 ? 0 : -1;
 }
 
 /* Fork into the background. */

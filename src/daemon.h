@@ -1,13 +1,12 @@
 /*
  * NAME
- *	daemon - process set-up: socket name, privileges, pid file, detach
+ *	daemon - process set-up: socket name, privileges, detach
  * SYNOPSIS
  *	#include "daemon.h"
  *
  *	int daemon_socket_spec(const char *in, char *out, size_t size);
  *	int daemon_prepare_socket(const char *spec, const char *mode);
  *	int daemon_drop_privileges(const char *user, const char *group);
- *	int daemon_write_pidfile(const char *path);
  *	int daemon_detach(void);
  * DESCRIPTION
  *	daemon_socket_spec() converts a milter_socket value into libmilter's
@@ -24,7 +23,6 @@
  *	GROUP (the daemon connects to its own socket, see pool.h).
  *	daemon_drop_privileges() switches to USER and GROUP when running as
  *	root; it is a no-op for an unprivileged process.
- *	daemon_write_pidfile() writes the pid; an empty path writes nothing.
  *	daemon_detach() forks into the background with stdio on /dev/null.
  * DIAGNOSTICS
  *	Functions return 0 or -1 after logging why.
@@ -38,7 +36,6 @@ int	daemon_socket_spec(const char *in, char *out, size_t size);
 int	daemon_prepare_socket(const char *spec, const char *mode);
 int	daemon_chown_socket(const char *spec, const char *user, const char *group);
 int	daemon_drop_privileges(const char *user, const char *group);
-int	daemon_write_pidfile(const char *path);
 int	daemon_detach(void);
 
 #endif

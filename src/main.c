@@ -27,6 +27,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "milter.h"
+#include "pidfile.h"
 #include "pool.h"
 #include "runtime.h"
 #include "session.h"
@@ -213,7 +214,7 @@ main_start(const config_t *cfg, int foreground)
 	}
 	daemon_prepare_socket(spec, cfg->milter_socket_mode);
 	daemon_chown_socket(spec, cfg->user, cfg->group);
-	if ((!foreground && daemon_detach() < 0) || daemon_write_pidfile(cfg->pid_file) < 0
+	if ((!foreground && daemon_detach() < 0) || pidfile_write(cfg->pid_file) < 0
 	    || daemon_drop_privileges(cfg->user, cfg->group) < 0)
 		exit(1);
 	/* Every libmilter thread gets a small stack: tarpits hold threads. */
@@ -299,7 +300,6 @@ main(int argc, char **argv)
 {
 	main_options_t opts = {0};
 	runtime_t *rt;
-	char   *pid_file;
 	int	rc;
 
 	main_parse_args(argc, argv, &opts);
@@ -325,7 +325,6 @@ main(int argc, char **argv)
 	main_shutdown_ms = rt->cfg->shutdown_timeout;
 	main_start(rt->cfg, opts.foreground);
 	signals_install(main_reload, main_drain);	/* before any thread */
-	pid_file = strdup(rt->cfg->pid_file);	/* rt may be replaced by a reload */
 	runtime_set_overrides(&opts.overrides);
 	runtime_set_store(main_open_store(rt));
 	runtime_publish(rt);
@@ -335,10 +334,8 @@ main(int argc, char **argv)
 	pool_watch_stop();
 	if (session_active() == 0)	/* else a late callback might still use it */
 		runtime_set_store(store_close(runtime_store()));
-	if (pid_file && *pid_file && unlink(pid_file) < 0 && errno != ENOENT)
-		log_warning("cannot remove %s: %s", pid_file, strerror(errno));
+	pidfile_remove();
 	log_info("stopped");
-	free(pid_file);
 	strlist_clear(&opts.overrides);
 	return rc == MI_SUCCESS ? 0 : 1;
 }
