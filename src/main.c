@@ -25,6 +25,7 @@
 #include <unistd.h>
 #include "config.h"
 #include "daemon.h"
+#include "fdlimit.h"
 #include "log.h"
 #include "milter.h"
 #include "pidfile.h"
@@ -145,7 +146,13 @@ main_load(main_options_t *o, int *status)
 static void
 main_reload(void)
 {
+	runtime_t *rt;
+
 	runtime_reload(main_config_path);
+	if ((rt = runtime_acquire()) != NULL) {	/* does the new cap fit? */
+		(void) fdlimit_check(rt->cfg->tarpit_max_sessions);
+		runtime_release(rt);
+	}
 }
 
 /* Knock on our own socket until the listener has closed it. */
@@ -313,6 +320,7 @@ main(int argc, char **argv)
 			fprintf(stderr, "targrey-milter: %d bad table line(s), see above\n", rt->table_errors);
 		if (main_check_state(rt->cfg) < 0)
 			rc = 1;
+		(void) fdlimit_check(rt->cfg->tarpit_max_sessions);	/* a warning only */
 		runtime_release(rt);
 		return rc;
 	}
@@ -324,6 +332,7 @@ main(int argc, char **argv)
 	main_config_path = opts.config_path;
 	main_shutdown_ms = rt->cfg->shutdown_timeout;
 	main_start(rt->cfg, opts.foreground);
+	fdlimit_setup(rt->cfg->tarpit_max_sessions);
 	signals_install(main_reload, main_drain);	/* before any thread */
 	runtime_set_overrides(&opts.overrides);
 	runtime_set_store(main_open_store(rt));

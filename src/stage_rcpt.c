@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include "fdlimit.h"
 #include "log.h"
 #include "pool.h"
 #include "sockdiag.h"
@@ -169,7 +170,7 @@ stage_rcpt(session_t *s, const char *rcpt, const stage_waiter_t *w, stage_reply_
 	}
 	if (s->tarpit_done || cfg->dry_run)
 		flags = s->tarpit_done ? GREYLIST_NO_TARPIT : 0;
-	else if (!(entered = tarpit_try_enter(cfg->tarpit_max_sessions)))
+	else if (!(entered = fdlimit_tarpit_enter(cfg->tarpit_max_sessions)))
 		flags = GREYLIST_NO_TARPIT;
 	v = store_check(runtime_store(), &s->rt->grey, (int64_t) time(NULL), &s->client,
 	    s->from ? s->from : "", rcpt, flags, &g);
