@@ -9,6 +9,11 @@
 #	$TARGREY_MILTER_DEFAULTS: start, status, a TCP connect to the milter
 #	port, reload (SIGHUP, daemon still running, same pid), a reload with
 #	a broken configuration (refused, daemon still running), stop, status.
+#	The daemon runs with the descriptor limit of the systemd unit
+#	(65536, or the hard limit when that cannot be raised); the pid
+#	directory is root's 0755 (as root), and one that an older script had
+#	given to the daemon's user is given back to root; the pid file is
+#	gone after stop.
 # DIAGNOSTICS
 #	Exit 0 when every step behaves, 1 with "got X, want Y" lines.
 set -u
@@ -65,6 +70,13 @@ pid=$(cat "$t/run/targrey-milter.pid" 2>/dev/null)
 check "start: pid file holds a running process" "$(kill -0 "$pid" 2>/dev/null && echo yes)" yes
 check "start: milter port accepts connections" "$(connects)" yes
 check "start: state directory owner" "$(stat -c %U "$t/state")" "$user"
+soft=$(sed -n 's/^Max open files *\([0-9]*\).*/\1/p' "/proc/$pid/limits" 2>/dev/null)
+want=65536	# or the hard limit where even root may not raise it (containers)
+(ulimit -n 65536) 2>/dev/null || want=$(ulimit -H -n)
+check "start: descriptor limit of the daemon" "$soft" "$want"
+if [ "$(id -u)" = 0 ]; then
+	check "start: pid directory owner and mode" "$(stat -c '%U %a' "$t/run")" "root 755"
+fi
 sh "$init" status > /dev/null
 check "status while running" "$?" 0
 sh "$init" start > /dev/null 2>&1
@@ -86,6 +98,16 @@ check "stop: process gone" "$(kill -0 "$pid" 2>/dev/null && echo yes || echo no)
 check "stop: port closed" "$(connects)" no
 sh "$init" status > /dev/null
 check "status after stop" "$?" 3
+check "stop: pid file removed" "$(test -e "$t/run/targrey-milter.pid" && echo yes || echo no)" no
+
+if [ "$(id -u)" = 0 ]; then
+	# An older script gave the pid directory to the daemon's user.
+	chown "$user:$group" "$t/run"
+	sh "$init" start > "$t/out" 2>&1
+	check "start with a user-owned pid directory: exit" "$?" 0
+	check "start with a user-owned pid directory: given back" "$(stat -c '%U %a' "$t/run")" "root 755"
+	sh "$init" stop > /dev/null 2>&1
+fi
 
 [ "$fails" -eq 0 ] || { cat "$t/out"; echo "$fails check(s) failed"; exit 1; }
 echo "all checks passed"
