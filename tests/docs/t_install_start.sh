@@ -34,30 +34,26 @@ cleanup() {
 }
 trap cleanup EXIT
 
-mkvar() { ${MAKE:-make} -s --no-print-directory -C "$b" -f Makefile -f - print-"$1" <<'MK'
-print-%:
-	@echo $($*)
-MK
-}
-prefix=$(mkvar prefix)
-run=$(mkvar runstatedir)
-state=$(mkvar localstatedir)/lib/targrey-milter
+# Where the installed daemon looks by default: its own -d output.
+default() { "$b/src/targrey-milter" -d | sed -n "s/^$1 = //p"; }
+prefix=$(sed -n 's/^prefix = //p' "$b/Makefile")
+pidfile=$(default pid_file)
+state=$(default state_directory)
 [ "$(id -u)" = 0 ] || { echo "FAIL: needs root (mount namespace)"; exit 1; }
 case "$prefix" in
 /|/usr|/usr/|'') echo "FAIL: prefix $prefix: cannot bind-mount a test tree over it"; exit 1 ;;
 esac
-case "$run/$state/" in
+case "$pidfile/$state/" in
 "$prefix"/*"$prefix"/*) ;;
-*) echo "FAIL: runstatedir $run or $state outside prefix $prefix"; exit 1 ;;
+*) echo "FAIL: pid_file $pidfile or state_directory $state outside prefix $prefix"; exit 1 ;;
 esac
 
 ${MAKE:-make} -s -C "$b" install DESTDIR="$t/root" >"$t/install.out" 2>&1 \
     || { cat "$t/install.out"; echo "FAIL: make install"; exit 1; }
-test -d "$t/root$run/targrey-milter" && fail "make install made the pid directory: the test proves nothing"
+test -d "$t/root$(dirname "$pidfile")" && fail "make install made the pid directory: the test proves nothing"
 user=nobody group=$(id -gn nobody)
 chown "$user:$group" "$t/root$state"
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-pidfile=$run/targrey-milter/targrey-milter.pid
 
 unshare -m --propagation private sh -c 'mount --bind "$1" "$2" && shift 2 && exec "$@"' \
     sh "$t/root$prefix" "$prefix" "$prefix/sbin/targrey-milter" \
@@ -67,7 +63,7 @@ i=0
 while [ $i -lt 100 ] && ! [ -s "$t/root$pidfile" ]; do sleep 0.1; i=$((i + 1)); done
 pid=$(cat "$t/root$pidfile" 2>/dev/null)
 check "pid file holds a running process" "$(kill -0 "$pid" 2>/dev/null && echo yes)" yes
-check "pid directory owner and mode" "$(stat -c '%U %a' "$t/root$run/targrey-milter" 2>&1)" "root 755"
+check "pid directory owner and mode" "$(stat -c '%U %a' "$t/root$(dirname "$pidfile")" 2>&1)" "root 755"
 listening=$(python3 -c 'import socket, sys, time
 for i in range(100):
     try:
