@@ -545,52 +545,89 @@ dns_net_nosocket(int type, int err)
 	return dns_answer_pack(DNS_TEMPFAIL, type, 0, NULL, 0);
 }
 
+/* Sleep until UNTIL on the resolver's clock (a few polls at most). */
+static void
+dns_net_pause(long until, const dns_t *dns)
+{
+	long	now;
+	int	i;
+
+	for (i = 0; i < 4 && (now = dns_now_ms(dns)) < until; i++)
+		(void)poll(NULL, 0, (int)(until - now));
+}
+
+typedef struct {
+	dns_answer_t *last;	/* the last SERVFAIL/REFUSED answer */
+	size_t	answered, unsent;
+	int	nosock;		/* errno: no socket could be had */
+} dns_round_t;
+
+/* Ask every server once, waiting up to TRY_MS each; a final answer or NULL. */
+static dns_answer_t *
+dns_net_round(const dns_server_t *srv, size_t nsrv, const unsigned char *q,
+    size_t qlen, unsigned id, const char *name, int type, long try_ms,
+    long deadline_ms, const dns_t *dns, dns_round_t *r)
+{
+	dns_answer_t *ans;
+	long	now;
+	int	local;
+	size_t	i;
+
+	r->answered = r->unsent = 0;
+	for (i = 0; i < nsrv && (now = dns_now_ms(dns)) < deadline_ms; i++) {
+		local = 0;
+		ans = server_ask(&srv[i], q, qlen, id, name, type,
+		    now + try_ms < deadline_ms ? now + try_ms : deadline_ms,
+		    deadline_ms, dns, &local);
+		if (ans == NULL && local > 0) {
+			r->nosock = local;
+			return NULL;
+		}
+		r->unsent += ans == NULL && local < 0;
+		if (ans && ans->status != DNS_TEMPFAIL)
+			return ans;
+		if (ans) {
+			r->answered++;
+			dns_answer_free(r->last);
+			r->last = ans;
+		}
+	}
+	return NULL;
+}
+
 dns_answer_t *
 dns_net_query(const dns_server_t *srv, size_t nsrv, const char *name, int type,
     long deadline_ms, const dns_t *dns)
 {
 	unsigned char q[DNS_NAME_MAX + 64];
-	dns_answer_t *ans, *last = NULL;
-	long	try_ms = DNS_TRY_MS, start = dns_now_ms(dns), now;
+	dns_answer_t *ans;
+	dns_round_t r = {0};
+	long	try_ms = DNS_TRY_MS, start = dns_now_ms(dns), round_end;
 	unsigned id = arc4random() & 0xffff;
-	int	qlen, local;
-	size_t	i, answered, unsent;
+	int	qlen;
 
 	if ((qlen = wire_query(q, sizeof(q), id, name, type)) < 0)
 		return dns_answer_pack(DNS_NXDOMAIN, type, DNS_TTL_UNKNOWN, NULL, 0);
-	for (;;) {
-		for (answered = unsent = i = 0; i < nsrv; i++) {
-			if ((now = dns_now_ms(dns)) >= deadline_ms)
-				goto out;
-			local = 0;
-			ans = server_ask(&srv[i], q, (size_t)qlen, id, name, type,
-			    now + try_ms < deadline_ms ? now + try_ms : deadline_ms,
-			    deadline_ms, dns, &local);
-			if (ans == NULL && local > 0) {
-				dns_answer_free(last);
-				return dns_net_nosocket(type, local);
-			}
-			unsent += ans == NULL && local < 0;
-			if (ans && ans->status != DNS_TEMPFAIL) {
-				dns_answer_free(last);
-				return ans;
-			}
-			if (ans) {
-				answered++;
-				dns_answer_free(last);
-				last = ans;
-			}
+	while ((round_end = dns_now_ms(dns)) < deadline_ms) {
+		round_end += try_ms;
+		ans = dns_net_round(srv, nsrv, q, (size_t)qlen, id, name, type, try_ms,
+		    deadline_ms, dns, &r);
+		if (ans != NULL || r.nosock) {
+			dns_answer_free(r.last);
+			return ans ? ans : dns_net_nosocket(type, r.nosock);
 		}
-		if (answered == nsrv)
+		if (r.answered == nsrv)
 			break;		/* every server said SERVFAIL or REFUSED */
-		if (unsent == nsrv)	/* nothing could be sent: do not spin */
+		if (r.unsent == nsrv)	/* nothing could be sent: do not spin */
 			return dns_answer_pack(DNS_TEMPFAIL, type, 0, NULL, 0);
+		/* A round that failed fast (TCP refused after truncation) waits
+		 * out its time: one round per try, never a busy loop. */
+		dns_net_pause(round_end < deadline_ms ? round_end : deadline_ms, dns);
 		if (try_ms < DNS_TRY_MAX_MS)
 			try_ms *= 2;
 	}
-out:
-	if (last)
-		return last;
+	if (r.last)
+		return r.last;
 	/* A timeout is cached only when it outlasted one full try. */
 	return dns_answer_pack(DNS_TEMPFAIL, type,
 	    dns_now_ms(dns) - start >= DNS_TRY_MS ? DNS_TTL_UNKNOWN : 0, NULL, 0);

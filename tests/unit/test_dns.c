@@ -10,7 +10,9 @@
  *	the cache honours TTLs, max_ttl and the negative TTL; FCrDNS runs
  *	against the zone. Out of descriptors (RLIMIT_NOFILE lowered and
  *	filled), a lookup must fail at once as a temporary error, not be
- *	cached, cost little CPU and be logged once.
+ *	cached, cost little CPU and be logged once. A server that truncates
+ *	over UDP and hangs up over TCP gets one question per round, not a
+ *	busy loop until the deadline.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -128,6 +130,8 @@ fake_tcp(fake_t *f)
 	n = recv(c, q, 2, MSG_WAITALL);
 	if (n == 2 && (size_t)(q[0] << 8 | q[1]) <= sizeof(q) - 2)
 		n = 2 + recv(c, q + 2, (size_t)(q[0] << 8 | q[1]), MSG_WAITALL);
+	if (n > 22 && memcmp(q + 15, "bigdrop", 7) == 0)
+		n = 0;			/* hang up without an answer */
 	if (n > 14) {
 		rl = fake_reply(q + 2, (size_t)n - 2, r + 2, 1, 0);
 		r[0] = (unsigned char)(rl >> 8);
@@ -458,6 +462,34 @@ test_servers(void **state)
 	strlist_clear(&l);
 }
 
+static void
+test_net_tcp_drop(void **state)
+{
+	fake_t	f;
+	dns_t  *dns;
+	dns_answer_t *a;
+	long	start, took;
+
+	(void)state;
+	fake_start(&f, 0);
+	dns = fake_dns(&f);
+	start = dns_now_ms(dns);
+	a = dns_lookup(dns, "bigdrop.example.com", DNS_T_TXT, start + 1500);
+	took = dns_now_ms(dns) - start;
+	assert_non_null(a);
+	assert_int_equal(a->status, DNS_TEMPFAIL);
+	/* Rounds at 0 and 1000 ms; the deadline ends the second pause. */
+	if (f.udp_seen > 3 || f.tcp_seen > 3 || took < 1400 || took > 2500)
+		fail_msg("truncated, then TCP dropped: got %d UDP and %d TCP questions"
+		    " in %ld ms, want at most 3 each in about 1500 ms", f.udp_seen,
+		    f.tcp_seen, took);
+	print_message("truncated, then TCP dropped: %d UDP, %d TCP questions in %ld ms\n",
+	    f.udp_seen, f.tcp_seen, took);
+	dns_answer_free(a);
+	dns_free(dns);
+	fake_stop(&f);
+}
+
 static int nofd_lines;
 
 static void
@@ -555,6 +587,7 @@ main(void)
 		cmocka_unit_test(test_fcrdns),
 		cmocka_unit_test(test_servers),
 		cmocka_unit_test(test_net_no_descriptors),
+		cmocka_unit_test(test_net_tcp_drop),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
