@@ -19,7 +19,6 @@
 #include <time.h>
 #include "dns_int.h"
 
-#define DNS_TTL_UNKNOWN	0xffffffffu
 #define DNS_CNAME_MAX	8
 
 typedef struct centry {

@@ -45,6 +45,7 @@ typedef struct {
 #define DNS_TRY_MS	1000	/* first UDP wait; doubles on each round */
 #define DNS_TRY_MAX_MS	64000	/* ... up to this */
 #define DNS_MSG_MAX	65535
+#define DNS_TTL_UNKNOWN	0xffffffffu	/* no TTL known: cache for negative_ttl */
 
 dns_answer_t *dns_answer_pack(dns_status_t st, int type, unsigned ttl,
 	    const dns_item_t *items, size_t n);
