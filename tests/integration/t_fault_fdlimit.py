@@ -182,6 +182,6 @@ def main(r):
 
 rig.main(main, timeout=240, postfix_params={"default_process_limit": "150"},
     milter_params={
-	"log_level": "2", "tarpit_delay": "6s", "tarpit_poll_interval": "500ms",
+	"log_level": "2", "tarpit_delay": "10s", "tarpit_poll_interval": "500ms",
 	"greylist_ipv4_prefix": "32", "s25r_reverse_lookup": "yes",
 	"spf_temperror_defer": "yes"})
