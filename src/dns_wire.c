@@ -4,8 +4,9 @@
  * DESCRIPTION
  *	See dns_int.h (dns_wire_parse). Every offset is checked against the
  *	message length before it is read; compression pointers are followed
- *	at most 64 times (a loop is malformed); record counts are trusted
- *	only as far as the records really are in the packet. Fuzzed by
+ *	at most 64 times (a loop is malformed); an answer count larger than
+ *	the packet can hold makes the reply malformed before anything is
+ *	allocated for it (65,535 announced records cost 17 MB each). Fuzzed by
  *	tests/fuzz/fuzz_dns_wire.c.
  * DIAGNOSTICS
  *	None: a malformed reply is NULL (not an answer to our question) or
@@ -15,6 +16,8 @@
 #include <string.h>
 #include <strings.h>
 #include "dns_int.h"
+
+#define DNS_RR_MIN	11	/* bytes of the smallest record: root name + 10 */
 
 /*
  * Decode the (compressed) name at *OFF into OUT and move *OFF past it.
@@ -200,6 +203,8 @@ dns_wire_parse(const unsigned char *m, size_t len, unsigned id, const char *name
 		an = 0;
 	else if (rcode != 0)
 		return dns_answer_pack(DNS_TEMPFAIL, type, DNS_TTL_UNKNOWN, NULL, 0);
+	if (an > (len - o) / DNS_RR_MIN)
+		return NULL;	/* more records announced than the packet can hold */
 	p.items = calloc(an + 1, sizeof(*p.items));
 	p.arena = malloc(len + (size_t)(an + 1) * (DNS_NAME_MAX + 2));
 	p.ttl = DNS_TTL_UNKNOWN;

@@ -12,7 +12,9 @@
  *	filled), a lookup must fail at once as a temporary error, not be
  *	cached, cost little CPU and be logged once. A server that truncates
  *	over UDP and hangs up over TCP gets one question per round, not a
- *	busy loop until the deadline.
+ *	busy loop until the deadline. dns_wire_parse() on crafted replies:
+ *	counts larger than the packet, a pointer loop, a record running
+ *	past the end.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -31,6 +33,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include "dns.h"
+#include "dns_int.h"
 #include "log.h"
 
 typedef struct {
@@ -462,6 +465,58 @@ test_servers(void **state)
 	strlist_clear(&l);
 }
 
+/* A reply to example.com/A (id 0x1234): ANCOUNT AN, then BODY. */
+static size_t
+wire_reply(unsigned char *m, unsigned an, const void *body, size_t blen)
+{
+	static const unsigned char head[] = {0x12, 0x34, 0x81, 0x80, 0, 1, 0, 0, 0, 0, 0, 0,
+	    7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'c', 'o', 'm', 0, 0, 1, 0, 1};
+
+	memcpy(m, head, sizeof(head));
+	m[6] = (unsigned char)(an >> 8);
+	m[7] = (unsigned char)an;
+	memcpy(m + sizeof(head), body, blen);
+	return sizeof(head) + blen;
+}
+
+static void
+test_wire_parse(void **state)
+{
+	static const unsigned char a1[] = {0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 192, 0, 2, 1};
+	static const unsigned char loop[] = {0xc0, 29, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 192, 0, 2, 1};
+	static const unsigned char past[] = {0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 40, 192};
+	static const struct {
+		const char *what;
+		unsigned an;
+		const unsigned char *body;
+		size_t	blen;
+		int	parsed;		/* 1: an answer, 0: NULL (malformed) */
+		size_t	count;
+	} cases[] = {
+		{"one A record", 1, a1, sizeof(a1), 1, 1},
+		{"65535 announced, one there", 65535, a1, sizeof(a1), 0, 0},
+		{"2 announced, one there", 2, a1, sizeof(a1), 0, 0},
+		{"owner name points at itself", 1, loop, sizeof(loop), 0, 0},
+		{"rdata past the end", 1, past, sizeof(past), 0, 0},
+	};
+	unsigned char m[512];
+	dns_answer_t *a;
+	size_t	i, len;
+	int	tc;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		len = wire_reply(m, cases[i].an, cases[i].body, cases[i].blen);
+		tc = 0;
+		a = dns_wire_parse(m, len, 0x1234, "example.com", DNS_T_A, &tc);
+		if ((a != NULL) != cases[i].parsed || (a && a->count != cases[i].count))
+			fail_msg("%s: got %s (count %zu), want %s (count %zu)", cases[i].what,
+			    a ? "an answer" : "malformed", a ? a->count : 0,
+			    cases[i].parsed ? "an answer" : "malformed", cases[i].count);
+		dns_answer_free(a);
+	}
+}
+
 static void
 test_net_tcp_drop(void **state)
 {
@@ -588,6 +643,7 @@ main(void)
 		cmocka_unit_test(test_servers),
 		cmocka_unit_test(test_net_no_descriptors),
 		cmocka_unit_test(test_net_tcp_drop),
+		cmocka_unit_test(test_wire_parse),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
