@@ -87,6 +87,9 @@ typedef struct config {
 	int	tarpit_pipelining_action;
 	long	tarpit_max_sessions;
 	long	tarpit_failed_max_age;
+	long	tarpit_pipelining_grace;
+	long	smtpd_process_limit;
+	long	tarpit_max_share;	/* percent of smtpd_process_limit */
 	/* greylist */
 	long	greylist_delay;
 	long	greylist_retry_count;

@@ -275,7 +275,7 @@ milter_eom(SMFICTX *ctx)
 		if (smfi_insheader(ctx, 0, (char *) hdrs[i].name, hdrs[i].value) != MI_SUCCESS)
 			log_warning("milter: cannot add the %s header", hdrs[i].name);
 	s->messages++;
-	stage_summary(s, extra, sizeof(extra));
+	stage_eom_summary(s, extra, sizeof(extra));
 	session_log(s, "eom", "accept", s->rt->cfg->dry_run ? "dry_run" : "passed", extra);
 	session_reset_transaction(s);
 	return SMFIS_CONTINUE;
@@ -287,8 +287,10 @@ milter_abort(SMFICTX *ctx)
 {
 	session_t *s = MILTER_SESSION(ctx);
 
-	if (s != NULL)
+	if (s != NULL) {
+		stage_end(s);
 		session_reset_transaction(s);
+	}
 	return SMFIS_CONTINUE;
 }
 
@@ -299,6 +301,8 @@ milter_close(SMFICTX *ctx)
 	session_t *s = MILTER_SESSION(ctx);
 
 	smfi_setpriv(ctx, NULL);
+	if (s != NULL)
+		stage_end(s);
 	session_free(s);
 	return SMFIS_CONTINUE;
 }

@@ -144,6 +144,15 @@ const param_t params_table[] = {
 	    "Most tarpits at once; further suspicious clients are greylisted instead."),
 	P_TIME(tarpit_failed_max_age, "30d", 1 * HOUR, 3650 * DAY, "tarpit",
 	    "How long a client that failed the tarpit is remembered."),
+	P_TIME(tarpit_pipelining_grace, "2s", 0, 1 * MIN, "tarpit",
+	    "Unread bytes that arrive this soon after the tarpit began are the rest of a "
+	    "pipelined batch written in pieces; only later ones are talking out of turn."),
+	P_INT(smtpd_process_limit, "100", 1, 100000, "tarpit",
+	    "The smtpd processes that use this milter (the maxproc of their master.cf "
+	    "lines, or Postfix's default_process_limit)."),
+	P_INT(tarpit_max_share, "50", 0, 100, "tarpit",
+	    "Percentage of smtpd_process_limit that tarpits may hold; further suspicious "
+	    "clients are greylisted at once, so clean mail always finds an smtpd."),
 	/* greylist */
 	P_TIME(greylist_delay, "300s", 0, 1 * DAY, "greylist",
 	    "A retry of a greylisted triplet counts only after this long."),
