@@ -69,8 +69,9 @@ typedef struct session {
 	/* taRgrey */
 	int	tarpit_done;		/* one tarpit per session */
 	int	tarpit_passed;		/* waited it out: record a pass at DATA */
-	int	tarpit_pending;		/* half-closed: judged at DATA or the end */
+	int	tarpit_pending;		/* pass judged at DATA or the end */
 	unsigned long tarpit_inode;	/* smtpd's socket, for that judgment */
+	const char *tarpit_pending_reason;	/* logged if it fails */
 	const char *tg_verdict;		/* of the transaction, for the log */
 	/* SMTP */
 	char   *helo;

@@ -83,6 +83,20 @@ stage_tarpit_failed(session_t *s)
 	store_tarpit_failed(runtime_store(), &s->rt->grey, (int64_t) time(NULL), &s->client);
 }
 
+/*
+ * The client wrote more, or half-closed, soon after the tarpit began: the
+ * pass holds only if it reaches DATA in turn (Postfix checks the order of
+ * its commands, see smtpd_forbid_unauth_pipelining) with its socket not
+ * reset; otherwise it fails for REASON.
+ */
+static void
+stage_tarpit_pending(session_t *s, const tarpit_result_t *res, const char *reason)
+{
+	s->tarpit_pending = 1;
+	s->tarpit_inode = res->inode;
+	s->tarpit_pending_reason = reason;
+}
+
 /* Act on the tarpit's outcome for RCPT. */
 static void
 stage_tarpit_outcome(session_t *s, const char *rcpt, const tarpit_result_t *res,
@@ -96,6 +110,8 @@ stage_tarpit_outcome(session_t *s, const char *rcpt, const tarpit_result_t *res,
 	case TARPIT_PASSED:
 		s->tarpit_passed = 1;
 		s->tg_verdict = "tarpit_passed";
+		if (res->grace_bytes)
+			stage_tarpit_pending(s, res, "pipelining");
 		stage_tarpit_log(s, rcpt, "passed", res, more[0] ? more : NULL);
 		break;
 	case TARPIT_NO_PROBE:
@@ -105,8 +121,8 @@ stage_tarpit_outcome(session_t *s, const char *rcpt, const tarpit_result_t *res,
 		stage_tarpit_log(s, rcpt, "waited", res, "detection=off");
 		break;
 	case TARPIT_HALF_CLOSED:
-		s->tarpit_passed = s->tarpit_pending = 1;
-		s->tarpit_inode = res->inode;
+		s->tarpit_passed = 1;
+		stage_tarpit_pending(s, res, "lost_connection");
 		s->tg_verdict = "tarpit_half_closed";
 		stage_tarpit_log(s, rcpt, "half_closed", res, "(client shut down its sending side"
 		    " behind its transaction; judged at DATA)");
@@ -263,12 +279,12 @@ stage_rcpt(session_t *s, const char *rcpt, const stage_waiter_t *w, stage_reply_
 		session_set_text(&s->rcpt, rcpt);
 }
 
-/* Judge a half-closed client now: still there (1) or reset (0). */
+/* Judge a pending tarpit pass now: the client is still there (1) or not. */
 static void
-stage_half_closed_judge(session_t *s, int there, const char *when)
+stage_pending_judge(session_t *s, int there, const char *stage, const char *when)
 {
 	char	extra[512];
-	size_t	len = stage_summary(s, extra, sizeof(extra));
+	size_t	len;
 
 	s->tarpit_pending = 0;
 	if (there) {
@@ -276,8 +292,9 @@ stage_half_closed_judge(session_t *s, int there, const char *when)
 		return;
 	}
 	stage_tarpit_failed(s);
-	snprintf(extra + len, sizeof(extra) - len, " (half-closed client %s)", when);
-	session_log(s, "data", "tarpit", "lost_connection", extra);
+	len = stage_summary(s, extra, sizeof(extra));
+	snprintf(extra + len, sizeof(extra) - len, " (%s)", when);
+	session_log(s, stage, "tarpit", s->tarpit_pending_reason, extra);
 }
 
 /* DATA after a passed tarpit: the client proved patient. */
@@ -287,18 +304,19 @@ stage_data(session_t *s)
 	sockdiag_tuple_t tuple;
 
 	if (s->tarpit_pending)
-		stage_half_closed_judge(s, stage_tuple(s, &tuple) < 0
-		    || tarpit_recheck(&tuple, s->tarpit_inode) != 0, "reset before DATA");
+		stage_pending_judge(s, stage_tuple(s, &tuple) < 0
+		    || tarpit_recheck(&tuple, s->tarpit_inode) != 0, "data",
+		    "connection reset before DATA");
 	if (!s->tarpit_passed || runtime_store() == NULL)
 		return;
 	store_tarpit_passed(runtime_store(), &s->rt->grey, (int64_t) time(NULL), &s->client,
 	    s->from ? s->from : "", (const char *const *) s->rcpts.items, s->rcpts.n);
 }
 
-/* The transaction or session ended: a half-closed client that never reached DATA hung up. */
+/* The transaction or session ended before DATA: a pending pass fails. */
 void
 stage_end(session_t *s)
 {
 	if (s->tarpit_pending)
-		stage_half_closed_judge(s, 0, "ended the session before DATA");
+		stage_pending_judge(s, 0, "end", "the session ended before DATA");
 }

@@ -152,7 +152,8 @@ class Rig:
     """
 
     def __init__(self, milter=True, domains=("example.org",),
-        milter_params=None, postfix_params=None, milter_port=None):
+        milter_params=None, postfix_params=None, milter_port=None,
+        postscreen=False):
         for name in ("postfix", "postconf", "nsd", "nsd-checkconf", "swaks"):
             tool(name)
         reap_stale()
@@ -167,7 +168,7 @@ class Rig:
             self.dns.server, milter_params) if milter else None
         port = self.milter.port if self.milter else milter_port
         self.postfix = Postfix(os.path.join(self.dir, "postfix"), port,
-            domains, postfix_params)
+            domains, postfix_params, postscreen=postscreen)
 
     def start(self, postfix=True):
         """Start nsd, the milter (if any), then Postfix (unless postfix
