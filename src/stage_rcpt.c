@@ -216,6 +216,7 @@ stage_tarpit_enter(const config_t *cfg, char *why, size_t size)
 		snprintf(why, size, "tarpit=off limit=%s", limit);
 		return why;
 	}
+	store_event_count(runtime_store(), STORE_EVENT_TARPIT_FULL);
 	snprintf(why, size, "tarpit=full limit=%s running=%ld max=%ld tarpit_full_total=%lu",
 	    limit, tarpit_active(), cap, atomic_fetch_add(&stage_tarpit_full_total, 1) + 1);
 	return why;

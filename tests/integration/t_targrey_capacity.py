@@ -16,7 +16,8 @@ DESCRIPTION
 	               its banner and its RCPT 250 within a second. At most
 	               10 tarpits ran at once; the other burst clients were
 	               greylisted with "tarpit=full limit=tarpit_max_share"
-	               and their lines count them (tarpit_full_total).
+	               and their lines count them (tarpit_full_total), as
+	               does targreyctl stats (events: tarpit-full=N).
 """
 import os
 import re
@@ -91,6 +92,17 @@ def test_burst(r):
 	totals = [int(re.search(r"tarpit_full_total=(\d+)", d["extra"]).group(1))
 	    for d in full]
 	check(max(totals) == len(full), "tarpit_full_total", max(totals), len(full))
+	# the daemon flushes its counters into the state every second
+	def stats_full():
+		o = r.milter.ctl("stats")
+		m = re.search(r"tarpit-full=(\d+)", o.stdout)
+		return m and int(m.group(1)) == len(full) and m.group(0)
+	try:
+		got = rig.wait_until(stats_full, 15, "targreyctl stats tarpit-full")
+	except rig.RigError:
+		got = r.milter.ctl("stats").stdout
+	check(got == "tarpit-full=%d" % len(full), "targreyctl stats", got,
+	    "tarpit-full=%d" % len(full))
 	codes = sorted(str(v[0]) for v in out.values())
 	print("  burst replies: %s" % ", ".join("%s x%d" % (c, codes.count(c))
 	    for c in sorted(set(codes))))
