@@ -18,6 +18,9 @@ DESCRIPTION
 	               greylisted with "tarpit=full limit=tarpit_max_share"
 	               and their lines count them (tarpit_full_total), as
 	               does targreyctl stats (events: tarpit-full=N).
+	  off          after a reload to tarpit_max_sessions = 0 a
+	               suspicious client is greylisted with tarpit=off
+	               (the line used to say tarpit=full).
 """
 import os
 import re
@@ -110,12 +113,28 @@ def test_burst(r):
 	    codes, "250 or 450 for all %d" % BURST)
 
 
+def test_off(r):
+	"""tarpit_max_sessions = 0: greylist lines say tarpit=off, not full."""
+	ip = "127.0.1.99"
+	since = r.milter.log.mark()
+	r.milter.reload(tarpit_max_sessions="0")
+	r.milter.log.wait(r"reload: configuration .* loaded", 30, since)
+	res = r.swaks(source=ip, sender="x@example.com", to="bob@example.org", timeout=30)
+	check(res.rc != 0, "swaks with the tarpit off (greylisted)", res.rc, "non-zero",
+	    res.transcript)
+	d = r.milter.wait_decision(since, addr=ip, action="greylist")
+	check("tarpit=off limit=tarpit_max_sessions" in d["extra"]
+	    and "tarpit=full" not in d["extra"], "greylist line with the tarpit off",
+	    d["line"], "tarpit=off limit=tarpit_max_sessions, no tarpit=full")
+
+
 def main(r):
 	for ip in CLEAN:
 		r.dns.add_host("mail%s.example.net" % ip.split(".")[-1], ip)
 	r.start()
-	test_burst(r)
-	print("ok - test_burst: %s" % test_burst.__doc__)
+	for t in (test_burst, test_off):
+		t(r)
+		print("ok - %s: %s" % (t.__name__, t.__doc__))
 
 
 rig.main(main, timeout=240, milter_params={
