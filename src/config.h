@@ -88,7 +88,8 @@ typedef struct config {
 	long	tarpit_max_sessions;
 	long	tarpit_failed_max_age;
 	long	tarpit_pipelining_grace;
-	long	smtpd_process_limit;
+	long	smtpd_process_limit;	/* 0: learn it with postconf */
+	char   *postfix_config_directory;
 	long	tarpit_max_share;	/* percent of smtpd_process_limit */
 	/* greylist */
 	long	greylist_delay;

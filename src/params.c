@@ -147,9 +147,13 @@ const param_t params_table[] = {
 	P_TIME(tarpit_pipelining_grace, "2s", 0, 1 * MIN, "tarpit",
 	    "Unread bytes that arrive this soon after the tarpit began are the rest of a "
 	    "pipelined batch written in pieces; only later ones are talking out of turn."),
-	P_INT(smtpd_process_limit, "100", 1, 100000, "tarpit",
-	    "The smtpd processes that use this milter (the maxproc of their master.cf "
-	    "lines, or Postfix's default_process_limit)."),
+	P_INT(smtpd_process_limit, "0", 0, 100000, "tarpit",
+	    "The smtpd processes that take mail through this milter (master.cf maxproc); "
+	    "0: ask postconf at start and reload (the smtpd pass or smtp inet service), "
+	    "else 100."),
+	P_STR(postfix_config_directory, "", "tarpit",
+	    "Postfix configuration directory postconf reads for smtpd_process_limit = 0 "
+	    "(postconf -c); empty: Postfix's default."),
 	P_INT(tarpit_max_share, "50", 0, 100, "tarpit",
 	    "Percentage of smtpd_process_limit that tarpits may hold; further suspicious "
 	    "clients are greylisted at once, so clean mail always finds an smtpd."),

@@ -187,13 +187,14 @@ stage_remember_rcpt(session_t *s, const char *rcpt)
 
 /*
  * The admission cap of the tarpit: the smaller of tarpit_max_sessions and
- * tarpit_max_share percent of smtpd_process_limit. *WHY names the one
+ * tarpit_max_share percent of smtpd_process_limit (or the learned limit). *WHY names the one
  * that binds, for the log.
  */
 static long
-stage_tarpit_cap(const config_t *cfg, const char **why)
+stage_tarpit_cap(const runtime_t *rt, const char **why)
 {
-	long	share = cfg->smtpd_process_limit * cfg->tarpit_max_share / 100;
+	const config_t *cfg = rt->cfg;
+	long	share = rt->smtpd_limit * cfg->tarpit_max_share / 100;
 
 	*why = "tarpit_max_sessions";
 	if (share < cfg->tarpit_max_sessions) {
@@ -205,10 +206,10 @@ stage_tarpit_cap(const config_t *cfg, const char **why)
 
 /* Try to enter the tarpit; NULL, or why not, in WHY[SIZE] for the log. */
 static const char *
-stage_tarpit_enter(const config_t *cfg, char *why, size_t size)
+stage_tarpit_enter(const runtime_t *rt, char *why, size_t size)
 {
 	const char *limit;
-	long	cap = stage_tarpit_cap(cfg, &limit);
+	long	cap = stage_tarpit_cap(rt, &limit);
 
 	if (tarpit_try_enter(cap))
 		return NULL;
@@ -244,7 +245,7 @@ stage_rcpt_decide(session_t *s, const char *rcpt, const stage_waiter_t *w, stage
 	}
 	if (s->tarpit_done || cfg->dry_run)
 		flags = s->tarpit_done ? GREYLIST_NO_TARPIT : 0;
-	else if ((no_tarpit = stage_tarpit_enter(cfg, why, sizeof(why))) != NULL)
+	else if ((no_tarpit = stage_tarpit_enter(s->rt, why, sizeof(why))) != NULL)
 		flags = GREYLIST_NO_TARPIT;
 	else
 		entered = 1;

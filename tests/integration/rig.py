@@ -169,12 +169,16 @@ class Rig:
         port = self.milter.port if self.milter else milter_port
         self.postfix = Postfix(os.path.join(self.dir, "postfix"), port,
             domains, postfix_params, postscreen=postscreen)
+        if self.milter:  # smtpd_process_limit 0: it asks this Postfix
+            self.milter.params.setdefault("postfix_config_directory",
+                self.postfix.etc)
 
     def start(self, postfix=True):
         """Start nsd, the milter (if any), then Postfix (unless postfix
         is false: tests that talk to the milter directly). A port another
         test took meanwhile is replaced and the others told of it."""
         self.dns.start(new_port=True)
+        self.postfix.write_config()  # the milter's postconf reads it
         if self.milter:
             self.milter.params["dns_servers"] = self.dns.server
             self.milter.start(new_port=True)

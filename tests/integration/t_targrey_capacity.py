@@ -5,8 +5,9 @@ NAME
 	processes (tarpit_max_share of smtpd_process_limit)
 DESCRIPTION
 	Postfix with default_process_limit = 20 (so smtpd's maxproc is 20);
-	the milter with smtpd_process_limit = 20, tarpit_max_share = 50
-	(at most 10 tarpits), tarpit_max_sessions = 500 (the default, which
+	the milter with smtpd_process_limit = 0 (the default: it asks the
+	rig's Postfix with postconf and must learn 20), tarpit_max_share =
+	50 (at most 10 tarpits), tarpit_max_sessions = 500 (the default, which
 	alone would let tarpits hold every smtpd), tarpit_delay = 12s,
 	log_level = 2.
 	  burst        40 suspicious clients (no reverse name: S25R rule 0)
@@ -69,6 +70,10 @@ def clean(r, ip):
 
 def test_burst(r):
 	"""40 suspicious clients at once; clean ones still answered in 1 s."""
+	learned = r.milter.log.grep(r"tarpit: smtpd_process_limit")
+	check(len(learned) == 1 and "smtpd_process_limit 20 (postconf: smtpd maxproc 20"
+	    in learned[0], "smtpd_process_limit learned at start", learned,
+	    "smtpd_process_limit 20 (postconf: smtpd maxproc 20 ...)")
 	since = r.milter.log.mark()
 	out = {}
 	threads = [threading.Thread(target=suspicious, args=(r, "127.0.1.%d" % n, out))
@@ -139,6 +144,6 @@ def main(r):
 
 rig.main(main, timeout=240, milter_params={
 	"log_level": "2", "tarpit_delay": "12s", "tarpit_poll_interval": "250ms",
-	"smtpd_process_limit": "20", "tarpit_max_share": "50",
+	"tarpit_max_share": "50",
 	"greylist_ipv4_prefix": "32", "s25r_reverse_lookup": "yes"},
 	postfix_params={"default_process_limit": "20"})
