@@ -11,11 +11,23 @@
  *
  *	Before the tarpit waits, pool_handoff() makes sure libmilter has a
  *	free worker for the other sessions (see pool.h); a full tarpit
- *	(tarpit_max_sessions) greylists instead.
+ *	(tarpit_max_sessions, or tarpit_max_share percent of the smtpd
+ *	process limit: stage_tarpit_cap()) greylists instead.
+ *
+ *	A tarpit that saw the tail of a pipelined batch within the grace, or
+ *	a half-closed client (see tarpit.h), passes only provisionally: the
+ *	pass is confirmed at DATA (Postfix raises DATA only for a command in
+ *	turn; the socket must not have been reset) and turned into a failure
+ *	when the transaction or session ends first (stage_end()).
  * DIAGNOSTICS
- *	One decision line per greylist or tarpit; a store failure is logged
- *	and the mail accepted. With log_level 2 or more, "tarpit: start
- *	client=[ADDR] ..." when a tarpit begins (tests wait on it).
+ *	One decision line per greylist or tarpit, naming the recipient it is
+ *	about; a provisional pass that fails adds a line at stage "data" or
+ *	"end". A full or switched-off tarpit is said on the greylist line
+ *	(tarpit=full limit=... running=N max=M tarpit_full_total=T, or
+ *	tarpit=off) and counted in the store (targreyctl stats). A store
+ *	failure is logged and the mail accepted. With log_level 2 or more,
+ *	"tarpit: start client=[ADDR] ..." when a tarpit begins (tests wait
+ *	on it).
  */
 #include <stdatomic.h>
 #include <stdio.h>
