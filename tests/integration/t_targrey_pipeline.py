@@ -17,9 +17,11 @@ DESCRIPTION
 	               lost_connection), the eom line tg=tarpit_passed, and
 	               targreyctl does not list the client as failed.
 	  hangup_fin   writes MAIL + RCPT, shuts down its side at once and
-	               closes: not failed at RCPT (its FIN looks like
-	               Exim's), but the session ends before DATA: logged
-	               reason=lost_connection stage=end, listed as failed.
+	               closes: when its FIN is there at the first probe it
+	               looks like Exim's, but the session ends before DATA:
+	               logged reason=lost_connection stage=end (stage=rcpt
+	               when the FIN came after the first probe); listed as
+	               failed either way.
 	  split        one batch in two writes (MAIL + RCPT, then RCPT,
 	               RCPT, DATA) 0.1 s, 0.5 s and 1 s apart: 250 x4 and
 	               354, delivered, tarpit passed (batch_tail=yes when
@@ -108,9 +110,14 @@ def test_hangup_fin(r):
 	c.send("MAIL FROM:<%s>\r\nRCPT TO:<%s>\r\n" % (SENDER, RCPTS[0]))
 	c.sock.shutdown(socket.SHUT_WR)
 	c.close()
-	d = r.milter.wait_decision(since, 30, addr=ip, action="tarpit", stage="end")
-	check(d["reason"] == "lost_connection", "outcome of the hang-up",
-	    d["reason"], "lost_connection", d["line"])
+	d = r.milter.wait_decision(since, 30, addr=ip, action="tarpit",
+	    reason="lost_connection")
+	# the FIN usually is there at the first probe (then the session's
+	# end decides); when a slow machine probed first, the FIN alone
+	# during the wait is a hang-up at once
+	check(d["stage"] in ("end", "rcpt"), "stage of the hang-up's line",
+	    d["stage"], "end (or rcpt)", d["line"])
+	print("  hang-up after MAIL + RCPT + FIN: logged at stage %s" % d["stage"])
 	check(listed_failed(r, ip), "hang-up listed as tarpit-failed")
 
 
