@@ -99,6 +99,7 @@ typedef struct config {
 	long	auto_whitelist_clients;
 	long	greylist_ipv4_prefix;
 	long	greylist_ipv6_prefix;
+	long	greylist_rcpt_replies;
 	char   *greylist_text;
 	/* state */
 	char   *state_directory;

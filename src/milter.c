@@ -264,12 +264,18 @@ milter_eom(SMFICTX *ctx)
 {
 	session_t *s = MILTER_SESSION(ctx);
 	spf_header_t hdrs[SPF_HEADERS_MAX];
+	stage_reply_t r = {0};
 	char	extra[512];
 	size_t	n;
 
 	if (s == NULL)
 		return SMFIS_CONTINUE;
 	milter_macro(ctx, "i", s->queue_id, sizeof(s->queue_id));
+	stage_eom(s, &r);
+	if (r.action != STAGE_CONTINUE) {
+		session_reset_transaction(s);
+		return milter_reply(ctx, &r);
+	}
 	n = stage_headers(s, hdrs);
 	for (size_t i = n; i-- > 0;)
 		if (smfi_insheader(ctx, 0, (char *) hdrs[i].name, hdrs[i].value) != MI_SUCCESS)

@@ -172,6 +172,10 @@ const param_t params_table[] = {
 	    "IPv4 clients are grouped by this prefix length."),
 	P_INT(greylist_ipv6_prefix, "64", 16, 128, "greylist",
 	    "IPv6 clients are grouped by this prefix length."),
+	P_INT(greylist_rcpt_replies, "5", 0, 1000, "greylist",
+	    "Greylisted recipients of one transaction answered 450 at RCPT; later ones are "
+	    "recorded and accepted, and the message is deferred once at its end "
+	    "(Postfix's smtpd_soft_error_limit is 10)."),
 	P_STR(greylist_text, "Greylisted, please try again later", "greylist",
 	    "Text of the 450 4.7.1 reply to a greylisted triplet."),
 	/* state */

@@ -103,6 +103,7 @@ session_reset_transaction(session_t *s)
 	strlist_clear(&s->rcpts);
 	s->rcpt_count = 0;
 	s->rcpt_accepted = 0;
+	s->grey_replied = s->grey_deferred = 0;
 	s->queue_id[0] = '\0';
 	s->spf_done = 0;
 	s->tg_verdict = NULL;

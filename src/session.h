@@ -80,6 +80,8 @@ typedef struct session {
 	strlist_t rcpts;		/* accepted recipients (at most SESSION_RCPTS_MAX) */
 	unsigned rcpt_count;
 	unsigned rcpt_accepted;		/* recipients the milter let through */
+	unsigned grey_replied;		/* greylisted with 450 at RCPT */
+	unsigned grey_deferred;		/* greylisted, deferred to end of message */
 	char	queue_id[32];
 	unsigned messages;		/* transactions that reached end of message */
 } session_t;

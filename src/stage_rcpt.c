@@ -56,6 +56,15 @@ stage_greylist(session_t *s, const char *rcpt, const greylist_result_t *g,
 		session_log_to(s, rcpt, "rcpt", "would_greylist", g->reason, extra);
 		return;
 	}
+	if (s->grey_replied >= (unsigned long) s->rt->cfg->greylist_rcpt_replies) {
+		/* more 450s would trip smtpd's error limits: defer at the end */
+		s->grey_deferred++;
+		len = strlen(extra);
+		snprintf(extra + len, sizeof(extra) - len, " deferred_to=eom");
+		session_log_to(s, rcpt, "rcpt", "greylist", g->reason, extra);
+		return;
+	}
+	s->grey_replied++;
 	stage_reply_set(r, STAGE_TEMPFAIL, "450", "4.7.1", "%s", s->rt->cfg->greylist_text);
 	session_log_to(s, rcpt, "rcpt", "greylist", g->reason, extra);
 }
@@ -325,6 +334,21 @@ stage_data(session_t *s)
 		return;
 	store_tarpit_passed(runtime_store(), &s->rt->grey, (int64_t) time(NULL), &s->client,
 	    s->from ? s->from : "", (const char *const *) s->rcpts.items, s->rcpts.n);
+}
+
+/* End of message: defer it once when recipients were greylisted into it. */
+void
+stage_eom(session_t *s, stage_reply_t *r)
+{
+	char	extra[512];
+	size_t	len;
+
+	if (s->grey_deferred == 0)
+		return;
+	len = stage_eom_summary(s, extra, sizeof(extra));
+	snprintf(extra + len, sizeof(extra) - len, " greylisted=%u", s->grey_deferred);
+	stage_reply_set(r, STAGE_TEMPFAIL, "450", "4.7.1", "%s", s->rt->cfg->greylist_text);
+	session_log(s, "eom", "greylist", "deferred_recipients", extra);
 }
 
 /* The transaction or session ended before DATA: a pending pass fails. */

@@ -17,6 +17,12 @@ DESCRIPTION
 	               for it gets 450 for three recipients: three greylist
 	               lines, each with its own to= (the bug was: every
 	               line said the first recipient).
+	  many_rcpts   a client that failed its tarpit sends one message
+	               to 25 recipients: greylist_rcpt_replies = 5 (the
+	               default) get 450 at RCPT, the other 20 are recorded
+	               and accepted, and the message gets one 450 4.7.1 at
+	               its end; all 25 triplets are stored, and smtpd's
+	               error limits (soft 10, hard 20) are never reached.
 """
 import os
 import re
@@ -121,12 +127,53 @@ def test_per_rcpt(r):
 		check(d["to"] == rc, "greylist line's to=", d["to"], rc, d["line"])
 
 
+def fail_tarpit(r, ip):
+	"""Make ip fail its tarpit (reset during the wait)."""
+	since = r.milter.log.mark()
+	c = r.smtp(source=ip)
+	c.banner()
+	c.command("EHLO client.example.com")
+	c.command("MAIL FROM:<bot@example.com>")
+	c.send("RCPT TO:<%s>\r\n" % RCPTS[0])
+	r.milter.log.wait(r"tarpit: start client=\[%s\]" % re.escape(ip), 60, since)
+	c.reset()
+	r.milter.wait_decision(since, addr=ip, action="tarpit")
+
+
+def test_many_rcpts(r):
+	"""25 greylisted recipients: 5 x 450, then one deferral at the end."""
+	ip = "127.0.0.64"
+	fail_tarpit(r, ip)
+	since, msince = r.milter.log.mark(), r.postfix.log.mark()
+	with r.smtp(source=ip) as c:
+		c.banner()
+		c.command("EHLO client.example.com")
+		c.command("MAIL FROM:<many@example.com>")
+		codes = [c.command("RCPT TO:<%s>" % x).code for x in RCPTS[:25]]
+		check(codes == [450] * 5 + [250] * 20, "RCPT replies", codes,
+		    "450 x5, then 250 x20")
+		check(c.command("DATA").code == 354, "DATA")
+		c.send(c.message())
+		rep = c.reply()
+		check((rep.code, rep.text) == (450, "4.7.1 Greylisted, please try again later"),
+		    "end of message", rep, "450 4.7.1")
+		c.command("QUIT")
+	d = r.milter.wait_decision(since, addr=ip, action="greylist", stage="eom")
+	check(d["reason"] == "deferred_recipients" and "greylisted=20" in d["extra"],
+	    "eom line", d["line"], "reason=deferred_recipients ... greylisted=20")
+	out = r.milter.ctl("list", "greylist")
+	mine = [l for l in out.stdout.splitlines() if l.startswith(ip + "/many@")]
+	check(len(mine) == 25, "triplets recorded", len(mine), 25, out.stdout)
+	bad = r.postfix.log.grep(r"too many errors|error limit", msince)
+	check(bad == [], "smtpd's error limits", bad, [])
+
+
 def main(r):
-	for n in (61, 62, 63):
+	for n in (61, 62, 63, 64):
 		ip = "127.0.0.%d" % n
 		r.dns.add_host(name_of(ip), ip)
 	r.start()
-	for t in (test_one, test_thirty, test_per_rcpt):
+	for t in (test_one, test_thirty, test_per_rcpt, test_many_rcpts):
 		t0 = time.monotonic()
 		t(r)
 		print("ok - %s: %s (%.1f s)" % (t.__name__, t.__doc__, time.monotonic() - t0))
