@@ -208,8 +208,8 @@ stage_remember_rcpt(session_t *s, const char *rcpt)
 
 /*
  * The admission cap of the tarpit: the smaller of tarpit_max_sessions and
- * tarpit_max_share percent of smtpd_process_limit (or the learned limit). *WHY names the one
- * that binds, for the log.
+ * tarpit_max_share percent of smtpd_process_limit (or the limit learned
+ * from postconf). *WHY names the one that binds, for the log.
  */
 static long
 stage_tarpit_cap(const runtime_t *rt, const char **why)
@@ -316,7 +316,8 @@ stage_pending_judge(session_t *s, int there, const char *stage, const char *when
 	}
 	stage_tarpit_failed(s);
 	len = stage_summary(s, extra, sizeof(extra));
-	snprintf(extra + len, sizeof(extra) - len, " (%s)", when);
+	if (len < sizeof(extra))
+		snprintf(extra + len, sizeof(extra) - len, " (%s)", when);
 	session_log(s, stage, "tarpit", s->tarpit_pending_reason, extra);
 }
 
@@ -346,7 +347,8 @@ stage_eom(session_t *s, stage_reply_t *r)
 	if (s->grey_deferred == 0)
 		return;
 	len = stage_eom_summary(s, extra, sizeof(extra));
-	snprintf(extra + len, sizeof(extra) - len, " greylisted=%u", s->grey_deferred);
+	if (len < sizeof(extra))
+		snprintf(extra + len, sizeof(extra) - len, " greylisted=%u", s->grey_deferred);
 	stage_reply_set(r, STAGE_TEMPFAIL, "450", "4.7.1", "%s", s->rt->cfg->greylist_text);
 	session_log(s, "eom", "greylist", "deferred_recipients", extra);
 }
