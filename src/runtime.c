@@ -80,15 +80,13 @@ runtime_compile(runtime_t *rt, FILE *err)
 	return 0;
 }
 
-/* smtpd_process_limit, or learned from postconf (logged). */
+/* smtpd's process limit learned from postconf, else 100 (logged). */
 static long
 runtime_smtpd_limit(const config_t *cfg)
 {
 	char	why[160];
 	long	limit;
 
-	if (cfg->smtpd_process_limit > 0)
-		return cfg->smtpd_process_limit;
 	if ((limit = postconf_smtpd_limit(cfg->postfix_config_directory, why, sizeof(why))) > 0) {
 		log_info("tarpit: smtpd_process_limit %ld (%s)", limit, why);
 		return limit;
@@ -128,7 +126,9 @@ runtime_build(config_t *cfg, FILE *err)
 		return NULL;
 	}
 	greylist_params_init(&rt->grey, cfg);
-	rt->smtpd_limit = runtime_smtpd_limit(cfg);
+	/* learned from postconf when published (the daemon, not -t) */
+	rt->smtpd_limit = cfg->smtpd_process_limit > 0 ? cfg->smtpd_process_limit
+	    : POSTCONF_DEFAULT_LIMIT;
 	return rt;
 }
 
@@ -150,6 +150,8 @@ runtime_publish(runtime_t *rt)
 {
 	runtime_t *old;
 
+	if (rt->cfg->smtpd_process_limit == 0)
+		rt->smtpd_limit = runtime_smtpd_limit(rt->cfg);
 	pthread_mutex_lock(&runtime_lock);
 	rt->generation = ++runtime_generation;
 	old = runtime_current;

@@ -20,9 +20,10 @@
  *	runtime_acquire() returns the current snapshot with one more
  *	reference; runtime_release() drops one.
  *
- *	RT->smtpd_limit is smtpd_process_limit, or when that is 0 what
- *	postconf says (see postconf.h), or 100; the value and its source
- *	are logged.
+ *	RT->smtpd_limit is smtpd_process_limit; when that is 0,
+ *	runtime_publish() asks postconf (see postconf.h) and logs the value
+ *	and its source, or warns and keeps Postfix's default, 100 (so
+ *	"targrey-milter -t" runs no postconf).
  *
  *	RT->table_errors counts table lines that were logged and skipped;
  *	"targrey-milter -t" fails on them, the daemon runs without them.
