@@ -33,6 +33,8 @@ DESCRIPTION
 	               so the RCPT gets 250, but Postfix refuses the DATA
 	               (554 5.5.0 synchronization) and the milter logs the
 	               tarpit as failed (reason=pipelining stage=end).
+	  swaks        swaks --pipeline (MAIL, RCPTs and DATA in one
+	               write) to two recipients passes and is delivered.
 """
 import os
 import re
@@ -205,12 +207,26 @@ def test_early_text(r):
 	check(listed_failed(r, ip), "early text listed as tarpit-failed")
 
 
+def test_swaks_pipeline(r):
+	"""swaks --pipeline (MAIL, RCPT, DATA in one write) passes."""
+	ip = "127.0.0.58"
+	since = r.milter.log.mark()
+	res = r.swaks(source=ip, sender=SENDER, to=RCPTS[:2], helo="client.example.com",
+	    timeout=30, extra=["--pipeline"])
+	check(res.rc == 0, "swaks --pipeline", res.rc, 0, res.transcript)
+	r.postfix.wait_delivered(res.queue_id)
+	d = r.milter.wait_decision(since, addr=ip, action="tarpit")
+	check(d["reason"] == "passed", "tarpit outcome", d["reason"], "passed", d["line"])
+	print("  swaks --pipeline: %s" % d["extra"])
+
+
 def main(r):
-	for n in range(51, 58):
+	for n in range(51, 59):
 		ip = "127.0.0.%d" % n
 		r.dns.add_host(name_of(ip), ip)
 	r.start()
-	for t in (test_exim, test_hangup_fin, test_split, test_late, test_early_text):
+	for t in (test_exim, test_hangup_fin, test_split, test_late, test_early_text,
+	    test_swaks_pipeline):
 		t0 = time.monotonic()
 		t(r)
 		print("ok - %s: %s (%.1f s)" % (t.__name__, t.__doc__.split("\n")[0],
