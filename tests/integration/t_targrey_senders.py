@@ -91,6 +91,19 @@ def run_mta(r, ip, rcpts):
 	    d["extra"]))
 
 
+def fail_tarpit(r, ip):
+	"""Make ip fail its tarpit (reset during the wait)."""
+	since = r.milter.log.mark()
+	c = r.smtp(source=ip)
+	c.banner()
+	c.command("EHLO client.example.com")
+	c.command("MAIL FROM:<bot@example.com>")
+	c.send("RCPT TO:<%s>\r\n" % RCPTS[0])
+	r.milter.log.wait(r"tarpit: start client=\[%s\]" % re.escape(ip), 60, since)
+	c.reset()
+	r.milter.wait_decision(since, addr=ip, action="tarpit")
+
+
 def test_one(r):
 	"""Postfix's smtp client, 1 recipient, pipelining: passes."""
 	run_mta(r, "127.0.0.61", RCPTS[:1])
@@ -104,15 +117,7 @@ def test_thirty(r):
 def test_per_rcpt(r):
 	"""Each greylisted recipient is logged with its own address."""
 	ip = "127.0.0.63"
-	since = r.milter.log.mark()
-	c = r.smtp(source=ip)
-	c.banner()
-	c.command("EHLO client.example.com")
-	c.command("MAIL FROM:<bot@example.com>")
-	c.send("RCPT TO:<%s>\r\n" % RCPTS[0])
-	r.milter.log.wait(r"tarpit: start client=\[%s\]" % re.escape(ip), 60, since)
-	c.reset()
-	r.milter.wait_decision(since, addr=ip, action="tarpit")
+	fail_tarpit(r, ip)
 	since = r.milter.log.mark()
 	with r.smtp(source=ip) as c:
 		c.banner()
@@ -125,19 +130,6 @@ def test_per_rcpt(r):
 	for rc in RCPTS[:3]:
 		d = r.milter.wait_decision(since, addr=ip, action="greylist", to=rc)
 		check(d["to"] == rc, "greylist line's to=", d["to"], rc, d["line"])
-
-
-def fail_tarpit(r, ip):
-	"""Make ip fail its tarpit (reset during the wait)."""
-	since = r.milter.log.mark()
-	c = r.smtp(source=ip)
-	c.banner()
-	c.command("EHLO client.example.com")
-	c.command("MAIL FROM:<bot@example.com>")
-	c.send("RCPT TO:<%s>\r\n" % RCPTS[0])
-	r.milter.log.wait(r"tarpit: start client=\[%s\]" % re.escape(ip), 60, since)
-	c.reset()
-	r.milter.wait_decision(since, addr=ip, action="tarpit")
 
 
 def test_many_rcpts(r):
