@@ -87,6 +87,10 @@ typedef struct config {
 	int	tarpit_pipelining_action;
 	long	tarpit_max_sessions;
 	long	tarpit_failed_max_age;
+	long	tarpit_pipelining_grace;
+	long	smtpd_process_limit;	/* 0: learn it with postconf */
+	char   *postfix_config_directory;
+	long	tarpit_max_share;	/* percent of smtpd_process_limit */
 	/* greylist */
 	long	greylist_delay;
 	long	greylist_retry_count;
@@ -95,6 +99,7 @@ typedef struct config {
 	long	auto_whitelist_clients;
 	long	greylist_ipv4_prefix;
 	long	greylist_ipv6_prefix;
+	long	greylist_rcpt_replies;
 	char   *greylist_text;
 	/* state */
 	char   *state_directory;

@@ -104,6 +104,13 @@ ctl_stats(const config_t *cfg, int argc, char **argv)
 		fprintf(ctl_store_out(), " %s=%llu", greylist_verdict_name((greylist_verdict_t) i),
 		    (unsigned long long) v);
 	}
+	fprintf(ctl_store_out(), "\nevents:");
+	for (int e = 0; e < STORE_EVENTS; e++) {
+		if (store_event_get(st, (store_event_t) e, &v) != 0)
+			rc = 1;
+		fprintf(ctl_store_out(), " %s=%llu", store_event_name((store_event_t) e),
+		    (unsigned long long) v);
+	}
 	fprintf(ctl_store_out(), "\n");
 	ctl_stats_files(cfg, st);
 	store_close(st);

@@ -39,8 +39,9 @@
  *	expire
  *		one full expiry pass now, in the daemon's small batches.
  *	stats
- *		records per database, decisions per verdict, oldest and
- *		newest record of each database, map and file size.
+ *		records per database, decisions per verdict, events (the
+ *		suspicious clients greylisted because the tarpit was full),
+ *		oldest and newest record of each database, map and file size.
  *	explain IP NAME SENDER RECIPIENT
  *		what the taRgrey step of the milter would decide now for
  *		this client and triplet, and why (greylist_decide(), the

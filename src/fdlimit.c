@@ -96,6 +96,12 @@ fdlimit_check(long tarpit_max_sessions)
 	    "hard RLIMIT_NOFILE");
 }
 
+long
+fdlimit_tarpit_cap(void)
+{
+	return atomic_load(&fdlimit_cap);
+}
+
 int
 fdlimit_tarpit_enter(long tarpit_max_sessions)
 {

@@ -9,6 +9,7 @@
  *	void fdlimit_setup(long tarpit_max_sessions);
  *	int fdlimit_check(long tarpit_max_sessions);
  *	int fdlimit_tarpit_enter(long tarpit_max_sessions);
+ *	long fdlimit_tarpit_cap(void);
  * DESCRIPTION
  *	Each tarpitted session holds FDLIMIT_PER_TARPIT descriptors (its
  *	milter connection and its thread's netlink socket, measured); the
@@ -30,6 +31,7 @@
  *	TARPIT_MAX_SESSIONS and the cap: beyond the cap new tarpits are
  *	refused (the caller greylists, as when tarpit_max_sessions is
  *	reached) and a warning says why, at most once a minute.
+ *	fdlimit_tarpit_cap() is that cap (LONG_MAX before fdlimit_setup()).
  * THREADS
  *	fdlimit_setup() before threads start; fdlimit_tarpit_enter() from
  *	any thread.
@@ -50,5 +52,6 @@ long	fdlimit_tarpits(long nofile);
 void	fdlimit_setup(long tarpit_max_sessions);
 int	fdlimit_check(long tarpit_max_sessions);
 int	fdlimit_tarpit_enter(long tarpit_max_sessions);
+long	fdlimit_tarpit_cap(void);
 
 #endif

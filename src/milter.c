@@ -264,18 +264,24 @@ milter_eom(SMFICTX *ctx)
 {
 	session_t *s = MILTER_SESSION(ctx);
 	spf_header_t hdrs[SPF_HEADERS_MAX];
+	stage_reply_t r = {0};
 	char	extra[512];
 	size_t	n;
 
 	if (s == NULL)
 		return SMFIS_CONTINUE;
 	milter_macro(ctx, "i", s->queue_id, sizeof(s->queue_id));
+	stage_eom(s, &r);
+	if (r.action != STAGE_CONTINUE) {
+		session_reset_transaction(s);
+		return milter_reply(ctx, &r);
+	}
 	n = stage_headers(s, hdrs);
 	for (size_t i = n; i-- > 0;)
 		if (smfi_insheader(ctx, 0, (char *) hdrs[i].name, hdrs[i].value) != MI_SUCCESS)
 			log_warning("milter: cannot add the %s header", hdrs[i].name);
 	s->messages++;
-	stage_summary(s, extra, sizeof(extra));
+	stage_eom_summary(s, extra, sizeof(extra));
 	session_log(s, "eom", "accept", s->rt->cfg->dry_run ? "dry_run" : "passed", extra);
 	session_reset_transaction(s);
 	return SMFIS_CONTINUE;
@@ -287,8 +293,10 @@ milter_abort(SMFICTX *ctx)
 {
 	session_t *s = MILTER_SESSION(ctx);
 
-	if (s != NULL)
+	if (s != NULL) {
+		stage_end(s);
 		session_reset_transaction(s);
+	}
 	return SMFIS_CONTINUE;
 }
 
@@ -299,6 +307,8 @@ milter_close(SMFICTX *ctx)
 	session_t *s = MILTER_SESSION(ctx);
 
 	smfi_setpriv(ctx, NULL);
+	if (s != NULL)
+		stage_end(s);
 	session_free(s);
 	return SMFIS_CONTINUE;
 }

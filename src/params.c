@@ -144,6 +144,19 @@ const param_t params_table[] = {
 	    "Most tarpits at once; further suspicious clients are greylisted instead."),
 	P_TIME(tarpit_failed_max_age, "30d", 1 * HOUR, 3650 * DAY, "tarpit",
 	    "How long a client that failed the tarpit is remembered."),
+	P_TIME(tarpit_pipelining_grace, "2s", 0, 1 * MIN, "tarpit",
+	    "Unread bytes that arrive this soon after the tarpit began are the rest of a "
+	    "pipelined batch written in pieces; only later ones are talking out of turn."),
+	P_INT(smtpd_process_limit, "0", 0, 100000, "tarpit",
+	    "The smtpd processes that take mail through this milter (master.cf maxproc); "
+	    "0: ask postconf at start and reload (the smtpd pass or smtp inet service), "
+	    "else 100."),
+	P_STR(postfix_config_directory, "", "tarpit",
+	    "Postfix configuration directory postconf reads for smtpd_process_limit = 0 "
+	    "(postconf -c); empty: Postfix's default."),
+	P_INT(tarpit_max_share, "50", 0, 100, "tarpit",
+	    "Percentage of smtpd_process_limit that tarpits may hold; further suspicious "
+	    "clients are greylisted at once, so clean mail always finds an smtpd."),
 	/* greylist */
 	P_TIME(greylist_delay, "300s", 0, 1 * DAY, "greylist",
 	    "A retry of a greylisted triplet counts only after this long."),
@@ -159,6 +172,10 @@ const param_t params_table[] = {
 	    "IPv4 clients are grouped by this prefix length."),
 	P_INT(greylist_ipv6_prefix, "64", 16, 128, "greylist",
 	    "IPv6 clients are grouped by this prefix length."),
+	P_INT(greylist_rcpt_replies, "5", 0, 1000, "greylist",
+	    "Greylisted recipients of one transaction answered 450 at RCPT; later ones are "
+	    "recorded and accepted, and the message is deferred once at its end "
+	    "(Postfix's smtpd_soft_error_limit is 10)."),
 	P_STR(greylist_text, "Greylisted, please try again later", "greylist",
 	    "Text of the 450 4.7.1 reply to a greylisted triplet."),
 	/* state */

@@ -14,6 +14,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "params.h"
+#include "postconf.h"
 #include "runtime.h"
 
 static pthread_mutex_t runtime_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -79,6 +80,22 @@ runtime_compile(runtime_t *rt, FILE *err)
 	return 0;
 }
 
+/* smtpd's process limit learned from postconf, else 100 (logged). */
+static long
+runtime_smtpd_limit(const config_t *cfg)
+{
+	char	why[160];
+	long	limit;
+
+	if ((limit = postconf_smtpd_limit(cfg->postfix_config_directory, why, sizeof(why))) > 0) {
+		log_info("tarpit: smtpd_process_limit %ld (%s)", limit, why);
+		return limit;
+	}
+	log_warning("tarpit: smtpd_process_limit %d, Postfix's default (%s); set it",
+	    POSTCONF_DEFAULT_LIMIT, why);
+	return POSTCONF_DEFAULT_LIMIT;
+}
+
 /* Compile CFG into a snapshot. */
 runtime_t *
 runtime_build(config_t *cfg, FILE *err)
@@ -109,6 +126,9 @@ runtime_build(config_t *cfg, FILE *err)
 		return NULL;
 	}
 	greylist_params_init(&rt->grey, cfg);
+	/* learned from postconf when published (the daemon, not -t) */
+	rt->smtpd_limit = cfg->smtpd_process_limit > 0 ? cfg->smtpd_process_limit
+	    : POSTCONF_DEFAULT_LIMIT;
 	return rt;
 }
 
@@ -130,6 +150,8 @@ runtime_publish(runtime_t *rt)
 {
 	runtime_t *old;
 
+	if (rt->cfg->smtpd_process_limit == 0)
+		rt->smtpd_limit = runtime_smtpd_limit(rt->cfg);
 	pthread_mutex_lock(&runtime_lock);
 	rt->generation = ++runtime_generation;
 	old = runtime_current;

@@ -20,6 +20,11 @@
  *	runtime_acquire() returns the current snapshot with one more
  *	reference; runtime_release() drops one.
  *
+ *	RT->smtpd_limit is smtpd_process_limit; when that is 0,
+ *	runtime_publish() asks postconf (see postconf.h) and logs the value
+ *	and its source, or warns and keeps Postfix's default, 100 (so
+ *	"targrey-milter -t" runs no postconf).
+ *
  *	RT->table_errors counts table lines that were logged and skipped;
  *	"targrey-milter -t" fails on them, the daemon runs without them.
  *
@@ -56,6 +61,7 @@ typedef struct runtime {
 	spf_t  *spf;			/* SPF engine with its DNS resolver and cache */
 	greylist_params_t grey;		/* greylist_* parameters, in seconds */
 	int	table_errors;		/* bad table lines (skipped, logged) */
+	long	smtpd_limit;		/* smtpd_process_limit, or learned */
 	unsigned long generation;	/* 1 for the first, +1 per reload */
 	int	refs;			/* guarded by the runtime mutex */
 } runtime_t;

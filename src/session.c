@@ -102,6 +102,8 @@ session_reset_transaction(session_t *s)
 	s->from = s->rcpt = NULL;
 	strlist_clear(&s->rcpts);
 	s->rcpt_count = 0;
+	s->rcpt_accepted = 0;
+	s->grey_replied = s->grey_deferred = 0;
 	s->queue_id[0] = '\0';
 	s->spf_done = 0;
 	s->tg_verdict = NULL;
@@ -123,6 +125,14 @@ void
 session_log(const session_t *s, const char *stage, const char *action,
 	    const char *reason, const char *extra)
 {
+	session_log_to(s, s->rcpt, stage, action, reason, extra);
+}
+
+/* The decision line for S about recipient TO. */
+void
+session_log_to(const session_t *s, const char *to, const char *stage,
+	       const char *action, const char *reason, const char *extra)
+{
 	log_fields_t f = {
 		.queue_id = s->queue_id,
 		.action = action,
@@ -131,7 +141,7 @@ session_log(const session_t *s, const char *stage, const char *action,
 		.client_addr = s->has_addr ? s->client_addr : "unknown",
 		.helo = s->helo,
 		.from = s->from,
-		.to = s->rcpt,
+		.to = to,
 		.stage = stage,
 		.delay = session_elapsed(s),
 		.extra = extra,

@@ -11,6 +11,8 @@
  *	void session_reset_transaction(session_t *s);
  *	void session_log(const session_t *s, const char *stage, const char *action,
  *		const char *reason, const char *extra);
+ *	void session_log_to(const session_t *s, const char *to, const char *stage,
+ *		const char *action, const char *reason, const char *extra);
  *	unsigned session_active(void);
  * DESCRIPTION
  *	A session_t lives from connect to close. It holds the runtime
@@ -23,7 +25,9 @@
  *	session_set_text() replaces a string field with a copy of VALUE cut
  *	at SESSION_TEXT_MAX bytes (HELO and addresses are client data).
  *	session_reset_transaction() forgets MAIL FROM and recipients.
- *	session_log() writes the decision line with the session's facts.
+ *	session_log() writes the decision line with the session's facts
+ *	(to= the transaction's first accepted recipient); session_log_to()
+ *	names recipient TO instead, for a decision about that recipient.
  *	session_active() counts sessions alive (for shutdown).
  */
 #ifndef TG_SESSION_H
@@ -65,6 +69,9 @@ typedef struct session {
 	/* taRgrey */
 	int	tarpit_done;		/* one tarpit per session */
 	int	tarpit_passed;		/* waited it out: record a pass at DATA */
+	int	tarpit_pending;		/* pass judged at DATA or the end */
+	unsigned long tarpit_inode;	/* smtpd's socket, for that judgment */
+	const char *tarpit_pending_reason;	/* logged if it fails */
 	const char *tg_verdict;		/* of the transaction, for the log */
 	/* SMTP */
 	char   *helo;
@@ -72,6 +79,9 @@ typedef struct session {
 	char   *rcpt;			/* first recipient of the transaction */
 	strlist_t rcpts;		/* accepted recipients (at most SESSION_RCPTS_MAX) */
 	unsigned rcpt_count;
+	unsigned rcpt_accepted;		/* recipients the milter let through */
+	unsigned grey_replied;		/* greylisted with 450 at RCPT */
+	unsigned grey_deferred;		/* greylisted, deferred to end of message */
 	char	queue_id[32];
 	unsigned messages;		/* transactions that reached end of message */
 } session_t;
@@ -83,6 +93,8 @@ int	session_set_text(char **field, const char *value);
 void	session_reset_transaction(session_t *s);
 void	session_log(const session_t *s, const char *stage, const char *action,
 	    const char *reason, const char *extra);
+void	session_log_to(const session_t *s, const char *to, const char *stage,
+	    const char *action, const char *reason, const char *extra);
 double	session_elapsed(const session_t *s);
 unsigned session_active(void);
 

@@ -109,3 +109,16 @@ stage_summary(const session_t *s, char *buf, size_t size)
 	len = stage_fact(buf, size, len, "tg", s->tg_verdict);
 	return len;
 }
+
+/* The summary plus "rcpts=N" for the end-of-message line. */
+size_t
+stage_eom_summary(const session_t *s, char *buf, size_t size)
+{
+	size_t	len = stage_summary(s, buf, size);
+	int	n;
+
+	if (len >= size)
+		return len;
+	n = snprintf(buf + len, size - len, "%srcpts=%u", len ? " " : "", s->rcpt_accepted);
+	return n < 0 ? len : len + (size_t) n;
+}

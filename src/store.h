@@ -201,4 +201,14 @@ int	store_whitelist_remove(store_t *st, const net_t *net);
 /* Verdict counters (in memory, flushed into meta by store_sync()). */
 int	store_counter_get(store_t *st, greylist_verdict_t v, uint64_t *value);
 
+/* Event counters, kept like the verdict counters (targreyctl stats). */
+typedef enum {
+	STORE_EVENT_TARPIT_FULL,	/* greylisted: the tarpit was full */
+	STORE_EVENTS
+} store_event_t;
+
+void	store_event_count(store_t *st, store_event_t e);
+int	store_event_get(store_t *st, store_event_t e, uint64_t *value);
+const char *store_event_name(store_event_t e);
+
 #endif

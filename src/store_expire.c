@@ -3,7 +3,8 @@
  *	store_expire - background expiry in small batches, counters, sync
  * DESCRIPTION
  *	See store.h: store_expire_start(), store_expire_stop(),
- *	store_expire_step(), store_sync(), store_counter_get().
+ *	store_expire_step(), store_sync(), store_counter_get(), and the
+ *	event counters (store_event_count(), kept in meta like the verdicts).
  *
  *	A pass walks greylist, clients and tarpit in key order. Each batch
  *	is one write transaction over at most BATCH records that resumes at
@@ -115,6 +116,15 @@ store_expire_step(store_t *st, const greylist_params_t *p, int64_t now,
 	return 0;
 }
 
+/* The meta key's name of counter I: a verdict, then the events. */
+static const char *
+store_counter_name(int i)
+{
+	if (i < STORE_VERDICTS)
+		return greylist_verdict_name((greylist_verdict_t) i);
+	return store_event_name((store_event_t) (i - STORE_VERDICTS));
+}
+
 /* Transaction body of store_counters_flush(): add DELTA[] to meta. */
 static int
 expire_flush_body(store_t *st, MDB_txn *txn, void *ctx)
@@ -126,11 +136,10 @@ expire_flush_body(store_t *st, MDB_txn *txn, void *ctx)
 	uint64_t total;
 	int	rc;
 
-	for (int i = 0; i < STORE_VERDICTS; i++) {
+	for (int i = 0; i < STORE_COUNTERS; i++) {
 		if (delta[i] == 0)
 			continue;
-		k.mv_size = (size_t) snprintf(key, sizeof(key), "count/%s",
-		    greylist_verdict_name((greylist_verdict_t) i));
+		k.mv_size = (size_t) snprintf(key, sizeof(key), "count/%s", store_counter_name(i));
 		k.mv_data = key;
 		total = 0;
 		rc = mdb_get(txn, st->dbi[STORE_DB_META], &k, &v);
@@ -154,23 +163,23 @@ expire_flush_body(store_t *st, MDB_txn *txn, void *ctx)
 static int
 store_counters_flush(store_t *st)
 {
-	uint64_t delta[STORE_VERDICTS];
+	uint64_t delta[STORE_COUNTERS];
 	int	any = 0;
 
-	for (int i = 0; i < STORE_VERDICTS; i++)
+	for (int i = 0; i < STORE_COUNTERS; i++)
 		any |= (delta[i] = atomic_exchange(&st->pending[i], 0)) != 0;
 	if (!any)
 		return 0;
 	if (store_txn_run(st, STORE_TXN_FREE, "flush counters", expire_flush_body, delta) == 0)
 		return 0;
-	for (int i = 0; i < STORE_VERDICTS; i++)
+	for (int i = 0; i < STORE_COUNTERS; i++)
 		atomic_fetch_add(&st->pending[i], delta[i]);
 	return -1;
 }
 
-/* Stored plus pending count of verdict V. */
-int
-store_counter_get(store_t *st, greylist_verdict_t v, uint64_t *value)
+/* Stored plus pending count of counter I. */
+static int
+store_counter_read(store_t *st, int i, uint64_t *value)
 {
 	unsigned char buf[8];
 	char	key[64];
@@ -178,17 +187,61 @@ store_counter_get(store_t *st, greylist_verdict_t v, uint64_t *value)
 	int	rc, klen;
 
 	*value = 0;
-	if ((unsigned) v >= STORE_VERDICTS)
+	if (i < 0 || i >= STORE_COUNTERS)
 		return -1;
-	klen = snprintf(key, sizeof(key), "count/%s", greylist_verdict_name(v));
+	klen = snprintf(key, sizeof(key), "count/%s", store_counter_name(i));
 	rc = store_get(st, STORE_DB_META, key, (size_t) klen, buf, &len);
 	if (rc == STORE_ERROR)
 		return -1;
 	if (rc == 0 && len == 8)
 		for (int b = 0; b < 8; b++)
 			*value = (*value << 8) | buf[b];
-	*value += atomic_load(&st->pending[v]);
+	*value += atomic_load(&st->pending[i]);
 	return 0;
+}
+
+/* Stored plus pending count of verdict V. */
+int
+store_counter_get(store_t *st, greylist_verdict_t v, uint64_t *value)
+{
+	if ((unsigned) v >= STORE_VERDICTS) {
+		*value = 0;
+		return -1;
+	}
+	return store_counter_read(st, (int) v, value);
+}
+
+/* Count one event E (flushed into meta with the verdicts). */
+void
+store_event_count(store_t *st, store_event_t e)
+{
+	if (st != NULL && (unsigned) e < STORE_EVENTS)
+		atomic_fetch_add_explicit(&st->pending[STORE_VERDICTS + e], 1,
+		    memory_order_relaxed);
+}
+
+/* Stored plus pending count of event E. */
+int
+store_event_get(store_t *st, store_event_t e, uint64_t *value)
+{
+	if ((unsigned) e >= STORE_EVENTS) {
+		*value = 0;
+		return -1;
+	}
+	return store_counter_read(st, STORE_VERDICTS + (int) e, value);
+}
+
+/* The name of event E, as stats prints it. */
+const char *
+store_event_name(store_event_t e)
+{
+	switch (e) {
+	case STORE_EVENT_TARPIT_FULL:
+		return "tarpit-full";
+	case STORE_EVENTS:
+		break;
+	}
+	return "unknown";
 }
 
 /* Flush the counters and force the map to disk. */

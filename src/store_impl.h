@@ -13,6 +13,8 @@
 #include "store.h"
 
 #define STORE_VERDICTS	(GREYLIST_UNAVAILABLE + 1)
+/* pending[]: the verdicts, then the events (store_event_t) */
+#define STORE_COUNTERS	(STORE_VERDICTS + STORE_EVENTS)
 
 /* store_txn_run() modes */
 #define STORE_TXN_READ	0
@@ -34,7 +36,7 @@ struct store {
 	net_t  *wl;
 	size_t	wl_count;
 	/* verdict counts not yet flushed into meta */
-	_Atomic uint64_t pending[STORE_VERDICTS];
+	_Atomic uint64_t pending[STORE_COUNTERS];
 	/* background expiry thread; LOCK guards the fields below it */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;

@@ -46,6 +46,8 @@ typedef struct tarpit_watch {
 	tarpit_result_t *res;		/* probe fields: under tarpit_lock */
 	unsigned long inode;		/* of the first probe */
 	int	probing;		/* 0: plain deadline wait */
+	int	half_closed;		/* the FIN was there at the first probe */
+	int64_t	grace_end;		/* growth before it is the batch's tail */
 	int64_t	next_poll;		/* under tarpit_lock */
 	int	outcome;		/* -1 until a probe ends the wait */
 	pthread_cond_t cond;		/* the waiter sleeps here */
@@ -99,7 +101,10 @@ tarpit_next_due(int64_t due, int64_t interval, int64_t now)
 	return due;
 }
 
-/* tarpit_probe_first - the first probe: 1 probing, 0 gone at once, -1 off */
+/*
+ * tarpit_probe_first - the first probe: 1 probing, 2 probing a half-closed
+ * client, 0 gone at once, -1 off
+ */
 static int
 tarpit_probe_first(const tarpit_req_t *req, tarpit_result_t *res,
 		   sockdiag_info_t *info)
@@ -122,7 +127,50 @@ tarpit_probe_first(const tarpit_req_t *req, tarpit_result_t *res,
 		return -1;
 	}
 	res->rqueue_start = res->rqueue_last = info->rqueue;
+	res->inode = info->inode;
+	if (info->state == SOCKDIAG_CLOSE_WAIT)
+		return 2;		/* wrote its part, then a FIN: Exim + BDAT */
 	return info->state == SOCKDIAG_ESTABLISHED;
+}
+
+/* tarpit_same - the socket of the first probe, ESTABLISHED or half-closed */
+static int
+tarpit_same(const sockdiag_info_t *info, unsigned long inode, int half_closed)
+{
+	if (half_closed && info->state == SOCKDIAG_CLOSE_WAIT)
+		return info->inode == inode;
+	return sockdiag_alive(info, inode);
+}
+
+/* tarpit_growth - unread bytes grew: the batch's tail, or out of turn */
+static void
+tarpit_growth(tarpit_watch_t *w, unsigned rqueue, int64_t now)
+{
+	tarpit_result_t *res = w->res;
+
+	if (rqueue <= res->rqueue_start)
+		return;
+	if (now <= w->grace_end) {
+		res->grace_bytes += rqueue - res->rqueue_start;
+		res->rqueue_start = rqueue;	/* re-baseline */
+		return;
+	}
+	res->pipelined = 1;
+	if (w->req->stop_on_pipelining)
+		w->outcome = TARPIT_PIPELINING;
+}
+
+/*
+ * tarpit_tail_fin - a FIN within the grace behind the batch's tail: the
+ * client wrote the rest of its transaction and then half-closed (a FIN
+ * alone, 1 byte of rqueue, is a hang-up)
+ */
+static int
+tarpit_tail_fin(const tarpit_watch_t *w, const sockdiag_info_t *info, int64_t now)
+{
+	if (w->half_closed || info->state != SOCKDIAG_CLOSE_WAIT || now > w->grace_end)
+		return 0;
+	return info->rqueue > w->res->rqueue_start + 1 || w->res->grace_bytes > 0;
 }
 
 /* tarpit_probe_due - a later probe of W (tarpit_lock held); may set outcome */
@@ -144,16 +192,14 @@ tarpit_probe_due(tarpit_watch_t *w, int64_t now)
 	if (rc < 0)
 		return;				/* transient: try next time */
 	res->last_state = info.state;
-	if (!sockdiag_alive(&info, w->inode)) {
+	if (tarpit_tail_fin(w, &info, now))
+		w->half_closed = 1;
+	if (!tarpit_same(&info, w->inode, w->half_closed)) {
 		w->outcome = TARPIT_DISCONNECTED;
 		return;
 	}
 	res->rqueue_last = info.rqueue;
-	if (info.rqueue > res->rqueue_start) {
-		res->pipelined = 1;
-		if (w->req->stop_on_pipelining)
-			w->outcome = TARPIT_PIPELINING;
-	}
+	tarpit_growth(w, info.rqueue, now);
 }
 
 /* tarpit_prober - one thread probes every listed tarpit when it is due */
@@ -250,7 +296,8 @@ tarpit_step(tarpit_watch_t *w, int64_t deadline, int64_t *next_prog)
 		return -1;
 	}
 	if (now >= deadline)
-		return w->probing ? TARPIT_PASSED : TARPIT_NO_PROBE;
+		return !w->probing ? TARPIT_NO_PROBE
+		    : w->half_closed ? TARPIT_HALF_CLOSED : TARPIT_PASSED;
 	if (now >= *next_prog) {
 		w->res->progress_calls++;
 		pthread_mutex_unlock(&tarpit_lock);
@@ -275,6 +322,7 @@ tarpit_loop(tarpit_watch_t *w, int64_t start)
 	int64_t	poll_ns = w->req->poll_ms * MSEC;
 	int	outcome;
 
+	w->grace_end = start + w->req->grace_ms * MSEC;
 	/* on a grid common to all tarpits: the prober wakes once per round */
 	w->next_poll = w->probing ? (start / poll_ns + 1) * poll_ns : NEVER;
 	w->outcome = -1;
@@ -298,7 +346,7 @@ tarpit_wait(const tarpit_req_t *req, tarpit_result_t *res)
 	int64_t	start;
 	int	probing;
 
-	if (req == NULL || res == NULL || req->delay_ms < 0
+	if (req == NULL || res == NULL || req->delay_ms < 0 || req->grace_ms < 0
 	    || req->poll_ms < 1 || req->progress_ms < 1)
 		return -EINVAL;
 	(void) pthread_once(&tarpit_once, tarpit_init);
@@ -312,6 +360,7 @@ tarpit_wait(const tarpit_req_t *req, tarpit_result_t *res)
 		w.req = req;
 		w.res = res;
 		w.probing = probing > 0;
+		w.half_closed = probing == 2;
 		w.inode = probing > 0 ? info.inode : 0;
 		res->outcome = tarpit_loop(&w, start);
 	}
@@ -334,8 +383,26 @@ tarpit_outcome_name(tarpit_outcome_t outcome)
 		return "passed-no-probe";
 	case TARPIT_ABORTED:
 		return "aborted";
+	case TARPIT_HALF_CLOSED:
+		return "half-closed";
 	}
 	return "unknown";
+}
+
+/* tarpit_recheck - is the socket of INODE still there after the wait? */
+int
+tarpit_recheck(const sockdiag_tuple_t *tuple, unsigned long inode)
+{
+	sockdiag_info_t info;
+	int	rc;
+
+	if (tuple == NULL || inode == 0)
+		return -1;
+	if ((rc = sockdiag_probe(tuple, &info)) == -ENOENT)
+		return 0;
+	if (rc < 0)
+		return -1;
+	return tarpit_same(&info, inode, 1);
 }
 
 /* tarpit_try_enter - count one more tarpit unless MAX are running */

@@ -6,6 +6,7 @@
  *
  *	int tarpit_wait(const tarpit_req_t *req, tarpit_result_t *res);
  *	const char *tarpit_outcome_name(tarpit_outcome_t outcome);
+ *	int tarpit_recheck(const sockdiag_tuple_t *tuple, unsigned long inode);
  *
  *	int tarpit_try_enter(long max);
  *	void tarpit_leave(void);
@@ -29,9 +30,15 @@
  *	  gone when the answer is not the socket of the first probe (another
  *	  inode, e.g. the listener after an RST), not ESTABLISHED (CLOSE_WAIT
  *	  after a FIN), or not found: outcome TARPIT_DISCONNECTED. More
- *	  unread bytes (rqueue) than at the start: the client pipelined;
- *	  res->pipelined is set, and with REQ->stop_on_pipelining the outcome
- *	  is TARPIT_PIPELINING at once (otherwise the wait goes on).
+ *	  unread bytes (rqueue) than at the last baseline: within
+ *	  REQ->grace_ms of the start this is the tail of a pipelined batch
+ *	  that the client wrote in pieces (RFC 2920 allows any number of
+ *	  writes), and the baseline moves up (res->grace_bytes counts it);
+ *	  after the grace the client talked out of turn: res->pipelined is
+ *	  set, and with REQ->stop_on_pipelining the outcome is
+ *	  TARPIT_PIPELINING at once (otherwise the wait goes on). A FIN
+ *	  within the grace behind such a tail (more than the FIN's own
+ *	  byte) is a half-close, as below, not a hang-up.
  *	- every REQ->progress_ms: REQ->progress(REQ->progress_arg); the
  *	  milter passes a function that calls smfi_progress(). A negative
  *	  return (the MTA is gone) ends the wait: TARPIT_ABORTED.
@@ -43,8 +50,20 @@
  *	address), or netlink is not available - the wait goes on as a plain
  *	deadline wait and the outcome is TARPIT_NO_PROBE (the milter logs
  *	that detection is off); res->probe_error says why. When the first
- *	probe finds the client already gone (CLOSE_WAIT) the outcome is
- *	TARPIT_DISCONNECTED after 0 s. A later probe that fails with an
+ *	probe finds the client's FIN already there (CLOSE_WAIT) the client
+ *	wrote its end before smtpd even read this RCPT: Exim with CHUNKING
+ *	writes MAIL, RCPTs, BDAT LAST, the body and QUIT, then shuts down
+ *	its sending side and reads the replies. That is no hang-up: the
+ *	wait goes on, ending early only when the socket is reset or gone,
+ *	and the outcome is TARPIT_HALF_CLOSED; the caller judges the
+ *	client at the next stage (tarpit_recheck() at DATA, or the session
+ *	ending before DATA). A first probe that finds the socket in any
+ *	other closing state gives TARPIT_DISCONNECTED after 0 s.
+ *
+ *	tarpit_recheck() probes TUPLE again after the wait: 1 when the
+ *	socket of inode INODE is still there (ESTABLISHED or CLOSE_WAIT),
+ *	0 when it was reset or is gone (LISTEN, another inode, not found),
+ *	-1 when the probe failed. A later probe that fails with an
  *	error other than "not found" (e.g. -ENOBUFS) is not taken as a
  *	disconnect: the probe is retried at the next interval.
  *
@@ -109,6 +128,7 @@ typedef struct {
 	const sockdiag_tuple_t *tuple;	/* smtpd's socket; NULL: no probe */
 	tarpit_progress_fn progress;	/* NULL: no progress calls */
 	void   *progress_arg;
+	long	grace_ms;		/* tarpit_pipelining_grace; 0: none */
 } tarpit_req_t;
 
 typedef enum {
@@ -117,6 +137,8 @@ typedef enum {
 	TARPIT_PIPELINING,	/* client wrote during the wait (stop_on_pipelining) */
 	TARPIT_NO_PROBE,	/* waited the whole delay, detection off */
 	TARPIT_ABORTED,		/* progress failed or tarpit_cancel_all() */
+	TARPIT_HALF_CLOSED,	/* waited the whole delay; the client's FIN was
+				 * there at the start: judge at the next stage */
 } tarpit_outcome_t;
 
 typedef struct {
@@ -125,7 +147,9 @@ typedef struct {
 	int	probe_error;	/* NO_PROBE: negative errno of the first probe,
 				 * -EINVAL without tuple, -EADDRNOTAVAIL when
 				 * only a listener matched */
-	int	pipelined;	/* unread bytes grew during the wait */
+	int	pipelined;	/* unread bytes grew after the grace */
+	unsigned grace_bytes;	/* growth within the grace (the batch's tail) */
+	unsigned long inode;	/* of the first probe, 0 without one */
 	int	last_state;	/* TCP state of the last probe answer, or 0 */
 	unsigned rqueue_start;	/* unread bytes at the first probe */
 	unsigned rqueue_last;	/* unread bytes at the last probe */
@@ -135,6 +159,7 @@ typedef struct {
 
 int	tarpit_wait(const tarpit_req_t *req, tarpit_result_t *res);
 const char *tarpit_outcome_name(tarpit_outcome_t outcome);
+int	tarpit_recheck(const sockdiag_tuple_t *tuple, unsigned long inode);
 int	tarpit_try_enter(long max);
 void	tarpit_leave(void);
 long	tarpit_active(void);

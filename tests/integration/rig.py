@@ -152,7 +152,8 @@ class Rig:
     """
 
     def __init__(self, milter=True, domains=("example.org",),
-        milter_params=None, postfix_params=None, milter_port=None):
+        milter_params=None, postfix_params=None, milter_port=None,
+        postscreen=False):
         for name in ("postfix", "postconf", "nsd", "nsd-checkconf", "swaks"):
             tool(name)
         reap_stale()
@@ -167,13 +168,17 @@ class Rig:
             self.dns.server, milter_params) if milter else None
         port = self.milter.port if self.milter else milter_port
         self.postfix = Postfix(os.path.join(self.dir, "postfix"), port,
-            domains, postfix_params)
+            domains, postfix_params, postscreen=postscreen)
+        if self.milter:  # smtpd_process_limit 0: it asks this Postfix
+            self.milter.params.setdefault("postfix_config_directory",
+                self.postfix.etc)
 
     def start(self, postfix=True):
         """Start nsd, the milter (if any), then Postfix (unless postfix
         is false: tests that talk to the milter directly). A port another
         test took meanwhile is replaced and the others told of it."""
         self.dns.start(new_port=True)
+        self.postfix.write_config()  # the milter's postconf reads it
         if self.milter:
             self.milter.params["dns_servers"] = self.dns.server
             self.milter.start(new_port=True)

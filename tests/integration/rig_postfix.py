@@ -21,7 +21,7 @@ class Postfix:
     """A private Postfix instance: postfix -c DIR/etc start."""
 
     def __init__(self, workdir, milter_port=None, domains=("example.org",),
-        main_cf=None, master_extra=()):
+        main_cf=None, master_extra=(), postscreen=False):
         self.dir = workdir
         self.etc = os.path.join(workdir, "etc")
         self.queue = os.path.join(workdir, "queue")
@@ -32,6 +32,7 @@ class Postfix:
         self.proxy_port = free_port()
         self.milter_port = milter_port
         self.domains = list(domains)
+        self.postscreen = postscreen
         self.main = self._main_cf()
         self.main.update(main_cf or {})
         self.master_extra = list(master_extra)
@@ -89,12 +90,34 @@ class Postfix:
         }
         if self.milter_port:
             m["smtpd_milters"] = "inet:127.0.0.1:%d" % self.milter_port
+        if self.postscreen:
+            m.update(self._postscreen_cf())
         return m
+
+    def _postscreen_cf(self):
+        """postscreen in front, as taRgrey sites run it: the pregreet
+        test only (no DNSBL: no mail leaves loopback), a short greet wait,
+        its cache in the rig's data directory, every client tested."""
+        return {
+            "postscreen_greet_wait": "1s",
+            "postscreen_greet_action": "enforce",
+            "postscreen_cache_map": "btree:$data_directory/postscreen_cache",
+            "postscreen_access_list": "",
+            "postscreen_dnsbl_sites": "",
+        }
+
+    def _smtp_listener(self):
+        """The plain listener: smtpd, or postscreen + smtpd pass."""
+        if not self.postscreen:
+            return ["127.0.0.1:%d inet n - n - - smtpd" % self.port]
+        return ["127.0.0.1:%d inet n - n - 1 postscreen" % self.port,
+            "smtpd pass - - n - - smtpd",
+            "dnsblog unix - - n - 0 dnsblog",
+            "tlsproxy unix - - n - 0 tlsproxy"]
 
     def _master_cf(self):
         """master.cf: the two smtpd listeners and the services they need."""
-        lines = [
-            "127.0.0.1:%d inet n - n - - smtpd" % self.port,
+        lines = self._smtp_listener() + [
             "127.0.0.1:%d inet n - n - - smtpd" % self.proxy_port,
             "  -o smtpd_upstream_proxy_protocol=haproxy",
             "pickup unix n - n 60 1 pickup",

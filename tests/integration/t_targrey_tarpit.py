@@ -19,9 +19,11 @@ DESCRIPTION
 	  restart      the milter is restarted: targreyctl still lists the
 	               failure and the greylist entry, and the next attempt
 	               is an early retry of the known triplet (not "new").
-	  pipelining   RCPT, then (once the tarpit started, a second write)
-	               DATA and the message, before the RCPT reply: 450 4.5.0
-	               and reason=pipelining.
+	  pipelining   RCPT, then (2.5 s after the tarpit started, past
+	               tarpit_pipelining_grace = 2s, a second write) DATA and
+	               the message, before the RCPT reply: 450 4.5.0 and
+	               reason=pipelining. (Text written within the grace is
+	               t_targrey_pipeline's early_text case.)
 	  full         after a reload to tarpit_delay = 10s: while one client
 	               is tarpitted, the next suspicious client (its session
 	               opened up to MAIL FROM beforehand, so only its RCPT
@@ -172,6 +174,7 @@ def test_pipelining(r):
 		# covers that case.)
 		c.send("RCPT TO:<%s>\r\n" % RCPT)
 		tarpit_started(r, ip, since)
+		time.sleep(2.5)		# past the grace: not a batch's tail
 		c.send("DATA\r\n%s" % c.message())
 		rep = c.reply(timeout=20)
 		check((rep.code, rep.text.split()[0]) == (450, "4.5.0"),

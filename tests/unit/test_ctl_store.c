@@ -323,6 +323,7 @@ test_expire_and_stats(void **state)
 	want_output(fx, "clients          2 records");
 	want_output(fx, "tarpit           0 records\n");
 	want_output(fx, "decisions: pass-awl=0 pass-triplet=0 greylist=0 tarpit=0 store-unavailable=0\n");
+	want_output(fx, "events: tarpit-full=0\n");
 	want_output(fx, "map: 8388608 bytes");
 	assert_int_equal(run(fx, NULL, ctl_stats, "stats", "extra", NULL), 2);
 	assert_int_equal(run(fx, NULL, ctl_list, "list", "meta", NULL), 2);

@@ -414,6 +414,17 @@ test_counters_and_walk(void **state)
 	assert_int_equal(c, 2500);
 	assert_int_equal(store_counter_get(fx->st, GREYLIST_TARPIT, &c), 0);
 	assert_int_equal(c, 1);
+	/* events: counted in memory, flushed into meta, read back as the sum */
+	store_event_count(fx->st, STORE_EVENT_TARPIT_FULL);
+	store_event_count(fx->st, STORE_EVENT_TARPIT_FULL);
+	assert_int_equal(store_sync(fx->st), 0);
+	store_event_count(fx->st, STORE_EVENT_TARPIT_FULL);
+	assert_int_equal(store_event_get(fx->st, STORE_EVENT_TARPIT_FULL, &c), 0);
+	assert_int_equal(c, 3);
+	assert_int_equal(store_counter_get(fx->st, GREYLIST_TARPIT, &c), 0);
+	assert_int_equal(c, 1);
+	assert_int_equal(store_event_get(fx->st, STORE_EVENTS, &c), -1);
+	assert_string_equal(store_event_name(STORE_EVENT_TARPIT_FULL), "tarpit-full");
 	assert_int_equal(store_walk(fx->st, STORE_DB_GREYLIST, "192.0.2.0/", count_cb, &n), 0);
 	assert_int_equal(n, 1000);
 	n = 0;

@@ -28,7 +28,7 @@
 #include "loopconn.h"
 #include "tarpit.h"
 
-enum { DO_NONE, DO_FIN, DO_RST, DO_WRITE, DO_FAIL };		/* client actions */
+enum { DO_NONE, DO_FIN, DO_RST, DO_WRITE, DO_WRITE_FIN, DO_FAIL };	/* client actions */
 enum { T_REAL, T_NULL, T_NOTFOUND, T_LISTENER };		/* tuple given */
 
 typedef struct {
@@ -43,6 +43,7 @@ typedef struct {
 	int	probe_error;	/* want */
 	int	pipelined;	/* want */
 	int	last_state;	/* want, -1: any */
+	long	grace_ms;	/* tarpit_pipelining_grace (0 if not given) */
 } wait_case_t;
 
 static const wait_case_t wait_cases[] = {
@@ -56,8 +57,18 @@ static const wait_case_t wait_cases[] = {
 	 TARPIT_PIPELINING, 1, 0, 1, SOCKDIAG_ESTABLISHED},
 	{"client pipelines, ignore", DO_NONE, DO_WRITE, T_REAL, 0, 400, 100, 100,
 	 TARPIT_PASSED, -1, 0, 1, SOCKDIAG_ESTABLISHED},
-	{"client gone before", DO_FIN, DO_NONE, T_REAL, 1, 5000, 100, 100,
-	 TARPIT_DISCONNECTED, 0, 0, 0, SOCKDIAG_CLOSE_WAIT},
+	{"client half-closed before (Exim, BDAT)", DO_FIN, DO_NONE, T_REAL, 1, 300, 50, 1000,
+	 TARPIT_HALF_CLOSED, 0, 0, 0, SOCKDIAG_CLOSE_WAIT},
+	{"half-closed, then reset", DO_FIN, DO_RST, T_REAL, 1, 5000, 100, 100,
+	 TARPIT_DISCONNECTED, 1, 0, 0, SOCKDIAG_LISTEN},
+	{"batch tail within the grace", DO_NONE, DO_WRITE, T_REAL, 1, 400, 100, 100,
+	 TARPIT_PASSED, -1, 0, 0, SOCKDIAG_ESTABLISHED, 1000},
+	{"write after the grace", DO_NONE, DO_WRITE, T_REAL, 1, 5000, 100, 100,
+	 TARPIT_PIPELINING, 1, 0, 1, SOCKDIAG_ESTABLISHED, 50},
+	{"batch tail and FIN within the grace", DO_NONE, DO_WRITE_FIN, T_REAL, 1, 400, 100, 100,
+	 TARPIT_HALF_CLOSED, -1, 0, 0, SOCKDIAG_CLOSE_WAIT, 1000},
+	{"FIN alone within the grace", DO_NONE, DO_FIN, T_REAL, 1, 5000, 100, 100,
+	 TARPIT_DISCONNECTED, 1, 0, 0, SOCKDIAG_CLOSE_WAIT, 1000},
 	{"no tuple", DO_NONE, DO_NONE, T_NULL, 1, 200, 50, 1000,
 	 TARPIT_NO_PROBE, 0, -EINVAL, 0, 0},
 	{"socket not found", DO_NONE, DO_NONE, T_NOTFOUND, 1, 200, 50, 1000,
@@ -88,6 +99,11 @@ client_act(loopconn_t *lc, int action)
 		return 0;
 	case DO_WRITE:
 		return write(lc->client, "DATA\r\n", 6) == 6 ? 0 : -1;
+	case DO_WRITE_FIN:
+		if (write(lc->client, "QUIT\r\n", 6) != 6)
+			return -1;
+		usleep(20000);		/* the tail is seen before the FIN */
+		return shutdown(lc->client, SHUT_WR);
 	case DO_FAIL:
 		return -1;
 	}
@@ -118,6 +134,13 @@ unused_port(void)
 	return port;
 }
 
+/* full_wait - outcomes that come only at the deadline */
+static int
+full_wait(tarpit_outcome_t o)
+{
+	return o == TARPIT_PASSED || o == TARPIT_NO_PROBE || o == TARPIT_HALF_CLOSED;
+}
+
 /* check_case - compare a result with the case */
 static void
 check_case(const wait_case_t *c, const tarpit_result_t *r)
@@ -138,12 +161,13 @@ check_case(const wait_case_t *c, const tarpit_result_t *r)
 		fail_msg("%s: last state: got %s, want %s", c->name,
 			 sockdiag_state_name(r->last_state),
 			 sockdiag_state_name(c->last_state));
-	if ((c->outcome == TARPIT_PASSED || c->outcome == TARPIT_NO_PROBE)
-	    && r->elapsed_ms < c->delay_ms)
+	if (c->grace_ms > 0 && c->outcome != TARPIT_PIPELINING
+	    && c->during != DO_FIN && r->grace_bytes == 0)
+		fail_msg("%s: grace bytes: got 0, want the tail's", c->name);
+	if (full_wait(c->outcome) && r->elapsed_ms < c->delay_ms)
 		fail_msg("%s: elapsed: got %ld ms, want at least %ld", c->name,
 			 r->elapsed_ms, c->delay_ms);
-	if (c->outcome != TARPIT_PASSED && c->outcome != TARPIT_NO_PROBE
-	    && r->elapsed_ms >= c->delay_ms)
+	if (!full_wait(c->outcome) && r->elapsed_ms >= c->delay_ms)
 		fail_msg("%s: elapsed: got %ld ms, want less than %ld", c->name,
 			 r->elapsed_ms, c->delay_ms);
 }
@@ -162,7 +186,7 @@ test_wait_cases(void **state)
 		loopconn_t lc;
 		client_t cl;
 		tarpit_req_t req = {c->delay_ms, c->poll_ms, c->progress_ms,
-			c->stop_on_pipelining, &tuple, on_progress, &cl};
+			c->stop_on_pipelining, &tuple, on_progress, &cl, c->grace_ms};
 
 		assert_int_equal(loopconn_open(&lc, AF_INET), 0);
 		cl.lc = &lc;
@@ -188,7 +212,7 @@ test_wait_cases(void **state)
 static void
 test_bad_args(void **state)
 {
-	tarpit_req_t req = {100, 50, 1000, 1, NULL, NULL, NULL};
+	tarpit_req_t req = {100, 50, 1000, 1, NULL, NULL, NULL, 0};
 	tarpit_result_t r;
 
 	(void) state;
@@ -284,7 +308,7 @@ cancel_at_first(void *arg)
 static void *
 wait_long(void *arg)
 {
-	tarpit_req_t req = {10000, 50, 1000, 1, arg, NULL, NULL};
+	tarpit_req_t req = {10000, 50, 1000, 1, arg, NULL, NULL, 0};
 	static tarpit_result_t r;
 
 	r.outcome = TARPIT_PASSED;
@@ -297,7 +321,7 @@ wait_long(void *arg)
 static void
 test_cancel_all(void **state)
 {
-	tarpit_req_t req = {10000, 50, 100, 1, NULL, cancel_at_first, NULL};
+	tarpit_req_t req = {10000, 50, 100, 1, NULL, cancel_at_first, NULL, 0};
 	tarpit_result_t r, *other;
 	loopconn_t lc;
 	pthread_t tid;
