@@ -12,6 +12,17 @@
  *	(one poll() over all of them): a session that libmilter queues
  *	behind a blocked callback must not hold up the handoffs of the next
  *	callbacks that block.
+ *
+ *	An idle daemon must sleep: the watchdog wakes only when a callback
+ *	it has not handed off yet reaches the threshold (it sleeps until the
+ *	earliest such moment), every THRESHOLD_MS / 2 while handoff sessions
+ *	are in flight, and otherwise not at all. With nothing to watch it
+ *	says so in pool_watch_asleep and waits on a condition variable; the
+ *	next pool_busy_begin() sees the flag and wakes it (a mutex and a
+ *	signal, once per idle period; otherwise one atomic load). Both sides
+ *	store, then load the other's variable, with sequential consistency,
+ *	so at least one of them sees the other: the watchdog rescans after
+ *	raising the flag, and never sleeps past a busy callback.
  * DIAGNOSTICS
  *	See pool.h.
  */
@@ -44,6 +55,9 @@ static pthread_once_t pool_key_once = PTHREAD_ONCE_INIT;
 static pthread_t pool_watch_tid;
 static atomic_int pool_watch_run;
 static long pool_watch_threshold_us;
+static atomic_int pool_watch_asleep;	/* the watchdog waits for a callback */
+static pthread_mutex_t pool_watch_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t pool_watch_cond = PTHREAD_COND_INITIALIZER;
 
 typedef struct {			/* the watchdog's sessions in flight */
 	pool_session_t *ps;
@@ -99,6 +113,16 @@ pool_slot_get(void)
 	return pool_self = slot;
 }
 
+/* pool_watch_wake - end the watchdog's idle sleep */
+static void
+pool_watch_wake(void)
+{
+	pthread_mutex_lock(&pool_watch_lock);
+	atomic_store(&pool_watch_asleep, 0);
+	pthread_cond_signal(&pool_watch_cond);
+	pthread_mutex_unlock(&pool_watch_lock);
+}
+
 /* pool_busy_begin - a callback starts on this thread */
 void
 pool_busy_begin(void)
@@ -111,6 +135,8 @@ pool_busy_begin(void)
 	if (now == atomic_load(&slot->handed_us))
 		now++;				/* a new period, never "already handed" */
 	atomic_store(&slot->start_us, now);
+	if (atomic_load(&pool_watch_asleep))
+		pool_watch_wake();
 }
 
 /* pool_busy_end - the callback on this thread returns */
@@ -144,20 +170,26 @@ pool_handoff(void)
 	return pool_session_run();
 }
 
-/* pool_watch_scan - claim every callback busy for too long; how many */
+/* pool_watch_scan - claim every callback busy for too long; how many.
+ * *NEXT becomes the earliest time another one will be, or 0: none busy */
 static int
-pool_watch_scan(int64_t now)
+pool_watch_scan(int64_t now, int64_t *next)
 {
 	pool_slot_t *slot;
-	long long start;
+	long long start, due;
 	int	n = 0;
 
+	*next = 0;
 	pthread_mutex_lock(&pool_slots_lock);
 	for (slot = pool_slots; slot != NULL; slot = slot->next) {
 		start = atomic_load(&slot->start_us);
-		if (start != 0 && now - start >= pool_watch_threshold_us
-		    && pool_slot_claim(slot) == 1)
+		if (start == 0 || start == atomic_load(&slot->handed_us))
+			continue;
+		due = start + pool_watch_threshold_us;
+		if (now >= due && pool_slot_claim(slot) == 1)
 			n++;
+		else if (now < due && (*next == 0 || due < *next))
+			*next = due;
 	}
 	pthread_mutex_unlock(&pool_slots_lock);
 	return n;
@@ -207,15 +239,10 @@ pool_pending_add(pool_pending_t *pp, int count)
 static void
 pool_pending_poll(pool_pending_t *pp, int ms)
 {
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
 	int64_t	now;
 	size_t	i;
 	int	rc, r;
 
-	if (pp->n == 0) {
-		clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, NULL);
-		return;
-	}
 	for (i = 0; i < pp->n; i++) {
 		pp->pfd[i].fd = pp->ps[i].fd;
 		pp->pfd[i].events = pool_session_events(pp->ps + i);
@@ -238,19 +265,50 @@ pool_pending_poll(pool_pending_t *pp, int ms)
 	}
 }
 
+/* pool_watch_sleep - no sessions in flight: wait until NEXT (0: until a
+ * callback starts, or the watchdog is stopped) */
+static void
+pool_watch_sleep(int64_t next)
+{
+	struct timespec ts;
+	int64_t	left = next - pool_now_us();
+
+	if (next != 0) {
+		ts.tv_sec = left / 1000000;
+		ts.tv_nsec = (left % 1000000) * 1000;
+		if (left > 0)
+			clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, NULL);
+		return;
+	}
+	atomic_store(&pool_watch_asleep, 1);
+	(void) pool_watch_scan(0, &next);	/* at time 0 nothing is due: only looks */
+	if (next != 0) {
+		atomic_store(&pool_watch_asleep, 0);	/* one began meanwhile */
+		return;
+	}
+	pthread_mutex_lock(&pool_watch_lock);
+	while (atomic_load(&pool_watch_asleep) && atomic_load(&pool_watch_run))
+		pthread_cond_wait(&pool_watch_cond, &pool_watch_lock);
+	pthread_mutex_unlock(&pool_watch_lock);
+}
+
 /* pool_watch_main - the watchdog: hand off for callbacks that block */
 static void *
 pool_watch_main(void *arg)
 {
 	pool_pending_t pp = {NULL, NULL, 0, 0};
 	long	ms = pool_watch_threshold_us / 2000;
+	int64_t	next = 0;
 
 	(void) arg;
 	if (ms < 1)
 		ms = 1;
 	while (atomic_load(&pool_watch_run)) {
-		pool_pending_poll(&pp, (int) ms);
-		pool_pending_add(&pp, pool_watch_scan(pool_now_us()));
+		if (pp.n > 0)
+			pool_pending_poll(&pp, (int) ms);
+		else
+			pool_watch_sleep(next);
+		pool_pending_add(&pp, pool_watch_scan(pool_now_us(), &next));
 	}
 	while (pp.n > 0)
 		(void) pool_session_close(pp.ps + --pp.n, -ECANCELED);
@@ -290,6 +348,8 @@ pool_watch_start(long threshold_ms)
 void
 pool_watch_stop(void)
 {
-	if (atomic_exchange(&pool_watch_run, 0))
+	if (atomic_exchange(&pool_watch_run, 0)) {
+		pool_watch_wake();
 		pthread_join(pool_watch_tid, NULL);
+	}
 }

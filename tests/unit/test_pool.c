@@ -10,7 +10,10 @@
  *	gives -ETIMEDOUT; nothing listening gives -ECONNREFUSED. The
  *	watchdog cases count handoff sessions at a fake listener that serves
  *	any number of them: one per busy period that lasts past the
- *	threshold, none without a busy period. The proof
+ *	threshold, none without a busy period. An idle watchdog sleeps: the
+ *	other threads of the test switch context at most a few times in
+ *	half a second (it used to wake every THRESHOLD / 2), and a callback
+ *	that blocks afterwards still gets its handoff. The proof
  *	against the real libmilter is tests/bench/pool_burst (run by
  *	t_pool_burst.sh).
  */
@@ -31,6 +34,8 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/syscall.h>
+#include <dirent.h>
 #include <stdatomic.h>
 #include <cmocka.h>
 #include "pool.h"
@@ -308,6 +313,70 @@ test_watchdog(void **state)
 	close(f.fd);
 }
 
+/* other_switches - context switches of every thread but the caller */
+static long
+other_switches(void)
+{
+	char	path[300], line[256];
+	long	self = (long) syscall(SYS_gettid), sum = 0, n;
+	struct dirent *d;
+	DIR	*dir = opendir("/proc/self/task");
+	FILE	*fp;
+
+	assert_non_null(dir);
+	while ((d = readdir(dir)) != NULL) {
+		if (d->d_name[0] == '.' || atol(d->d_name) == self)
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/status", d->d_name);
+		if ((fp = fopen(path, "r")) == NULL)
+			continue;		/* the thread exited */
+		while (fgets(line, sizeof(line), fp) != NULL)
+			if (sscanf(line, "voluntary_ctxt_switches: %ld", &n) == 1
+			    || sscanf(line, "nonvoluntary_ctxt_switches: %ld", &n) == 1)
+				sum += n;
+		fclose(fp);
+	}
+	closedir(dir);
+	return sum;
+}
+
+/* test_watchdog_idle - no wake-ups while nothing runs, then a handoff */
+static void
+test_watchdog_idle(void **state)
+{
+	pthread_t srv, tid;
+	busy_t	b = {0, 300};
+	char	spec[64];
+	unsigned port = 0;
+	fake_t	f;
+	multi_t	m;
+	long	before, woke;
+
+	(void) state;
+	assert_int_equal(fake_listen(&f, AF_INET, NULL, &port), 0);
+	memset(&m, 0, sizeof(m));
+	m.fd = f.fd;
+	snprintf(spec, sizeof(spec), "inet:%u@127.0.0.1", port);
+	assert_int_equal(pool_init(spec), 0);
+	assert_int_equal(pool_watch_start(20), 0);
+	usleep(100000);				/* let it settle */
+	before = other_switches();
+	usleep(500000);
+	woke = other_switches() - before;
+	if (woke > 5)
+		fail_msg("idle watchdog: context switches in 0.5 s: got %ld, want <= 5", woke);
+	assert_int_equal(pthread_create(&srv, NULL, multi_serve, &m), 0);
+	assert_int_equal(pthread_create(&tid, NULL, busy_thread, &b), 0);
+	assert_int_equal(pthread_join(tid, NULL), 0);
+	usleep(100000);
+	if (atomic_load(&m.count) != 1)
+		fail_msg("after idle: handoff sessions: got %d, want 1", atomic_load(&m.count));
+	pool_watch_stop();
+	atomic_store(&m.stop, 1);
+	assert_int_equal(pthread_join(srv, NULL), 0);
+	close(f.fd);
+}
+
 int
 main(void)
 {
@@ -316,6 +385,7 @@ main(void)
 		cmocka_unit_test(test_bad_specs),
 		cmocka_unit_test(test_handoff_failures),
 		cmocka_unit_test(test_watchdog),
+		cmocka_unit_test(test_watchdog_idle),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
