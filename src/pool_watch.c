@@ -36,6 +36,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
+#include <sys/eventfd.h>
 #include "pool.h"
 #include "pool_int.h"
 
@@ -56,8 +58,11 @@ static pthread_t pool_watch_tid;
 static atomic_int pool_watch_run;
 static long pool_watch_threshold_us;
 static atomic_int pool_watch_asleep;	/* the watchdog waits for a callback */
-static pthread_mutex_t pool_watch_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t pool_watch_cond = PTHREAD_COND_INITIALIZER;
+static atomic_int pool_requests;	/* pool_handoff() calls not yet served */
+static atomic_int pool_failed_rc;	/* a watchdog session failed: not yet told */
+static int pool_watch_fd = -1;		/* eventfd: wakes the watchdog */
+
+#define POOL_WATCH_TIMEOUT_MS	10000	/* the watchdog's sessions: no one waits */
 
 typedef struct {			/* the watchdog's sessions in flight */
 	pool_session_t *ps;
@@ -113,14 +118,13 @@ pool_slot_get(void)
 	return pool_self = slot;
 }
 
-/* pool_watch_wake - end the watchdog's idle sleep */
+/* pool_watch_kick - wake the watchdog */
 static void
-pool_watch_wake(void)
+pool_watch_kick(void)
 {
-	pthread_mutex_lock(&pool_watch_lock);
-	atomic_store(&pool_watch_asleep, 0);
-	pthread_cond_signal(&pool_watch_cond);
-	pthread_mutex_unlock(&pool_watch_lock);
+	uint64_t one = 1;
+
+	(void) !write(pool_watch_fd, &one, sizeof(one));
 }
 
 /* pool_busy_begin - a callback starts on this thread */
@@ -136,7 +140,7 @@ pool_busy_begin(void)
 		now++;				/* a new period, never "already handed" */
 	atomic_store(&slot->start_us, now);
 	if (atomic_load(&pool_watch_asleep))
-		pool_watch_wake();
+		pool_watch_kick();
 }
 
 /* pool_busy_end - the callback on this thread returns */
@@ -167,7 +171,11 @@ pool_handoff(void)
 {
 	if (pool_self != NULL && pool_slot_claim(pool_self) == 0)
 		return 0;			/* the watchdog already did */
-	return pool_session_run();
+	if (!atomic_load(&pool_watch_run) || !pool_ready())
+		return pool_session_run();	/* no watchdog: wait for it here */
+	atomic_fetch_add(&pool_requests, 1);
+	pool_watch_kick();
+	return atomic_exchange(&pool_failed_rc, 0);	/* an earlier one failed */
 }
 
 /* pool_watch_scan - claim every callback busy for too long; how many.
@@ -208,88 +216,80 @@ pool_pending_grow(pool_pending_t *pp)
 	if ((ps = realloc(pp->ps, cap * sizeof(*ps))) == NULL)
 		return -ENOMEM;
 	pp->ps = ps;
-	if ((pfd = realloc(pp->pfd, cap * sizeof(*pfd))) == NULL)
-		return -ENOMEM;
+	if ((pfd = realloc(pp->pfd, (cap + 1) * sizeof(*pfd))) == NULL)
+		return -ENOMEM;			/* pfd[0] is the wake-up fd */
 	pp->pfd = pfd;
 	pp->cap = cap;
 	return 0;
 }
 
-/* pool_pending_add - start COUNT handoff sessions */
+/* pool_pending_start - start one handoff session */
 static void
-pool_pending_add(pool_pending_t *pp, int count)
+pool_pending_start(pool_pending_t *pp)
 {
 	pool_session_t *ps;
 	int	rc;
 
-	for (; count > 0; count--) {
-		if (pool_pending_grow(pp) < 0) {
-			(void) pool_session_run();	/* no memory: one at a time */
-			continue;
-		}
-		ps = pp->ps + pp->n;
-		if ((rc = pool_session_open(ps)) < 0)
-			(void) pool_session_close(ps, rc);
-		else
-			pp->n++;
+	if (pool_pending_grow(pp) < 0 || pp->pfd == NULL) {
+		(void) pool_session_run();	/* no memory: wait for it here */
+		return;
 	}
+	ps = pp->ps + pp->n;
+	if ((rc = pool_session_open(ps)) < 0) {
+		atomic_store(&pool_failed_rc, rc);	/* before it is counted */
+		(void) pool_session_close(ps, rc);
+		return;
+	}
+	ps->deadline_us = ps->start_us + POOL_WATCH_TIMEOUT_MS * 1000LL;
+	pp->n++;
 }
 
-/* pool_pending_poll - wait up to MS; end the sessions that are done */
+/* pool_pending_step - end the sessions that are done or timed out */
 static void
-pool_pending_poll(pool_pending_t *pp, int ms)
+pool_pending_step(pool_pending_t *pp, int polled)
 {
-	int64_t	now;
+	int64_t	now = pool_now_us();
 	size_t	i;
-	int	rc, r;
+	int	r;
 
-	for (i = 0; i < pp->n; i++) {
-		pp->pfd[i].fd = pp->ps[i].fd;
-		pp->pfd[i].events = pool_session_events(pp->ps + i);
-		pp->pfd[i].revents = 0;
-	}
-	rc = poll(pp->pfd, pp->n, ms);
-	now = pool_now_us();
 	for (i = 0; i < pp->n;) {
-		r = rc > 0 && pp->pfd[i].revents ? pool_session_step(pp->ps + i) : 0;
+		r = polled && pp->pfd[i + 1].revents ? pool_session_step(pp->ps + i) : 0;
 		if (r == 0 && now >= pp->ps[i].deadline_us)
 			r = -ETIMEDOUT;
 		if (r == 0) {
 			i++;
 			continue;
 		}
+		if (r < 0)
+			atomic_store(&pool_failed_rc, r);	/* before it is counted */
 		(void) pool_session_close(pp->ps + i, r > 0 ? 0 : r);
 		pp->n--;
 		pp->ps[i] = pp->ps[pp->n];	/* the moved one is looked at next */
-		pp->pfd[i] = pp->pfd[pp->n];
+		pp->pfd[i + 1] = pp->pfd[pp->n + 1];
 	}
 }
 
-/* pool_watch_sleep - no sessions in flight: wait until NEXT (0: until a
- * callback starts, or the watchdog is stopped) */
-static void
-pool_watch_sleep(int64_t next)
+/* pool_watch_timeout - poll() timeout in ms: 0 for a request, the next
+ * callback due, the session cadence, or -1: asleep until kicked */
+static int
+pool_watch_timeout(const pool_pending_t *pp, int64_t next)
 {
-	struct timespec ts;
-	int64_t	left = next - pool_now_us();
+	int64_t	ms = -1, half = pool_watch_threshold_us / 2000;
 
-	if (next != 0) {
-		ts.tv_sec = left / 1000000;
-		ts.tv_nsec = (left % 1000000) * 1000;
-		if (left > 0)
-			clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, NULL);
-		return;
-	}
-	atomic_store(&pool_watch_asleep, 1);
-	(void) pool_watch_scan(0, &next);	/* at time 0 nothing is due: only looks */
-	if (next != 0) {
+	if (atomic_load(&pool_requests) > 0)
+		return 0;
+	if (next == 0 && pp->n == 0) {
+		atomic_store(&pool_watch_asleep, 1);
+		(void) pool_watch_scan(0, &next);	/* at time 0 nothing is due: only looks */
+		if (next == 0 && atomic_load(&pool_requests) == 0)
+			return -1;
 		atomic_store(&pool_watch_asleep, 0);	/* one began meanwhile */
-		return;
 	}
-	pthread_mutex_lock(&pool_watch_lock);
-	while (atomic_load(&pool_watch_asleep) && atomic_load(&pool_watch_run))
-		pthread_cond_wait(&pool_watch_cond, &pool_watch_lock);
-	pthread_mutex_unlock(&pool_watch_lock);
+	if (next != 0)
+		ms = (next - pool_now_us() + 999) / 1000;
+	if (pp->n > 0 && (ms < 0 || ms > half))
+		ms = half < 1 ? 1 : half;
+	return ms < 0 ? 0 : (int) ms;
 }
 
 /* pool_watch_main - the watchdog: hand off for callbacks that block */
@@ -297,18 +297,29 @@ static void *
 pool_watch_main(void *arg)
 {
 	pool_pending_t pp = {NULL, NULL, 0, 0};
-	long	ms = pool_watch_threshold_us / 2000;
 	int64_t	next = 0;
+	uint64_t drain;
+	size_t	i;
+	int	rc, due;
 
 	(void) arg;
-	if (ms < 1)
-		ms = 1;
-	while (atomic_load(&pool_watch_run)) {
-		if (pp.n > 0)
-			pool_pending_poll(&pp, (int) ms);
-		else
-			pool_watch_sleep(next);
-		pool_pending_add(&pp, pool_watch_scan(pool_now_us(), &next));
+	(void) pool_pending_grow(&pp);
+	while (atomic_load(&pool_watch_run) && pp.pfd != NULL) {
+		pp.pfd[0] = (struct pollfd) {.fd = pool_watch_fd, .events = POLLIN};
+		for (i = 0; i < pp.n; i++)
+			pp.pfd[i + 1] = (struct pollfd) {.fd = pp.ps[i].fd,
+				.events = pool_session_events(pp.ps + i)};
+		rc = poll(pp.pfd, pp.n + 1, pool_watch_timeout(&pp, next));
+		atomic_store(&pool_watch_asleep, 0);
+		if (rc > 0 && (pp.pfd[0].revents & POLLIN))
+			(void) !read(pool_watch_fd, &drain, sizeof(drain));
+		pool_pending_step(&pp, rc > 0);
+		/* one session per blocked callback: each worker that takes
+		 * one over drains the ready queue in parallel */
+		due = pool_watch_scan(pool_now_us(), &next)
+		    + atomic_exchange(&pool_requests, 0);
+		while (due-- > 0)
+			pool_pending_start(&pp);
 	}
 	while (pp.n > 0)
 		(void) pool_session_close(pp.ps + --pp.n, -ECANCELED);
@@ -331,6 +342,12 @@ pool_watch_start(long threshold_ms)
 	if (atomic_exchange(&pool_watch_run, 1))
 		return -EALREADY;
 	pool_watch_threshold_us = threshold_ms * 1000;
+	if (pool_watch_fd < 0
+	    && (pool_watch_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {
+		rc = -errno;
+		atomic_store(&pool_watch_run, 0);
+		return rc;
+	}
 	/* born with every signal blocked: libmilter takes SIGTERM with
 	 * sigwait() in its own thread; here it would kill the process */
 	sigfillset(&all);
@@ -349,7 +366,7 @@ void
 pool_watch_stop(void)
 {
 	if (atomic_exchange(&pool_watch_run, 0)) {
-		pool_watch_wake();
+		pool_watch_kick();
 		pthread_join(pool_watch_tid, NULL);
-	}
+	}			/* the eventfd stays: a late pool_handoff() may kick it */
 }

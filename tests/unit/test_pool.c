@@ -13,7 +13,9 @@
  *	threshold, none without a busy period. An idle watchdog sleeps: the
  *	other threads of the test switch context at most a few times in
  *	half a second (it used to wake every THRESHOLD / 2), and a callback
- *	that blocks afterwards still gets its handoff. The proof
+ *	that blocks afterwards still gets its handoff. While the watchdog
+ *	runs, pool_handoff() returns at once and a failure of the session
+ *	the watchdog ran for it is told to the next caller. The proof
  *	against the real libmilter is tests/bench/pool_burst (run by
  *	t_pool_burst.sh).
  */
@@ -39,6 +41,7 @@
 #include <stdatomic.h>
 #include <cmocka.h>
 #include "pool.h"
+#include "pool_int.h"
 
 typedef struct {
 	int	fd;		/* listening socket */
@@ -377,6 +380,43 @@ test_watchdog_idle(void **state)
 	close(f.fd);
 }
 
+/* test_handoff_async - with the watchdog, the caller does not wait */
+static void
+test_handoff_async(void **state)
+{
+	pool_stats_t before, after;
+	char	spec[64];
+	unsigned port = 0;
+	fake_t	f;
+	int64_t	t0, took;
+	int	rc, i;
+
+	(void) state;
+	assert_int_equal(fake_listen(&f, AF_INET, NULL, &port), 0);
+	close(f.fd);				/* nothing listens there now */
+	snprintf(spec, sizeof(spec), "inet:%u@127.0.0.1", port);
+	assert_int_equal(pool_init(spec), 0);
+	pool_stats_get(&before);
+	assert_int_equal(pool_watch_start(20), 0);
+	t0 = pool_now_us();
+	rc = pool_handoff();
+	took = pool_now_us() - t0;
+	if (rc != 0 || took > 100000)
+		fail_msg("queued handoff: got %d after %lld us, want 0 at once", rc, (long long) took);
+	for (i = 0; i < 100; i++) {		/* the watchdog's try is refused */
+		pool_stats_get(&after);
+		if (after.failures > before.failures)
+			break;
+		usleep(10000);
+	}
+	if (after.failures != before.failures + 1)
+		fail_msg("watchdog's session: got %lu failures, want %lu", after.failures,
+			 before.failures + 1);
+	if ((rc = pool_handoff()) != -ECONNREFUSED)
+		fail_msg("next caller: got %d, want %d (the earlier failure)", rc, -ECONNREFUSED);
+	pool_watch_stop();
+}
+
 int
 main(void)
 {
@@ -386,6 +426,7 @@ main(void)
 		cmocka_unit_test(test_handoff_failures),
 		cmocka_unit_test(test_watchdog),
 		cmocka_unit_test(test_watchdog_idle),
+		cmocka_unit_test(test_handoff_async),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
