@@ -238,6 +238,30 @@ multi_serve(void *arg)
 	return NULL;
 }
 
+/* multi_setup - a fake listener for any number of sessions; pool_init() */
+static void
+multi_setup(fake_t *f, multi_t *m)
+{
+	char	spec[64];
+	unsigned port = 0;
+
+	assert_int_equal(fake_listen(f, AF_INET, NULL, &port), 0);
+	memset(m, 0, sizeof(*m));
+	m->fd = f->fd;
+	snprintf(spec, sizeof(spec), "inet:%u@127.0.0.1", port);
+	assert_int_equal(pool_init(spec), 0);
+}
+
+/* multi_teardown - stop the watchdog, the listener thread SRV, close */
+static void
+multi_teardown(fake_t *f, multi_t *m, pthread_t srv)
+{
+	pool_watch_stop();
+	atomic_store(&m->stop, 1);
+	assert_int_equal(pthread_join(srv, NULL), 0);
+	close(f->fd);
+}
+
 typedef struct {
 	int	explicit_handoff;	/* call pool_handoff() inside */
 	int	busy_ms;
@@ -277,19 +301,13 @@ static void
 test_watchdog(void **state)
 {
 	pthread_t srv, tid[4];
-	char	spec[64];
-	unsigned port = 0;
 	fake_t	f;
 	multi_t	m;
 	size_t	i;
 	int	t;
 
 	(void) state;
-	assert_int_equal(fake_listen(&f, AF_INET, NULL, &port), 0);
-	memset(&m, 0, sizeof(m));
-	m.fd = f.fd;
-	snprintf(spec, sizeof(spec), "inet:%u@127.0.0.1", port);
-	assert_int_equal(pool_init(spec), 0);
+	multi_setup(&f, &m);
 	assert_int_equal(pool_watch_start(0), -EINVAL);
 	assert_int_equal(pool_watch_start(20), 0);
 	assert_int_equal(pool_watch_start(20), -EALREADY);
@@ -310,10 +328,7 @@ test_watchdog(void **state)
 			fail_msg("%s: handoff sessions: got %d, want %d", c->name,
 				 atomic_load(&m.count), c->want);
 	}
-	pool_watch_stop();
-	atomic_store(&m.stop, 1);
-	assert_int_equal(pthread_join(srv, NULL), 0);
-	close(f.fd);
+	multi_teardown(&f, &m, srv);
 }
 
 /* other_switches - context switches of every thread but the caller */
@@ -349,18 +364,12 @@ test_watchdog_idle(void **state)
 {
 	pthread_t srv, tid;
 	busy_t	b = {0, 300};
-	char	spec[64];
-	unsigned port = 0;
 	fake_t	f;
 	multi_t	m;
 	long	before, woke;
 
 	(void) state;
-	assert_int_equal(fake_listen(&f, AF_INET, NULL, &port), 0);
-	memset(&m, 0, sizeof(m));
-	m.fd = f.fd;
-	snprintf(spec, sizeof(spec), "inet:%u@127.0.0.1", port);
-	assert_int_equal(pool_init(spec), 0);
+	multi_setup(&f, &m);
 	assert_int_equal(pool_watch_start(20), 0);
 	usleep(100000);				/* let it settle */
 	before = other_switches();
@@ -374,10 +383,7 @@ test_watchdog_idle(void **state)
 	usleep(100000);
 	if (atomic_load(&m.count) != 1)
 		fail_msg("after idle: handoff sessions: got %d, want 1", atomic_load(&m.count));
-	pool_watch_stop();
-	atomic_store(&m.stop, 1);
-	assert_int_equal(pthread_join(srv, NULL), 0);
-	close(f.fd);
+	multi_teardown(&f, &m, srv);
 }
 
 /* test_handoff_async - with the watchdog, the caller does not wait */
