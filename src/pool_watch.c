@@ -35,6 +35,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 #include <sys/eventfd.h>
@@ -57,6 +58,7 @@ static pthread_once_t pool_key_once = PTHREAD_ONCE_INIT;
 static pthread_t pool_watch_tid;
 static atomic_int pool_watch_run;
 static long pool_watch_threshold_us;
+static atomic_int pool_watch_up;	/* the watchdog serves requests */
 static atomic_int pool_watch_asleep;	/* the watchdog waits for a callback */
 static atomic_int pool_requests;	/* pool_handoff() calls not yet served */
 static atomic_int pool_failed_rc;	/* a watchdog session failed: not yet told */
@@ -171,7 +173,7 @@ pool_handoff(void)
 {
 	if (pool_self != NULL && pool_slot_claim(pool_self) == 0)
 		return 0;			/* the watchdog already did */
-	if (!atomic_load(&pool_watch_run) || !pool_ready())
+	if (!atomic_load(&pool_watch_up))
 		return pool_session_run();	/* no watchdog: wait for it here */
 	atomic_fetch_add(&pool_requests, 1);
 	pool_watch_kick();
@@ -230,7 +232,7 @@ pool_pending_start(pool_pending_t *pp)
 	pool_session_t *ps;
 	int	rc;
 
-	if (pool_pending_grow(pp) < 0 || pp->pfd == NULL) {
+	if (pool_pending_grow(pp) < 0) {
 		(void) pool_session_run();	/* no memory: wait for it here */
 		return;
 	}
@@ -296,15 +298,13 @@ pool_watch_timeout(const pool_pending_t *pp, int64_t next)
 static void *
 pool_watch_main(void *arg)
 {
-	pool_pending_t pp = {NULL, NULL, 0, 0};
+	pool_pending_t pp = *(pool_pending_t *) arg;	/* allocated by pool_watch_start() */
 	int64_t	next = 0;
 	uint64_t drain;
 	size_t	i;
 	int	rc, due;
 
-	(void) arg;
-	(void) pool_pending_grow(&pp);
-	while (atomic_load(&pool_watch_run) && pp.pfd != NULL) {
+	while (atomic_load(&pool_watch_run)) {
 		pp.pfd[0] = (struct pollfd) {.fd = pool_watch_fd, .events = POLLIN};
 		for (i = 0; i < pp.n; i++)
 			pp.pfd[i + 1] = (struct pollfd) {.fd = pp.ps[i].fd,
@@ -321,6 +321,7 @@ pool_watch_main(void *arg)
 		while (due-- > 0)
 			pool_pending_start(&pp);
 	}
+	atomic_store(&pool_watch_up, 0);
 	while (pp.n > 0)
 		(void) pool_session_close(pp.ps + --pp.n, -ECANCELED);
 	free(pp.ps);
@@ -332,6 +333,7 @@ pool_watch_main(void *arg)
 int
 pool_watch_start(long threshold_ms)
 {
+	static pool_pending_t pp;	/* handed to the thread, which frees it */
 	sigset_t all, old;
 	int	rc;
 
@@ -342,20 +344,25 @@ pool_watch_start(long threshold_ms)
 	if (atomic_exchange(&pool_watch_run, 1))
 		return -EALREADY;
 	pool_watch_threshold_us = threshold_ms * 1000;
+	memset(&pp, 0, sizeof(pp));
 	if (pool_watch_fd < 0
-	    && (pool_watch_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {
-		rc = -errno;
-		atomic_store(&pool_watch_run, 0);
-		return rc;
-	}
+	    && (pool_watch_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0)
+		rc = errno;
+	else
+		rc = pool_pending_grow(&pp) < 0 ? ENOMEM : 0;
 	/* born with every signal blocked: libmilter takes SIGTERM with
 	 * sigwait() in its own thread; here it would kill the process */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	rc = pthread_create(&pool_watch_tid, NULL, pool_watch_main, NULL);
+	atomic_store(&pool_watch_up, 1);	/* requests wait in pool_requests */
+	if (rc == 0)
+		rc = pthread_create(&pool_watch_tid, NULL, pool_watch_main, &pp);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc != 0) {
+		atomic_store(&pool_watch_up, 0);
 		atomic_store(&pool_watch_run, 0);
+		free(pp.ps);
+		free(pp.pfd);
 		return -rc;
 	}
 	return 0;
