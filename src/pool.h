@@ -71,7 +71,17 @@
  *
  *	pool_handoff() is called by a callback right before it starts a
  *	long wait (the tarpit; in general anything that may block for more
- *	than a few milliseconds). It waits at most POOL_HANDOFF_TIMEOUT_MS.
+ *	than a few milliseconds). While the watchdog runs it only asks the
+ *	watchdog for a handoff and returns at once: the session the watchdog
+ *	starts for it begins after the caller entered its callback, which is
+ *	all the mechanism needs. Without the watchdog it runs the session
+ *	itself and waits at most POOL_HANDOFF_TIMEOUT_MS. Why: when 2,000
+ *	tarpits open at once, each waited for its own handoff behind the
+ *	burst (1 s, then a warning, 493 times in one run); now no thread
+ *	waits and the watchdog watches them for 10 s (bench-burst.sh). One
+ *	session per request, not one for all requests pending: one worker
+ *	draining the queue for a whole burst served clean sessions 2-3
+ *	times later (tests/bench/pool_burst -n 2000 -W 40, p99).
  *
  *	pool_stats_get() copies counters: handoffs confirmed, failed, the
  *	longest and the total confirmation time.
@@ -82,7 +92,8 @@
  *	atomic stores); a thread started by pool_watch_start() looks every
  *	THRESHOLD_MS / 2 for callbacks busy for THRESHOLD_MS or more and
  *	makes one handoff for each (any thread may make the handoff: what
- *	counts is that it happens after the callback started to block). A
+ *	counts is that it happens after the callback started to block; its
+ *	sessions are watched for POOL_WATCH_TIMEOUT_MS, 10 s). A
  *	pool_handoff() inside a busy period the watchdog already handed off
  *	returns 0 at once, and the watchdog never hands off twice for one
  *	period, so the tarpit's explicit handoff and the watchdog do not add
@@ -94,10 +105,13 @@
  * DIAGNOSTICS
  *	pool_init() returns 0, -EINVAL for a CONN it cannot parse, or
  *	-EHOSTUNREACH when HOST does not resolve. pool_handoff() returns 0
- *	when a worker confirmed, -ENOTCONN before pool_init(), -ETIMEDOUT
+ *	when a worker confirmed (with the watchdog: when the request was
+ *	queued), -ENOTCONN before pool_init(), -ETIMEDOUT
  *	when libmilter did not answer in time (the caller should log it and
  *	go on: the request stays queued and is served later), or the
- *	negative errno of socket(), connect() or write(). Advice: when it
+ *	negative errno of socket(), connect() or write(). With the watchdog
+ *	such an error is that of an earlier handoff the watchdog made (told
+ *	once, to the next caller), the request itself is queued all the same. Advice: when it
  *	fails, greylist instead of tarpitting - the pool is already short of
  *	workers. pool_watch_start() returns 0, -ENOTCONN before
  *	pool_init(), -EINVAL for a threshold below 1, -EALREADY when it

@@ -12,6 +12,17 @@
  *	(one poll() over all of them): a session that libmilter queues
  *	behind a blocked callback must not hold up the handoffs of the next
  *	callbacks that block.
+ *
+ *	An idle daemon must sleep: the watchdog wakes only when a callback
+ *	it has not handed off yet reaches the threshold (it sleeps until the
+ *	earliest such moment), every THRESHOLD_MS / 2 while handoff sessions
+ *	are in flight, and otherwise not at all. With nothing to watch it
+ *	says so in pool_watch_asleep and waits on a condition variable; the
+ *	next pool_busy_begin() sees the flag and wakes it (a mutex and a
+ *	signal, once per idle period; otherwise one atomic load). Both sides
+ *	store, then load the other's variable, with sequential consistency,
+ *	so at least one of them sees the other: the watchdog rescans after
+ *	raising the flag, and never sleeps past a busy callback.
  * DIAGNOSTICS
  *	See pool.h.
  */
@@ -24,7 +35,10 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <sys/eventfd.h>
 #include "pool.h"
 #include "pool_int.h"
 
@@ -44,6 +58,13 @@ static pthread_once_t pool_key_once = PTHREAD_ONCE_INIT;
 static pthread_t pool_watch_tid;
 static atomic_int pool_watch_run;
 static long pool_watch_threshold_us;
+static atomic_int pool_watch_up;	/* the watchdog serves requests */
+static atomic_int pool_watch_asleep;	/* the watchdog waits for a callback */
+static atomic_int pool_requests;	/* pool_handoff() calls not yet served */
+static atomic_int pool_failed_rc;	/* a watchdog session failed: not yet told */
+static int pool_watch_fd = -1;		/* eventfd: wakes the watchdog */
+
+#define POOL_WATCH_TIMEOUT_MS	10000	/* the watchdog's sessions: no one waits */
 
 typedef struct {			/* the watchdog's sessions in flight */
 	pool_session_t *ps;
@@ -99,6 +120,15 @@ pool_slot_get(void)
 	return pool_self = slot;
 }
 
+/* pool_watch_kick - wake the watchdog */
+static void
+pool_watch_kick(void)
+{
+	uint64_t one = 1;
+
+	(void) !write(pool_watch_fd, &one, sizeof(one));
+}
+
 /* pool_busy_begin - a callback starts on this thread */
 void
 pool_busy_begin(void)
@@ -111,6 +141,8 @@ pool_busy_begin(void)
 	if (now == atomic_load(&slot->handed_us))
 		now++;				/* a new period, never "already handed" */
 	atomic_store(&slot->start_us, now);
+	if (atomic_load(&pool_watch_asleep))
+		pool_watch_kick();
 }
 
 /* pool_busy_end - the callback on this thread returns */
@@ -141,23 +173,33 @@ pool_handoff(void)
 {
 	if (pool_self != NULL && pool_slot_claim(pool_self) == 0)
 		return 0;			/* the watchdog already did */
-	return pool_session_run();
+	if (!atomic_load(&pool_watch_up))
+		return pool_session_run();	/* no watchdog: wait for it here */
+	atomic_fetch_add(&pool_requests, 1);
+	pool_watch_kick();
+	return atomic_exchange(&pool_failed_rc, 0);	/* an earlier one failed */
 }
 
-/* pool_watch_scan - claim every callback busy for too long; how many */
+/* pool_watch_scan - claim every callback busy for too long; how many.
+ * *NEXT becomes the earliest time another one will be, or 0: none busy */
 static int
-pool_watch_scan(int64_t now)
+pool_watch_scan(int64_t now, int64_t *next)
 {
 	pool_slot_t *slot;
-	long long start;
+	long long start, due;
 	int	n = 0;
 
+	*next = 0;
 	pthread_mutex_lock(&pool_slots_lock);
 	for (slot = pool_slots; slot != NULL; slot = slot->next) {
 		start = atomic_load(&slot->start_us);
-		if (start != 0 && now - start >= pool_watch_threshold_us
-		    && pool_slot_claim(slot) == 1)
+		if (start == 0 || start == atomic_load(&slot->handed_us))
+			continue;
+		due = start + pool_watch_threshold_us;
+		if (now >= due && pool_slot_claim(slot) == 1)
 			n++;
+		else if (now < due && (*next == 0 || due < *next))
+			*next = due;
 	}
 	pthread_mutex_unlock(&pool_slots_lock);
 	return n;
@@ -176,82 +218,110 @@ pool_pending_grow(pool_pending_t *pp)
 	if ((ps = realloc(pp->ps, cap * sizeof(*ps))) == NULL)
 		return -ENOMEM;
 	pp->ps = ps;
-	if ((pfd = realloc(pp->pfd, cap * sizeof(*pfd))) == NULL)
-		return -ENOMEM;
+	if ((pfd = realloc(pp->pfd, (cap + 1) * sizeof(*pfd))) == NULL)
+		return -ENOMEM;			/* pfd[0] is the wake-up fd */
 	pp->pfd = pfd;
 	pp->cap = cap;
 	return 0;
 }
 
-/* pool_pending_add - start COUNT handoff sessions */
+/* pool_pending_start - start one handoff session */
 static void
-pool_pending_add(pool_pending_t *pp, int count)
+pool_pending_start(pool_pending_t *pp)
 {
 	pool_session_t *ps;
 	int	rc;
 
-	for (; count > 0; count--) {
-		if (pool_pending_grow(pp) < 0) {
-			(void) pool_session_run();	/* no memory: one at a time */
-			continue;
-		}
-		ps = pp->ps + pp->n;
-		if ((rc = pool_session_open(ps)) < 0)
-			(void) pool_session_close(ps, rc);
-		else
-			pp->n++;
-	}
-}
-
-/* pool_pending_poll - wait up to MS; end the sessions that are done */
-static void
-pool_pending_poll(pool_pending_t *pp, int ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-	int64_t	now;
-	size_t	i;
-	int	rc, r;
-
-	if (pp->n == 0) {
-		clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, NULL);
+	if (pool_pending_grow(pp) < 0) {
+		(void) pool_session_run();	/* no memory: wait for it here */
 		return;
 	}
-	for (i = 0; i < pp->n; i++) {
-		pp->pfd[i].fd = pp->ps[i].fd;
-		pp->pfd[i].events = pool_session_events(pp->ps + i);
-		pp->pfd[i].revents = 0;
+	ps = pp->ps + pp->n;
+	if ((rc = pool_session_open(ps)) < 0) {
+		atomic_store(&pool_failed_rc, rc);	/* before it is counted */
+		(void) pool_session_close(ps, rc);
+		return;
 	}
-	rc = poll(pp->pfd, pp->n, ms);
-	now = pool_now_us();
+	ps->deadline_us = ps->start_us + POOL_WATCH_TIMEOUT_MS * 1000LL;
+	pp->n++;
+}
+
+/* pool_pending_step - end the sessions that are done or timed out */
+static void
+pool_pending_step(pool_pending_t *pp, int polled)
+{
+	int64_t	now = pool_now_us();
+	size_t	i;
+	int	r;
+
 	for (i = 0; i < pp->n;) {
-		r = rc > 0 && pp->pfd[i].revents ? pool_session_step(pp->ps + i) : 0;
+		r = polled && pp->pfd[i + 1].revents ? pool_session_step(pp->ps + i) : 0;
 		if (r == 0 && now >= pp->ps[i].deadline_us)
 			r = -ETIMEDOUT;
 		if (r == 0) {
 			i++;
 			continue;
 		}
+		if (r < 0)
+			atomic_store(&pool_failed_rc, r);	/* before it is counted */
 		(void) pool_session_close(pp->ps + i, r > 0 ? 0 : r);
 		pp->n--;
 		pp->ps[i] = pp->ps[pp->n];	/* the moved one is looked at next */
-		pp->pfd[i] = pp->pfd[pp->n];
+		pp->pfd[i + 1] = pp->pfd[pp->n + 1];
 	}
+}
+
+/* pool_watch_timeout - poll() timeout in ms: 0 for a request, the next
+ * callback due, the session cadence, or -1: asleep until kicked */
+static int
+pool_watch_timeout(const pool_pending_t *pp, int64_t next)
+{
+	int64_t	ms = -1, half = pool_watch_threshold_us / 2000;
+
+	if (atomic_load(&pool_requests) > 0)
+		return 0;
+	if (next == 0 && pp->n == 0) {
+		atomic_store(&pool_watch_asleep, 1);
+		(void) pool_watch_scan(0, &next);	/* at time 0 nothing is due: only looks */
+		if (next == 0 && atomic_load(&pool_requests) == 0)
+			return -1;
+		atomic_store(&pool_watch_asleep, 0);	/* one began meanwhile */
+	}
+	if (next != 0)
+		ms = (next - pool_now_us() + 999) / 1000;
+	if (pp->n > 0 && (ms < 0 || ms > half))
+		ms = half < 1 ? 1 : half;
+	return ms < 0 ? 0 : (int) ms;
 }
 
 /* pool_watch_main - the watchdog: hand off for callbacks that block */
 static void *
 pool_watch_main(void *arg)
 {
-	pool_pending_t pp = {NULL, NULL, 0, 0};
-	long	ms = pool_watch_threshold_us / 2000;
+	pool_pending_t pp = *(pool_pending_t *) arg;	/* allocated by pool_watch_start() */
+	int64_t	next = 0;
+	uint64_t drain;
+	size_t	i;
+	int	rc, due;
 
-	(void) arg;
-	if (ms < 1)
-		ms = 1;
 	while (atomic_load(&pool_watch_run)) {
-		pool_pending_poll(&pp, (int) ms);
-		pool_pending_add(&pp, pool_watch_scan(pool_now_us()));
+		pp.pfd[0] = (struct pollfd) {.fd = pool_watch_fd, .events = POLLIN};
+		for (i = 0; i < pp.n; i++)
+			pp.pfd[i + 1] = (struct pollfd) {.fd = pp.ps[i].fd,
+				.events = pool_session_events(pp.ps + i)};
+		rc = poll(pp.pfd, pp.n + 1, pool_watch_timeout(&pp, next));
+		atomic_store(&pool_watch_asleep, 0);
+		if (rc > 0 && (pp.pfd[0].revents & POLLIN))
+			(void) !read(pool_watch_fd, &drain, sizeof(drain));
+		pool_pending_step(&pp, rc > 0);
+		/* one session per blocked callback: each worker that takes
+		 * one over drains the ready queue in parallel */
+		due = pool_watch_scan(pool_now_us(), &next)
+		    + atomic_exchange(&pool_requests, 0);
+		while (due-- > 0)
+			pool_pending_start(&pp);
 	}
+	atomic_store(&pool_watch_up, 0);
 	while (pp.n > 0)
 		(void) pool_session_close(pp.ps + --pp.n, -ECANCELED);
 	free(pp.ps);
@@ -263,6 +333,7 @@ pool_watch_main(void *arg)
 int
 pool_watch_start(long threshold_ms)
 {
+	static pool_pending_t pp;	/* handed to the thread, which frees it */
 	sigset_t all, old;
 	int	rc;
 
@@ -273,14 +344,25 @@ pool_watch_start(long threshold_ms)
 	if (atomic_exchange(&pool_watch_run, 1))
 		return -EALREADY;
 	pool_watch_threshold_us = threshold_ms * 1000;
+	memset(&pp, 0, sizeof(pp));
+	if (pool_watch_fd < 0
+	    && (pool_watch_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0)
+		rc = errno;
+	else
+		rc = pool_pending_grow(&pp) < 0 ? ENOMEM : 0;
 	/* born with every signal blocked: libmilter takes SIGTERM with
 	 * sigwait() in its own thread; here it would kill the process */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	rc = pthread_create(&pool_watch_tid, NULL, pool_watch_main, NULL);
+	atomic_store(&pool_watch_up, 1);	/* requests wait in pool_requests */
+	if (rc == 0)
+		rc = pthread_create(&pool_watch_tid, NULL, pool_watch_main, &pp);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc != 0) {
+		atomic_store(&pool_watch_up, 0);
 		atomic_store(&pool_watch_run, 0);
+		free(pp.ps);
+		free(pp.pfd);
 		return -rc;
 	}
 	return 0;
@@ -290,6 +372,8 @@ pool_watch_start(long threshold_ms)
 void
 pool_watch_stop(void)
 {
-	if (atomic_exchange(&pool_watch_run, 0))
+	if (atomic_exchange(&pool_watch_run, 0)) {
+		pool_watch_kick();
 		pthread_join(pool_watch_tid, NULL);
+	}			/* the eventfd stays: a late pool_handoff() may kick it */
 }

@@ -32,6 +32,14 @@ DESCRIPTION
     warm-up passes of 200 messages, the second timed, set N to about
     BENCH_E2E_SECONDS (20) seconds of work.
 
+    Serial rows (after the milter's, tests/bench/e2e_serial.py): one
+    message per session and one session at a time (smtp-source -s 1,
+    BENCH_E2E_SERIAL messages, 300), through the same forwarder, with no
+    filter, with the milter over inet: and with a second instance of it
+    over unix: - the per-message latency a quiet site sees, where a
+    Nagle/delayed-ACK stall shows in full (issue 17: 47.7 ms over inet:
+    against 3.0 ms over unix:, before the milter answered DATA).
+
     CPU: every group of processes runs in its own cgroup (v2 cpu.stat
     usage_usec, else v1 cpuacct.usage), which also counts processes that
     exited during the run: Postfix (the master and everything it forks,
@@ -67,6 +75,7 @@ sys.path.insert(0, os.path.join(SRCDIR, "tests", "integration"))
 import rig  # noqa: E402
 from rig_base import _kill, descendants, tcp_listening  # noqa: E402
 from e2e_cpu import CpuGroups, proc_status_kb, proc_ticks  # noqa: E402
+from e2e_serial import serial_rows  # noqa: E402
 
 AREA = "e2e"
 NET, CLIENTS = "198.51.100", 200
@@ -465,6 +474,7 @@ def run(r, cpu):
         x = measure(r, fwd, cpu, "milter", ["postfix", "milter"])
         x["rss"] = proc_status_kb(r.milter.pid, "VmHWM")
         results.append(x)
+        serial_rows(r, fwd.port, note, SENDER, RCPT, HELO)
         if missing:
             print("pair: SKIPPED: Debian package(s) not installed: %s "
                 "(contrib/quickstart.sh bench installs them)" %
@@ -502,7 +512,7 @@ def main():
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP,
         signal.SIGALRM):
         signal.signal(sig, interrupted)
-    signal.alarm(int(os.environ.get("BENCH_E2E_TIMEOUT", "175")))
+    signal.alarm(int(os.environ.get("BENCH_E2E_TIMEOUT", "200")))
     if not os.access(SMTP_SOURCE, os.X_OK):
         print("bench-e2e: SKIPPED: %s missing (Debian package postfix)" %
             SMTP_SOURCE)

@@ -2,7 +2,7 @@
  * NAME
  *	epollnull - nullmilter's behaviour without libmilter, on one epoll thread
  * SYNOPSIS
- *	epollnull -s inet:PORT@HOST [-p PIDFILE]
+ *	epollnull -s inet:PORT@HOST [-p PIDFILE] [-r MS]
  * DESCRIPTION
  *	A yardstick, not a milter to deploy: it answers the milter protocol
  *	exactly as tests/bench/nullmilter does (every event offered, continue
@@ -17,6 +17,11 @@
  *	with TCP_NODELAY (inherited from the listener), written with one
  *	write(2) each; a connection whose reply cannot be written at once is
  *	closed, as is one sending a packet longer than the buffer.
+ *
+ *	-r MS holds every RCPT reply for MS ms (as nullmilter -r does, but
+ *	without progress packets): the yardstick for bursts of sessions held
+ *	at RCPT (bench-burst.sh). The listen backlog is SOMAXCONN, as
+ *	libmilter's.
  * DIAGNOSTICS
  *	Exits 1 when the socket cannot be opened, 2 on bad usage.
  */
@@ -30,6 +35,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 #include <libmilter/mfapi.h>	/* constants only: no libmilter code is linked */
 #include <libmilter/mfdef.h>
@@ -40,8 +46,40 @@
 typedef struct {
 	int	fd;
 	size_t	len;
+	long long due;		/* RCPT reply held until then (ms), 0: none */
 	unsigned char buf[2 * EN_PACKET_MAX];
 } en_conn_t;
+
+static long en_hold_ms;		/* -r */
+static en_conn_t **en_held;	/* connections whose RCPT reply is held */
+static size_t en_nheld, en_capheld;
+
+/* en_now_ms - monotonic milliseconds */
+static long long
+en_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* en_hold - hold C's RCPT reply for en_hold_ms; -1 without memory */
+static int
+en_hold(en_conn_t *c)
+{
+	en_conn_t **h;
+
+	if (en_nheld == en_capheld) {
+		en_capheld = en_capheld ? 2 * en_capheld : 1024;
+		if ((h = realloc(en_held, en_capheld * sizeof(*h))) == NULL)
+			return -1;
+		en_held = h;
+	}
+	c->due = en_now_ms() + en_hold_ms;
+	en_held[en_nheld++] = c;
+	return 0;
+}
 
 /* en_reply - write one packet; -1 when it cannot go out whole at once */
 static int
@@ -81,31 +119,78 @@ en_packet(int fd, unsigned char cmd)
 	}
 }
 
+static int en_parse(en_conn_t *c);
+
 /* en_read - take what arrived and answer every whole packet; -1 to close */
 static int
 en_read(en_conn_t *c)
 {
 	ssize_t	n = read(c->fd, c->buf + c->len, sizeof(c->buf) - c->len);
-	size_t	off = 0;
-	uint32_t len;
 
 	if (n <= 0)
 		return n < 0 && errno == EAGAIN ? 0 : -1;
 	c->len += (size_t) n;
-	while (c->len - off >= 4) {
+	return c->due ? 0 : en_parse(c);
+}
+
+/* en_parse - answer every whole packet buffered (up to a held RCPT) */
+static int
+en_parse(en_conn_t *c)
+{
+	size_t	off = 0;
+	uint32_t len;
+	int	rc = 0;
+
+	while (rc == 0 && c->len - off >= 4) {
 		memcpy(&len, c->buf + off, 4);
 		len = ntohl(len);
 		if (len == 0 || len > EN_PACKET_MAX)
 			return -1;
 		if (c->len - off < 4 + (size_t) len)
 			break;
-		if (en_packet(c->fd, c->buf[off + 4]) < 0)
+		if (en_hold_ms > 0 && c->buf[off + 4] == SMFIC_RCPT)
+			rc = en_hold(c) < 0 ? -1 : 1;	/* answered later */
+		else if (en_packet(c->fd, c->buf[off + 4]) < 0)
 			return -1;
 		off += 4 + len;
 	}
 	memmove(c->buf, c->buf + off, c->len - off);
 	c->len -= off;
-	return 0;
+	return rc < 0 ? -1 : 0;
+}
+
+/* en_release - send the held RCPT replies that are due; the next wait */
+static int
+en_release(void)
+{
+	long long now = en_now_ms(), wait = -1;
+	en_conn_t *c;
+
+	for (size_t i = 0; i < en_nheld;) {
+		c = en_held[i];
+		if (c->due > now) {
+			if (wait < 0 || c->due - now < wait)
+				wait = c->due - now;
+			i++;
+			continue;
+		}
+		en_held[i] = en_held[--en_nheld];
+		c->due = 0;
+		if (en_packet(c->fd, SMFIC_RCPT) < 0 || en_parse(c) < 0)
+			shutdown(c->fd, SHUT_RDWR);	/* epoll reports it, then it is freed */
+	}
+	return (int) wait;
+}
+
+/* en_forget - a connection closes: no held reply for it any more */
+static void
+en_forget(en_conn_t *c)
+{
+	for (size_t i = 0; c->due && i < en_nheld; i++)
+		if (en_held[i] == c) {
+			en_held[i] = en_held[--en_nheld];
+			return;
+		}
 }
 
 /* en_listen - a non-blocking TCP listener for inet:PORT@HOST */
@@ -124,7 +209,7 @@ en_listen(const char *spec)
 		return -1;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
-	if (bind(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0 || listen(fd, 1024) < 0) {
+	if (bind(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0 || listen(fd, SOMAXCONN) < 0) {
 		close(fd);
 		return -1;
 	}
@@ -161,16 +246,18 @@ main(int argc, char **argv)
 	int	opt, lfd, ep, n;
 	FILE   *fp;
 
-	while ((opt = getopt(argc, argv, "s:p:")) != -1) {
+	while ((opt = getopt(argc, argv, "s:p:r:")) != -1) {
 		if (opt == 's')
 			spec = optarg;
 		else if (opt == 'p')
 			pidfile = optarg;
+		else if (opt == 'r')
+			en_hold_ms = atol(optarg);
 		else
 			break;
 	}
-	if (spec == NULL || opt != -1 || optind != argc) {
-		fprintf(stderr, "usage: epollnull -s inet:PORT@HOST [-p PIDFILE]\n");
+	if (spec == NULL || opt != -1 || optind != argc || en_hold_ms < 0) {
+		fprintf(stderr, "usage: epollnull -s inet:PORT@HOST [-p PIDFILE] [-r MS]\n");
 		return 2;
 	}
 	if ((lfd = en_listen(spec)) < 0 || (ep = epoll_create1(EPOLL_CLOEXEC)) < 0
@@ -183,7 +270,7 @@ main(int argc, char **argv)
 		fclose(fp);
 	}
 	for (;;) {
-		if ((n = epoll_wait(ep, evs, EN_EVENTS, -1)) < 0 && errno != EINTR)
+		if ((n = epoll_wait(ep, evs, EN_EVENTS, en_release())) < 0 && errno != EINTR)
 			return 1;
 		for (int i = 0; i < n; i++) {
 			en_conn_t *c = evs[i].data.ptr;
@@ -191,6 +278,7 @@ main(int argc, char **argv)
 			if (c == NULL) {
 				en_accept(ep, lfd);
 			} else if (en_read(c) < 0) {
+				en_forget(c);
 				close(c->fd);	/* also leaves the epoll set */
 				free(c);
 			}

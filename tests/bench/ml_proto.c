@@ -6,7 +6,8 @@
  *	included), the command byte, then the data. Like Postfix's VSTREAM,
  *	commands are buffered and written in one go just before a reply is
  *	awaited (a macro packet and its event travel together; headers with
- *	no reply pile up).
+ *	no reply pile up), and at DATA, where smtpd passes the connection
+ *	on to cleanup (ml_session.c).
  *
  *	ml_negotiate_put() queues SMFIC_OPTNEG with version 6, every action
  *	and every protocol flag of version 6; ml_negotiate_parse() checks

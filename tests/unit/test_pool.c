@@ -10,7 +10,12 @@
  *	gives -ETIMEDOUT; nothing listening gives -ECONNREFUSED. The
  *	watchdog cases count handoff sessions at a fake listener that serves
  *	any number of them: one per busy period that lasts past the
- *	threshold, none without a busy period. The proof
+ *	threshold, none without a busy period. An idle watchdog sleeps: the
+ *	other threads of the test switch context at most a few times in
+ *	half a second (it used to wake every THRESHOLD / 2), and a callback
+ *	that blocks afterwards still gets its handoff. While the watchdog
+ *	runs, pool_handoff() returns at once and a failure of the session
+ *	the watchdog ran for it is told to the next caller. The proof
  *	against the real libmilter is tests/bench/pool_burst (run by
  *	t_pool_burst.sh).
  */
@@ -31,9 +36,12 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/syscall.h>
+#include <dirent.h>
 #include <stdatomic.h>
 #include <cmocka.h>
 #include "pool.h"
+#include "pool_int.h"
 
 typedef struct {
 	int	fd;		/* listening socket */
@@ -230,6 +238,30 @@ multi_serve(void *arg)
 	return NULL;
 }
 
+/* multi_setup - a fake listener for any number of sessions; pool_init() */
+static void
+multi_setup(fake_t *f, multi_t *m)
+{
+	char	spec[64];
+	unsigned port = 0;
+
+	assert_int_equal(fake_listen(f, AF_INET, NULL, &port), 0);
+	memset(m, 0, sizeof(*m));
+	m->fd = f->fd;
+	snprintf(spec, sizeof(spec), "inet:%u@127.0.0.1", port);
+	assert_int_equal(pool_init(spec), 0);
+}
+
+/* multi_teardown - stop the watchdog, the listener thread SRV, close */
+static void
+multi_teardown(fake_t *f, multi_t *m, pthread_t srv)
+{
+	pool_watch_stop();
+	atomic_store(&m->stop, 1);
+	assert_int_equal(pthread_join(srv, NULL), 0);
+	close(f->fd);
+}
+
 typedef struct {
 	int	explicit_handoff;	/* call pool_handoff() inside */
 	int	busy_ms;
@@ -269,19 +301,13 @@ static void
 test_watchdog(void **state)
 {
 	pthread_t srv, tid[4];
-	char	spec[64];
-	unsigned port = 0;
 	fake_t	f;
 	multi_t	m;
 	size_t	i;
 	int	t;
 
 	(void) state;
-	assert_int_equal(fake_listen(&f, AF_INET, NULL, &port), 0);
-	memset(&m, 0, sizeof(m));
-	m.fd = f.fd;
-	snprintf(spec, sizeof(spec), "inet:%u@127.0.0.1", port);
-	assert_int_equal(pool_init(spec), 0);
+	multi_setup(&f, &m);
 	assert_int_equal(pool_watch_start(0), -EINVAL);
 	assert_int_equal(pool_watch_start(20), 0);
 	assert_int_equal(pool_watch_start(20), -EALREADY);
@@ -302,10 +328,99 @@ test_watchdog(void **state)
 			fail_msg("%s: handoff sessions: got %d, want %d", c->name,
 				 atomic_load(&m.count), c->want);
 	}
+	multi_teardown(&f, &m, srv);
+}
+
+/* other_switches - context switches of every thread but the caller */
+static long
+other_switches(void)
+{
+	char	path[300], line[256];
+	long	self = (long) syscall(SYS_gettid), sum = 0, n;
+	struct dirent *d;
+	DIR	*dir = opendir("/proc/self/task");
+	FILE	*fp;
+
+	assert_non_null(dir);
+	while ((d = readdir(dir)) != NULL) {
+		if (d->d_name[0] == '.' || atol(d->d_name) == self)
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/status", d->d_name);
+		if ((fp = fopen(path, "r")) == NULL)
+			continue;		/* the thread exited */
+		while (fgets(line, sizeof(line), fp) != NULL)
+			if (sscanf(line, "voluntary_ctxt_switches: %ld", &n) == 1
+			    || sscanf(line, "nonvoluntary_ctxt_switches: %ld", &n) == 1)
+				sum += n;
+		fclose(fp);
+	}
+	closedir(dir);
+	return sum;
+}
+
+/* test_watchdog_idle - no wake-ups while nothing runs, then a handoff */
+static void
+test_watchdog_idle(void **state)
+{
+	pthread_t srv, tid;
+	busy_t	b = {0, 300};
+	fake_t	f;
+	multi_t	m;
+	long	before, woke;
+
+	(void) state;
+	multi_setup(&f, &m);
+	assert_int_equal(pool_watch_start(20), 0);
+	usleep(100000);				/* let it settle */
+	before = other_switches();
+	usleep(500000);
+	woke = other_switches() - before;
+	if (woke > 5)
+		fail_msg("idle watchdog: context switches in 0.5 s: got %ld, want <= 5", woke);
+	assert_int_equal(pthread_create(&srv, NULL, multi_serve, &m), 0);
+	assert_int_equal(pthread_create(&tid, NULL, busy_thread, &b), 0);
+	assert_int_equal(pthread_join(tid, NULL), 0);
+	usleep(100000);
+	if (atomic_load(&m.count) != 1)
+		fail_msg("after idle: handoff sessions: got %d, want 1", atomic_load(&m.count));
+	multi_teardown(&f, &m, srv);
+}
+
+/* test_handoff_async - with the watchdog, the caller does not wait */
+static void
+test_handoff_async(void **state)
+{
+	pool_stats_t before, after;
+	char	spec[64];
+	unsigned port = 0;
+	fake_t	f;
+	int64_t	t0, took;
+	int	rc, i;
+
+	(void) state;
+	assert_int_equal(fake_listen(&f, AF_INET, NULL, &port), 0);
+	close(f.fd);				/* nothing listens there now */
+	snprintf(spec, sizeof(spec), "inet:%u@127.0.0.1", port);
+	assert_int_equal(pool_init(spec), 0);
+	pool_stats_get(&before);
+	assert_int_equal(pool_watch_start(20), 0);
+	t0 = pool_now_us();
+	rc = pool_handoff();
+	took = pool_now_us() - t0;
+	if (rc != 0 || took > 100000)
+		fail_msg("queued handoff: got %d after %lld us, want 0 at once", rc, (long long) took);
+	for (i = 0; i < 100; i++) {		/* the watchdog's try is refused */
+		pool_stats_get(&after);
+		if (after.failures > before.failures)
+			break;
+		usleep(10000);
+	}
+	if (after.failures != before.failures + 1)
+		fail_msg("watchdog's session: got %lu failures, want %lu", after.failures,
+			 before.failures + 1);
+	if ((rc = pool_handoff()) != -ECONNREFUSED)
+		fail_msg("next caller: got %d, want %d (the earlier failure)", rc, -ECONNREFUSED);
 	pool_watch_stop();
-	atomic_store(&m.stop, 1);
-	assert_int_equal(pthread_join(srv, NULL), 0);
-	close(f.fd);
 }
 
 int
@@ -316,6 +431,8 @@ main(void)
 		cmocka_unit_test(test_bad_specs),
 		cmocka_unit_test(test_handoff_failures),
 		cmocka_unit_test(test_watchdog),
+		cmocka_unit_test(test_watchdog_idle),
+		cmocka_unit_test(test_handoff_async),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
