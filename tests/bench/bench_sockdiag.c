@@ -79,7 +79,7 @@ bench_probe(const char *label, const sockdiag_tuple_t *t, int want_rc)
 static void *
 tarpit_thread(void *arg)
 {
-	tarpit_req_t req = {3000, 250, 1000, 1, arg, NULL, NULL};
+	tarpit_req_t req = {3000, 250, 1000, 1, arg, NULL, NULL, 0};
 	tarpit_result_t res;
 
 	tarpit_wait(&req, &res);
@@ -148,7 +148,7 @@ static void *
 detect_thread(void *arg)
 {
 	detect_t *d = arg;
-	tarpit_req_t req = {20000, 250, 10000, 1, &d->lc.tuple, NULL, NULL};
+	tarpit_req_t req = {20000, 250, 10000, 1, &d->lc.tuple, NULL, NULL, 0};
 	tarpit_result_t res;
 
 	tarpit_wait(&req, &res);

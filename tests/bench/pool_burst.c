@@ -99,7 +99,7 @@ mf_progress(void *arg)
 static sfsistat
 mf_rcpt(SMFICTX *ctx, char **argv)
 {
-	tarpit_req_t req = {opt_delay * 1000L, 250, 10000, 1, NULL, mf_progress, ctx};
+	tarpit_req_t req = {opt_delay * 1000L, 250, 10000, 1, NULL, mf_progress, ctx, 0};
 	tarpit_result_t res;
 
 	if (strncasecmp(argv[0], "<tarpit", 7) != 0)
