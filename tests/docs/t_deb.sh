@@ -3,12 +3,10 @@
 #	t_deb.sh - the Debian package builds, passes lintian, installs, runs,
 #	and goes away on purge as policy says
 # DESCRIPTION
-#	Builds the package from a clean copy of the sources ("make distdir"
-#	into a temp dir: the source tree is never written) with
-#	DEB_BUILD_OPTIONS=nocheck (make check runs the unit tests itself).
-#	The .deb is kept in $TG_DEB_CACHE (default /var/tmp/targrey-milter-deb)
-#	under a hash of the copied sources, so the plain and the sanitizer
-#	phase of CI build it once. Then:
+#	Builds the package from a clean copy of the sources with
+#	DEB_BUILD_OPTIONS=nocheck (make check runs the unit tests itself),
+#	once per source hash (pkglib.sh: the plain and the sanitizer phase
+#	of CI share it). Then:
 #	  - debian/changelog's version is the one configure.ac gives;
 #	  - lintian reports no error (E:) on the .deb;
 #	  - dpkg -i succeeds without a running systemd; the account targrey
@@ -33,6 +31,7 @@ set -u
 b=${TG_BUILDDIR:-.}
 s=${TG_SRCDIR:-.}
 . "$s/tests/docs/testlib.sh"
+. "$s/tests/docs/pkglib.sh"
 
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root (dpkg -i of the package)"; exit 77; }
 for p in dpkg-buildpackage dh lintian python3 runuser; do
@@ -57,30 +56,12 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
-version=$(sed -n 's/^PACKAGE_VERSION = //p' "$b/Makefile")
-arch=$(dpkg --print-architecture)
+pkg_init || { echo "FAIL: make distdir"; exit 1; }
 check "debian/changelog version" \
     "$(dpkg-parsechangelog -l "$s/debian/changelog" -S Version)" "$version"
-
-# A clean copy of the sources, and the cache key: a hash of its contents.
-src="$t/targrey-milter-$version"
-${MAKE:-make} -s -C "$b" distdir distdir="$src" top_distdir="$src" >"$t/distdir.out" 2>&1 \
-    || { cat "$t/distdir.out"; echo "FAIL: make distdir"; exit 1; }
-key=$(cd "$src" && find . -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)
-cache=${TG_DEB_CACHE:-/var/tmp/targrey-milter-deb}
-deb="$cache/$key/targrey-milter_${version}_$arch.deb"
-if [ -f "$deb" ]; then
-	echo "using the package built earlier from the same sources: $deb"
-else
-	start=$(date +%s)
-	(cd "$src" && DEB_BUILD_OPTIONS="nocheck parallel=2" \
-	    dpkg-buildpackage -us -uc -b) >"$t/build.out" 2>&1 \
-	    || { tail -40 "$t/build.out"; echo "FAIL: dpkg-buildpackage"; exit 1; }
-	rm -rf "$cache" && mkdir -p "$cache/$key" && cp "$t"/*.deb "$cache/$key/" || exit 1
-	echo "built $deb in $(( $(date +%s) - start )) s"
-fi
+pkg_deb || { echo "FAIL: dpkg-buildpackage"; exit 1; }
 check "a -dbgsym package beside it" \
-    "$(test -f "$cache/$key/targrey-milter-dbgsym_${version}_$arch.deb" && echo yes)" yes
+    "$(test -f "$dbgsym" && echo yes)" yes
 
 lintian "$deb" 2>&1 | grep -v 'running with root privileges' >"$t/lintian.out"
 sed 's/^/lintian: /' "$t/lintian.out"
