@@ -45,6 +45,8 @@ typedef struct {
 	int	print_changed;
 	int	print_defaults;
 	int	test_only;
+	char  **names;		/* -n/-d NAME...: print only these */
+	int	nnames;
 	strlist_t overrides;	/* NAME=VALUE from -p and -o */
 } main_options_t;
 
@@ -54,13 +56,13 @@ static long main_shutdown_ms;
 static void
 main_usage(FILE *fp)
 {
-	fprintf(fp, "usage: targrey-milter [-c FILE] [-f] [-p SOCKET] [-o NAME=VALUE] [-n] [-d] [-t] [-h] [-V]\n"
+	fprintf(fp, "usage: targrey-milter [-c FILE] [-f] [-p SOCKET] [-o NAME=VALUE] [-n|-d [NAME...]] [-t] [-h] [-V]\n"
 	    "  -c FILE        configuration file (default %s; absent = embedded defaults)\n"
 	    "  -f             stay in the foreground and log to stderr too\n"
 	    "  -p SOCKET      listen on SOCKET (overrides milter_socket)\n"
 	    "  -o NAME=VALUE  override one parameter\n"
-	    "  -n             print the parameters that differ from their defaults\n"
-	    "  -d             print every parameter's default\n"
+	    "  -n [NAME...]   print the parameters the file sets, as written there\n"
+	    "  -d [NAME...]   print every parameter's default (or NAME's only)\n"
 	    "  -t             check the configuration, tables and state directory, then exit 0 or 1\n"
 	    "  -h             this help\n"
 	    "  -V             print the version\n", MAIN_DEFAULT_CONFIG);
@@ -97,10 +99,12 @@ main_parse_args(int argc, char **argv, main_options_t *o)
 		default: main_usage(stderr); exit(1);
 		}
 	}
-	if (optind != argc) {
+	if (optind != argc && !o->print_changed && !o->print_defaults) {
 		main_usage(stderr);
 		exit(1);
 	}
+	o->names = argv + optind;	/* -n/-d NAME...: as postconf does */
+	o->nnames = argc - optind;
 }
 
 /* Apply -p/-o overrides; -1 after an error. */
@@ -132,8 +136,12 @@ main_load(main_options_t *o, int *status)
 	if (main_apply_overrides(cfg, &o->overrides) < 0)
 		return config_free(cfg), NULL;
 	if (o->print_changed || o->print_defaults) {
-		config_print(cfg, stdout, o->print_changed);
 		*status = 0;
+		if (o->nnames == 0)
+			config_print(cfg, stdout, o->print_changed);
+		else if (config_print_names(cfg, stdout, o->print_changed, o->names, o->nnames,
+		    stderr) > 0)
+			*status = 1;
 		return config_free(cfg), NULL;
 	}
 	*status = 0;

@@ -15,6 +15,7 @@
 #include "log.h"
 #include "params.h"
 #include "runtime.h"
+#include "table.h"
 
 static pthread_mutex_t runtime_lock = PTHREAD_MUTEX_INITIALIZER;
 static runtime_t *runtime_current;
@@ -55,6 +56,37 @@ runtime_check(const config_t *cfg, FILE *err)
 	return errors ? -1 : 0;
 }
 
+/* After a failed compile: report every table that cannot be opened, with
+ * the parameter and the configuration line that name it; returns how many. */
+static int
+runtime_report_tables(const config_t *cfg, FILE *err)
+{
+	const strlist_t *lists[] = {&cfg->s25r_whitelist, &cfg->s25r_client_access,
+	    &cfg->client_whitelist, &cfg->sender_whitelist, &cfg->recipient_whitelist};
+	char	why[512], where[1024];
+	int	bad = 0;
+
+	for (size_t k = 0; k < sizeof(lists) / sizeof(lists[0]); k++) {
+		size_t	off = (size_t) ((const char *) lists[k] - (const char *) cfg);
+		const param_t *p = params_table;
+
+		while (p < params_table + params_count && p->offset != off)
+			p++;
+		for (size_t i = 0; p < params_table + params_count && i < lists[k]->n; i++) {
+			table_t *t = table_open(lists[k]->items[i], NULL, why, sizeof(why));
+
+			if (t != NULL) {
+				table_free(t);
+				continue;
+			}
+			config_where(cfg, p->name, where, sizeof(where));
+			fprintf(err, "%s: parameter %s: %s\n", where, p->name, why);
+			bad++;
+		}
+	}
+	return bad;
+}
+
 /* Open the tables and build the S25R classifier and the SPF engine. */
 static int
 runtime_compile(runtime_t *rt, FILE *err)
@@ -63,12 +95,10 @@ runtime_compile(runtime_t *rt, FILE *err)
 	char	why[512];
 	int	s25r_errors = 0, wl_errors = 0;
 
-	if ((rt->s25r = s25r_create(rt->cfg, &s25r_errors, why, sizeof(why))) == NULL) {
-		fprintf(err, "%s: %s\n", file, why);
-		return -1;
-	}
-	if ((rt->whitelist = whitelist_create(rt->cfg, &wl_errors, why, sizeof(why))) == NULL) {
-		fprintf(err, "%s: %s\n", file, why);
+	if ((rt->s25r = s25r_create(rt->cfg, &s25r_errors, why, sizeof(why))) == NULL
+	    || (rt->whitelist = whitelist_create(rt->cfg, &wl_errors, why, sizeof(why))) == NULL) {
+		if (runtime_report_tables(rt->cfg, err) == 0)
+			fprintf(err, "%s: %s\n", file, why);
 		return -1;
 	}
 	if ((rt->spf = spf_create(rt->cfg, why, sizeof(why))) == NULL) {
