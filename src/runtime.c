@@ -22,6 +22,7 @@ static runtime_t *runtime_current;
 static unsigned long runtime_generation;
 static strlist_t runtime_overrides;	/* "name=value" from the command line */
 static store_t *runtime_state;		/* set once before the milter starts */
+static char **runtime_started;		/* start_only values in effect, by index */
 
 /* Free a snapshot and everything compiled from it. */
 static void
@@ -154,12 +155,26 @@ runtime_store(void)
 	return runtime_state;
 }
 
+/* Remember the start_only values of the first snapshot: those run until
+ * the next restart, whatever later reloads say. */
+static void
+runtime_remember_start(const config_t *cfg)
+{
+	if (runtime_started != NULL || (runtime_started = calloc(params_count,
+	    sizeof(*runtime_started))) == NULL)
+		return;
+	for (size_t i = 0; i < params_count; i++)
+		if (params_table[i].start_only)
+			runtime_started[i] = strdup(cfg->raw[i] ? cfg->raw[i] : "");
+}
+
 /* Make RT current; the caller's reference becomes the published one. */
 void
 runtime_publish(runtime_t *rt)
 {
 	runtime_t *old;
 
+	runtime_remember_start(rt->cfg);	/* the first one only */
 	pthread_mutex_lock(&runtime_lock);
 	rt->generation = ++runtime_generation;
 	old = runtime_current;
@@ -234,21 +249,24 @@ runtime_log_errors(char *text)
 		log_error("reload: %s", line);
 }
 
-/* Say which changed parameters wait for a restart. */
+/* Say which changed parameters wait for a restart, comparing NEXT with
+ * what runs (not with the previous reload). */
 static void
 runtime_warn_start_only(const config_t *next)
 {
 	runtime_t *now = runtime_acquire();
-	const char *a, *b;
+	const char *run, *was, *b;
 
-	for (size_t i = 0; now != NULL && i < params_count; i++) {
-		if (!params_table[i].start_only)
+	for (size_t i = 0; runtime_started != NULL && i < params_count; i++) {
+		if (!params_table[i].start_only || (run = runtime_started[i]) == NULL)
 			continue;
-		a = now->cfg->raw[i];
-		b = next->raw[i];
-		if (strcmp(a ? a : "", b ? b : "") != 0)
+		b = next->raw[i] ? next->raw[i] : "";
+		was = now && now->cfg->raw[i] ? now->cfg->raw[i] : "";
+		if (strcmp(run, b) != 0)
 			log_warning("reload: %s changed to \"%s\"; it takes effect at the next restart"
-			    " (still \"%s\")", params_table[i].name, b ? b : "", a ? a : "");
+			    " (running with \"%s\")", params_table[i].name, b, run);
+		else if (strcmp(was, b) != 0)
+			log_info("reload: %s is \"%s\" again, the value running", params_table[i].name, b);
 	}
 	runtime_release(now);
 }

@@ -3,7 +3,8 @@
 
 Starts the real targrey-milter binary (no Postfix needed): -t/-n/-d, the
 "FILE:LINE: parameter NAME: reason" errors, SIGHUP reload (good and bad
-file), new sessions refused while draining, SIGTERM exit status and pid file.
+file), new sessions refused while draining, SIGTERM exit status and pid file;
+reload warnings about start-only parameters compare with what runs.
 Every process started here is killed at the end; every wait is bounded.
 """
 import grp
@@ -143,11 +144,56 @@ def test_signals(tmp):
             p.wait()
 
 
+def test_reload_socket(tmp):
+    """milter_socket changed by one SIGHUP and back by the next: the
+    warnings compare with the socket the daemon listens on."""
+    p1, p2 = free_port(), free_port()
+    conf = os.path.join(tmp, "sock.conf")
+    base = "state_directory = %s\npid_file = %s\nuser = %s\ngroup = %s\n" % (
+        tmp, os.path.join(tmp, "sock.pid"), pwd.getpwuid(os.getuid()).pw_name,
+        grp.getgrgid(os.getgid()).gr_name)
+    sock = lambda port: "inet:%d@127.0.0.1" % port
+    with open(conf, "w") as f:
+        f.write(base + "milter_socket = %s\n" % sock(p1))
+    log = open(os.path.join(tmp, "milter.log"), "w")
+    p = subprocess.Popen([DAEMON, "-f", "-c", conf], stdout=log, stderr=subprocess.STDOUT)
+    try:
+        check(wait_for(lambda: "starting targrey-milter" in log_text(tmp)), "daemon starts on %d" % p1)
+        for gen, port in ((2, p2), (3, p1)):
+            with open(conf, "w") as f:
+                f.write(base + "milter_socket = %s\n" % sock(port))
+            mark = len(log_text(tmp))
+            p.send_signal(signal.SIGHUP)
+            check(wait_for(lambda: "(generation %d)" % gen in log_text(tmp)), "reload %d" % gen)
+            new = log_text(tmp)[mark:]
+            if port == p2:
+                want = ('reload: milter_socket changed to "%s"; it takes effect at the next'
+                        ' restart (running with "%s")' % (sock(p2), sock(p1)))
+                check(want in new, "first reload: %r in %r" % (want, new))
+            else:
+                check("changed to" not in new and sock(p2) not in new,
+                      "reload back to the running socket: no warning naming %d: %r" % (p2, new))
+                check('milter_socket is "%s" again, the value running' % sock(p1) in new,
+                      "reload back to the running socket is said: %r" % new)
+        with socket.create_connection(("127.0.0.1", p1), timeout=5):
+            pass
+        check(True, "still listens on %d" % p1)
+    finally:
+        p.send_signal(signal.SIGTERM)
+        try:
+            p.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+        log.close()
+
+
 def main():
     with tempfile.TemporaryDirectory(prefix="tg-daemon-") as tmp:
         os.chmod(tmp, 0o755)
         test_cli(tmp)
         test_signals(tmp)
+        test_reload_socket(tmp)
     print("%d failed" % len(failures))
     return 1 if failures else 0
 
