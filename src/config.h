@@ -49,6 +49,7 @@ typedef struct config {
 	char   *config_directory;
 	char   *milter_socket;
 	char   *milter_socket_mode;
+	char   *milter_socket_group;
 	long	milter_timeout;
 	char   *user;
 	char   *group;

@@ -220,7 +220,8 @@ main_start(const config_t *cfg, int foreground)
 		exit(1);
 	}
 	daemon_prepare_socket(spec, cfg->milter_socket_mode);
-	daemon_chown_socket(spec, cfg->user, cfg->group);
+	if (daemon_chown_socket(spec, cfg->user, cfg->group, cfg->milter_socket_group) < 0)
+		exit(1);
 	if ((!foreground && daemon_detach() < 0) || daemon_write_pidfile(cfg->pid_file) < 0
 	    || daemon_drop_privileges(cfg->user, cfg->group) < 0)
 		exit(1);

@@ -51,6 +51,11 @@ const param_t params_table[] = {
 	    "inet6:8891@[::1], unix:/path) or Postfix's form (inet:localhost:8891).", START_ONLY),
 	P_STR(milter_socket_mode, "0660", "milter",
 	    "Permission bits of a unix-domain milter socket, in octal.", START_ONLY),
+	P_STR(milter_socket_group, "", "milter",
+	    "Group of a unix-domain milter socket (empty: the daemon's group); set it to "
+	    "Postfix's group, postfix, so that smtpd, which runs as postfix without "
+	    "supplementary groups, may connect with mode 0660 (the daemon must start "
+	    "as root, or its user must be a member of that group).", START_ONLY),
 	P_TIME(milter_timeout, "7210s", 1 * SEC, 30 * DAY, "milter",
 	    "How long libmilter waits for Postfix on an idle connection.", START_ONLY),
 	P_STR(user, "targrey", "milter",

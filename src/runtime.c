@@ -8,6 +8,7 @@
  *	runtime_build() writes "parameter NAME: reason" lines to ERR;
  *	runtime_reload() logs "reload: ..." lines.
  */
+#include <grp.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +48,11 @@ runtime_check(const config_t *cfg, FILE *err)
 	if (daemon_socket_spec(cfg->milter_socket, spec, sizeof(spec)) < 0) {
 		fprintf(err, "%s: parameter milter_socket: bad value \"%s\": want inet:PORT@HOST,"
 		    " inet6:PORT@[ADDR], inet:HOST:PORT or unix:/PATH\n", file, cfg->milter_socket);
+		errors++;
+	}
+	if (*cfg->milter_socket_group && getgrnam(cfg->milter_socket_group) == NULL) {
+		fprintf(err, "%s: parameter milter_socket_group: no group \"%s\"\n", file,
+		    cfg->milter_socket_group);
 		errors++;
 	}
 	if (!log_facility_valid(cfg->syslog_facility)) {

@@ -11,7 +11,9 @@
 #	  - lintian reports no error (E:) on the .deb;
 #	  - dpkg -i succeeds without a running systemd; the account targrey
 #	    exists with home /var/lib/targrey-milter, that directory is
-#	    targrey's, mode 750; /etc/targrey-milter/* are conffiles; the
+#	    targrey's, mode 750; with Postfix installed, targrey is in the
+#	    group postfix and /var/spool/postfix/targrey (for a unix socket)
+#	    is targrey:postfix 750; /etc/targrey-milter/* are conffiles; the
 #	    service is enabled (multi-user.target.wants link);
 #	  - the installed targrey-milter -t, run as targrey as the unit's
 #	    ExecStartPre does, accepts the installed configuration;
@@ -75,6 +77,12 @@ check "state directory owner and mode" \
     "$(stat -c '%U:%G %a' /var/lib/targrey-milter 2>&1)" "targrey:targrey 750"
 check "conffiles" "$(dpkg-query -W -f='${Conffiles}' targrey-milter | awk 'NF {print $1}' | sort | tr '\n' ' ')" \
     "/etc/targrey-milter/permit_client_nots25r /etc/targrey-milter/recipient_whitelist /etc/targrey-milter/s25r_whitelist /etc/targrey-milter/targrey-milter.conf "
+if getent group postfix >/dev/null && [ -d /var/spool/postfix ]; then
+	check "targrey in the group postfix (unix socket for smtpd)" \
+	    "$(id -nG targrey | tr ' ' '\n' | grep -cx postfix)" 1
+	check "socket directory in Postfix's chroot" \
+	    "$(stat -c '%U:%G %a' /var/spool/postfix/targrey 2>&1)" "targrey:postfix 750"
+fi
 wants=/etc/systemd/system/multi-user.target.wants/targrey-milter.service
 check "service enabled" "$(readlink "$wants")" /lib/systemd/system/targrey-milter.service
 dpkg -L targrey-milter > "$t/files"
@@ -100,6 +108,7 @@ while read -r f; do
 	[ -e "$f" ] || [ -L "$f" ] && left="$left $f"
 done < "$t/files"
 for f in /etc/targrey-milter /var/lib/targrey-milter /run/targrey-milter "$wants" \
+    /var/spool/postfix/targrey \
     /var/lib/systemd/deb-systemd-helper-enabled/targrey-milter.service.dsh-also; do
 	[ -e "$f" ] || [ -L "$f" ] && left="$left $f"
 done
