@@ -63,6 +63,7 @@ typedef struct config {
 	char   *syslog_facility;
 	char   *syslog_name;
 	long	log_level;
+	char   *log_file;
 	/* DNS */
 	strlist_t dns_servers;
 	long	dns_cache_size;

@@ -12,6 +12,7 @@
  */
 #include "autoconfig.h"
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <libmilter/mfapi.h>
 #include <pthread.h>
@@ -225,6 +226,8 @@ main_start(const config_t *cfg, int foreground)
 	if ((!foreground && daemon_detach() < 0) || daemon_write_pidfile(cfg->pid_file) < 0
 	    || daemon_drop_privileges(cfg->user, cfg->group) < 0)
 		exit(1);
+	if (log_open_file(cfg->log_file) < 0)	/* as the user: SIGHUP reopens it */
+		exit(1);
 	/* Every libmilter thread gets a small stack: tarpits hold threads. */
 	if (pthread_attr_init(&attr) == 0
 	    && pthread_attr_setstacksize(&attr, (size_t) cfg->thread_stack_size) == 0)
@@ -239,11 +242,18 @@ static void
 main_state_child(const config_t *cfg, int fd)
 {
 	char	why[1024];
+	int	fd2;
 
 	if (geteuid() == 0 && (getpwnam(cfg->user) == NULL || getgrnam(cfg->group) == NULL))
 		_exit(0);	/* daemon_drop_privileges() reports it */
-	if (daemon_drop_privileges(cfg->user, cfg->group) < 0)
+	if ((fd2 = open("/dev/null", O_WRONLY)) >= 0)
+		dup2(fd2, STDERR_FILENO);	/* the daemon says it once, not this check */
+	if (daemon_drop_privileges(cfg->user, cfg->group) < 0) {
+		snprintf(why, sizeof(why), "cannot switch to user %s group %s", cfg->user, cfg->group);
+		if (write(fd, why, strlen(why)) < 0)
+			_exit(1);
 		_exit(1);
+	}
 	if (store_access(cfg->state_directory, why, sizeof(why)) < 0) {
 		if (write(fd, why, strlen(why)) < 0)
 			_exit(1);

@@ -81,6 +81,11 @@ const param_t params_table[] = {
 	    "Name the daemon logs under.", START_ONLY),
 	P_INT(log_level, "0", 0, 3, "logging",
 	    "0 logs decisions and problems; 1 adds skipped checks; 2 and 3 add protocol detail."),
+	P_STR(log_file, "", "logging",
+	    "Write the log lines to this file instead of syslog, in the format of Postfix's "
+	    "maillog_file, for hosts without a syslog daemon (empty: syslog); the daemon's "
+	    "user must be able to create it; SIGHUP opens it again (after logrotate).",
+	    START_ONLY),
 	/* DNS */
 	P_LIST(dns_servers, "", "dns",
 	    "Name servers to ask, as ADDRESS or ADDRESS:PORT; empty means those of /etc/resolv.conf."),

@@ -55,6 +55,11 @@ runtime_check(const config_t *cfg, FILE *err)
 		    cfg->milter_socket_group);
 		errors++;
 	}
+	if (*cfg->log_file && *cfg->log_file != '/') {
+		fprintf(err, "%s: parameter log_file: \"%s\" is not an absolute path\n", file,
+		    cfg->log_file);
+		errors++;
+	}
 	if (!log_facility_valid(cfg->syslog_facility)) {
 		fprintf(err, "%s: parameter syslog_facility: unknown facility \"%s\"\n", file,
 		    cfg->syslog_facility);
@@ -291,6 +296,7 @@ runtime_reload(const char *path)
 		log_error("reload: out of memory");
 		return -1;
 	}
+	log_reopen();		/* first: logrotate's SIGHUP works with a broken file too */
 	if ((cfg = config_load(path, 1, err)) != NULL) {
 		if (runtime_apply_overrides(cfg, err) < 0)
 			cfg = config_free(cfg);

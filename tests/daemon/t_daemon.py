@@ -4,7 +4,8 @@
 Starts the real targrey-milter binary (no Postfix needed): -t/-n/-d, the
 "FILE:LINE: parameter NAME: reason" errors, SIGHUP reload (good and bad
 file), new sessions refused while draining, SIGTERM exit status and pid file;
-reload warnings about start-only parameters compare with what runs.
+reload warnings about start-only parameters compare with what runs; log_file
+(format, reopened on SIGHUP); "running as root" said once.
 Every process started here is killed at the end; every wait is bounded.
 """
 import grp
@@ -188,12 +189,53 @@ def test_reload_socket(tmp):
         log.close()
 
 
+def test_log_file(tmp):
+    """log_file: lines in Postfix's maillog_file format, opened again on
+    SIGHUP after a rotation; as root, "running as root" is said once."""
+    import re
+    port = free_port()
+    logdir = os.path.join(tmp, "logs")
+    os.makedirs(logdir, exist_ok=True)
+    path = os.path.join(logdir, "targrey-milter.log")
+    conf = os.path.join(tmp, "logfile.conf")
+    with open(conf, "w") as f:
+        f.write("state_directory = %s\npid_file = %s\nuser = %s\ngroup = %s\n" % (
+            tmp, os.path.join(tmp, "lf.pid"), pwd.getpwuid(os.getuid()).pw_name,
+            grp.getgrgid(os.getgid()).gr_name))
+        f.write("milter_socket = inet:%d@127.0.0.1\nlog_file = %s\n" % (port, path))
+    read = lambda p: open(p).read() if os.path.exists(p) else ""
+    err = open(os.path.join(tmp, "milter.log"), "w")
+    p = subprocess.Popen([DAEMON, "-f", "-c", conf], stdout=err, stderr=subprocess.STDOUT)
+    try:
+        check(wait_for(lambda: "starting targrey-milter" in read(path)), "log_file gets the start line")
+        line = [l for l in read(path).splitlines() if "starting targrey-milter" in l][:1]
+        want = r"^[A-Z][a-z]{2} [0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2} \S+ targrey-milter\[%d\]: starting " % p.pid
+        check(line and re.match(want, line[0]) is not None,
+              "maillog_file format: %r matches %r" % (line, want))
+        os.rename(path, path + ".1")
+        p.send_signal(signal.SIGHUP)
+        check(wait_for(lambda: "(generation 2)" in read(path)), "after SIGHUP the new file gets the lines")
+        check("(generation 2)" not in read(path + ".1"), "the rotated file gets no new line")
+        if os.geteuid() == 0:
+            n = log_text(tmp).count("running as root")
+            check(n == 1, "\"running as root\" said once (got %d)" % n)
+    finally:
+        p.send_signal(signal.SIGTERM)
+        try:
+            p.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+        err.close()
+
+
 def main():
     with tempfile.TemporaryDirectory(prefix="tg-daemon-") as tmp:
         os.chmod(tmp, 0o755)
         test_cli(tmp)
         test_signals(tmp)
         test_reload_socket(tmp)
+        test_log_file(tmp)
     print("%d failed" % len(failures))
     return 1 if failures else 0
 

@@ -73,10 +73,12 @@ check "lintian errors" "$(grep -c '^E:' "$t/lintian.out")" 0
 dpkg -i "$deb" >"$t/install.out" 2>&1
 rc=$?; check "dpkg -i exit" "$rc" 0; [ "$rc" = 0 ] || cat "$t/install.out"
 check "targrey's home" "$(getent passwd targrey | cut -d: -f6)" /var/lib/targrey-milter
+check "log directory owner and mode" \
+    "$(stat -c '%U:%G %a' /var/log/targrey-milter 2>&1)" "targrey:targrey 750"
 check "state directory owner and mode" \
     "$(stat -c '%U:%G %a' /var/lib/targrey-milter 2>&1)" "targrey:targrey 750"
 check "conffiles" "$(dpkg-query -W -f='${Conffiles}' targrey-milter | awk 'NF {print $1}' | sort | tr '\n' ' ')" \
-    "/etc/targrey-milter/permit_client_nots25r /etc/targrey-milter/recipient_whitelist /etc/targrey-milter/s25r_whitelist /etc/targrey-milter/targrey-milter.conf "
+    "/etc/logrotate.d/targrey-milter /etc/targrey-milter/permit_client_nots25r /etc/targrey-milter/recipient_whitelist /etc/targrey-milter/s25r_whitelist /etc/targrey-milter/targrey-milter.conf "
 if getent group postfix >/dev/null && [ -d /var/spool/postfix ]; then
 	check "targrey in the group postfix (unix socket for smtpd)" \
 	    "$(id -nG targrey | tr ' ' '\n' | grep -cx postfix)" 1
@@ -108,7 +110,7 @@ while read -r f; do
 	[ -e "$f" ] || [ -L "$f" ] && left="$left $f"
 done < "$t/files"
 for f in /etc/targrey-milter /var/lib/targrey-milter /run/targrey-milter "$wants" \
-    /var/spool/postfix/targrey \
+    /var/spool/postfix/targrey /var/log/targrey-milter \
     /var/lib/systemd/deb-systemd-helper-enabled/targrey-milter.service.dsh-also; do
 	[ -e "$f" ] || [ -L "$f" ] && left="$left $f"
 done

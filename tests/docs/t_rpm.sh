@@ -60,7 +60,7 @@ check "the .rpm's license file" \
     "$(rpm -qlp "$rpm" 2>/dev/null | grep -c '^/usr/share/licenses/targrey-milter/LICENSE$')" 1
 check "%config(noreplace) files" \
     "$(rpm -qp --qf '[%{FILEFLAGS:fflags}|%{FILENAMES}\n]' "$rpm" 2>/dev/null | awk -F'|' '$1 ~ /c/ && $1 ~ /n/ { print $2 }' | sort | tr '\n' ' ')" \
-    "/etc/targrey-milter/permit_client_nots25r /etc/targrey-milter/recipient_whitelist /etc/targrey-milter/s25r_whitelist /etc/targrey-milter/targrey-milter.conf "
+    "/etc/logrotate.d/targrey-milter /etc/targrey-milter/permit_client_nots25r /etc/targrey-milter/recipient_whitelist /etc/targrey-milter/s25r_whitelist /etc/targrey-milter/targrey-milter.conf "
 check "state directory in the .rpm" \
     "$(rpm -qp --qf '[%{FILEMODES:perms} %{FILEUSERNAME}:%{FILEGROUPNAME} %{FILENAMES}\n]' "$rpm" 2>/dev/null | grep ' /var/lib/targrey-milter$')" \
     "drwxr-x--- targrey:targrey /var/lib/targrey-milter"
