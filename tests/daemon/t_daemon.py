@@ -145,6 +145,16 @@ def test_signals(tmp):
             p.wait()
 
 
+def stop(p):
+    """SIGTERM, then SIGKILL after 20 s."""
+    p.send_signal(signal.SIGTERM)
+    try:
+        p.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()
+
+
 def test_reload_socket(tmp):
     """milter_socket changed by one SIGHUP and back by the next: the
     warnings compare with the socket the daemon listens on."""
@@ -180,12 +190,7 @@ def test_reload_socket(tmp):
             pass
         check(True, "still listens on %d" % p1)
     finally:
-        p.send_signal(signal.SIGTERM)
-        try:
-            p.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
+        stop(p)
         log.close()
 
 
@@ -220,12 +225,7 @@ def test_log_file(tmp):
             n = log_text(tmp).count("running as root")
             check(n == 1, "\"running as root\" said once (got %d)" % n)
     finally:
-        p.send_signal(signal.SIGTERM)
-        try:
-            p.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
+        stop(p)
         err.close()
 
 
