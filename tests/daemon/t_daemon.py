@@ -5,7 +5,8 @@ Starts the real targrey-milter binary (no Postfix needed): -t/-n/-d, the
 "FILE:LINE: parameter NAME: reason" errors, SIGHUP reload (good and bad
 file), new sessions refused while draining, SIGTERM exit status and pid file;
 reload warnings about start-only parameters compare with what runs; log_file
-(format, reopened on SIGHUP); "running as root" said once.
+(format, reopened on SIGHUP and by targreyctl reopen); "running as root" said
+once.
 Every process started here is killed at the end; every wait is bounded.
 """
 import grp
@@ -221,6 +222,18 @@ def test_log_file(tmp):
         p.send_signal(signal.SIGHUP)
         check(wait_for(lambda: "(generation 2)" in read(path)), "after SIGHUP the new file gets the lines")
         check("(generation 2)" not in read(path + ".1"), "the rotated file gets no new line")
+        # logrotate's way: targreyctl reopen (the pid from pid_file).
+        os.rename(path, path + ".2")
+        ctl = subprocess.run([os.path.join(BUILD, "src", "targreyctl"), "-c", conf, "reopen"],
+                             capture_output=True, text=True, timeout=30)
+        check(ctl.returncode == 0 and "targrey-milter[%d]: SIGHUP sent" % p.pid in ctl.stdout,
+              "targreyctl reopen: %r %r" % (ctl.stdout, ctl.stderr))
+        check(wait_for(lambda: "(generation 3)" in read(path)), "after targreyctl reopen the new file gets the lines")
+        ctl = subprocess.run([os.path.join(BUILD, "src", "targreyctl"), "-c", conf,
+                              "-o", "pid_file=" + os.path.join(tmp, "none.pid"), "reopen"],
+                             capture_output=True, text=True, timeout=30)
+        check(ctl.returncode == 1 and "none.pid" in ctl.stderr,
+              "targreyctl reopen without a pid file: exit 1 naming it: %r" % ctl.stderr)
         if os.geteuid() == 0:
             n = log_text(tmp).count("running as root")
             check(n == 1, "\"running as root\" said once (got %d)" % n)
