@@ -5,6 +5,7 @@
 #	contrib/quickstart.sh run
 #	contrib/quickstart.sh test
 #	contrib/quickstart.sh bench
+#	contrib/quickstart.sh deb
 # DESCRIPTION
 #	run	installs the build and runtime dependencies with apt, builds, and
 #		starts the milter in the foreground on inet:8891@localhost with
@@ -15,6 +16,11 @@
 #		replaces (pypolicyd-spf, Postgrey: the end-to-end comparison;
 #		their system services are never started), builds, and runs
 #		"make bench" (about 10 minutes; prints a table of figures).
+#	deb	installs the build dependencies and Debian's packaging tools,
+#		builds, and makes the Debian package from a clean copy of the
+#		sources (make distdir; no source file is written):
+#		build/deb/targrey-milter_VERSION_ARCH.deb (and -dbgsym). Install
+#		it with "apt install ./build/deb/targrey-milter_*.deb".
 #	Must run as root (or with sudo available) for apt-get.
 # DIAGNOSTICS
 #	Exits non-zero when a step fails; "make check" prints every failure.
@@ -23,10 +29,12 @@ set -eu
 cd "$(dirname "$0")/.."
 top=$(pwd)
 
+# Packaging: the .deb (deb, tests/docs/t_deb.sh) and the .rpm test.
+PKG_DEPS="debhelper dpkg-dev lintian rpm"
 BUILD_DEPS="build-essential autoconf automake pkg-config libmilter-dev libspf2-dev
 	libpcre2-dev liblmdb-dev libcmocka-dev"
 TEST_DEPS="postfix postfix-pcre swaks nsd dnsutils python3 lmdb-utils mandoc
-	clang libclang-rt-14-dev"
+	clang libclang-rt-14-dev $PKG_DEPS"
 BENCH_DEPS="postfix-policyd-spf-python postgrey"
 
 as_root() {
@@ -82,8 +90,20 @@ bench)
 	build
 	make bench
 	;;
+deb)
+	# shellcheck disable=SC2086
+	install_packages $BUILD_DEPS $PKG_DEPS
+	build
+	version=$(sed -n 's/^PACKAGE_VERSION = //p' Makefile)
+	rm -rf "$top/build/deb" && mkdir -p "$top/build/deb"
+	make -s distdir distdir="$top/build/deb/targrey-milter-$version" \
+	    top_distdir="$top/build/deb/targrey-milter-$version"
+	(cd "$top/build/deb/targrey-milter-$version" && dpkg-buildpackage -us -uc -b)
+	rm -rf "$top/build/deb/targrey-milter-$version"
+	ls -l "$top"/build/deb/*.deb
+	;;
 *)
-	echo "usage: $0 run|test|bench" >&2
+	echo "usage: $0 run|test|bench|deb" >&2
 	exit 2
 	;;
 esac

@@ -54,6 +54,14 @@ config_store_raw(config_t *cfg, size_t index, const char *value)
 	return 0;
 }
 
+/* Keep the text of parameter INDEX as written, for -n (best effort). */
+static void
+config_keep_text(config_t *cfg, size_t index, const char *value)
+{
+	free(cfg->text[index]);
+	cfg->text[index] = strdup(value);
+}
+
 /* Handle one logical line "name = value". */
 static void
 config_parse_line(config_reader_t *rd, config_t *cfg, char *text, int line)
@@ -89,6 +97,7 @@ config_parse_line(config_reader_t *rd, config_t *cfg, char *text, int line)
 	}
 	cfg->from_file[p - params_table] = 1;
 	rd->lines[p - params_table] = line;
+	config_keep_text(cfg, (size_t) (p - params_table), value);
 }
 
 /* Read the file into raw values, joining continuation lines. */
@@ -226,7 +235,9 @@ config_alloc(void)
 		return NULL;
 	cfg->raw = calloc(params_count, sizeof(*cfg->raw));
 	cfg->from_file = calloc(params_count, 1);
-	if (cfg->raw == NULL || cfg->from_file == NULL)
+	cfg->text = calloc(params_count, sizeof(*cfg->text));
+	cfg->lines = calloc(params_count, sizeof(*cfg->lines));
+	if (cfg->raw == NULL || cfg->from_file == NULL || cfg->text == NULL || cfg->lines == NULL)
 		return config_free(cfg);
 	for (size_t i = 0; i < params_count; i++)
 		if (config_store_raw(cfg, i, params_table[i].def) < 0)
@@ -256,8 +267,8 @@ config_load(const char *path, int missing_ok, FILE *err)
 			config_error(&rd, 0, NULL, "read error");
 		fclose(fp);
 	}
-	if (rd.errors == 0)
-		config_convert_all(&rd, cfg);
+	config_convert_all(&rd, cfg);	/* also after errors: report them all */
+	memcpy(cfg->lines, rd.lines, params_count * sizeof(int));
 	free(rd.lines);
 	if (rd.errors > 0)
 		return config_free(cfg);
@@ -281,6 +292,8 @@ config_set(config_t *cfg, const char *name, const char *value, FILE *err)
 		return -1;
 	}
 	cfg->from_file[p - params_table] = 1;
+	cfg->lines[p - params_table] = -1;
+	config_keep_text(cfg, (size_t) (p - params_table), value);
 	return config_store_raw(cfg, (size_t) (p - params_table), value);
 }
 
@@ -293,16 +306,61 @@ config_raw(const config_t *cfg, const char *name)
 	return p ? cfg->raw[p - params_table] : NULL;
 }
 
+/* Print "name = value" for parameter I: the default, or as written. */
+static void
+config_print_one(const config_t *cfg, FILE *fp, int only_changed, size_t i)
+{
+	if (only_changed && !cfg->from_file[i])
+		return;
+	fprintf(fp, "%s = %s\n", params_table[i].name, !only_changed ? params_table[i].def
+	    : cfg->text[i] ? cfg->text[i] : cfg->raw[i]);
+}
+
 /* Print "name = value" for every parameter, or only the changed ones. */
 void
 config_print(const config_t *cfg, FILE *fp, int only_changed)
 {
-	for (size_t i = 0; i < params_count; i++) {
-		if (only_changed && !cfg->from_file[i])
+	for (size_t i = 0; i < params_count; i++)
+		config_print_one(cfg, fp, only_changed, i);
+}
+
+/* The same for the parameters NAMES only; returns how many are unknown. */
+int
+config_print_names(const config_t *cfg, FILE *fp, int only_changed, char *const *names,
+    int count, FILE *err)
+{
+	const param_t *p;
+	int	unknown = 0;
+
+	for (int i = 0; i < count; i++) {
+		if ((p = params_find(names[i])) == NULL) {
+			fprintf(err, "targrey-milter: unknown parameter %s\n", names[i]);
+			unknown++;
 			continue;
-		fprintf(fp, "%s = %s\n", params_table[i].name,
-		    only_changed ? cfg->raw[i] : params_table[i].def);
+		}
+		config_print_one(cfg, fp, only_changed, (size_t) (p - params_table));
 	}
+	return unknown;
+}
+
+/* Where parameter NAME was set: "FILE:LINE", "FILE" or "command line". */
+int
+config_where(const config_t *cfg, const char *name, char *buf, size_t len)
+{
+	const param_t *p = params_find(name);
+	const char *file = cfg->path ? cfg->path : "default";
+	int	line;
+
+	if (p == NULL)
+		return -1;
+	line = cfg->lines[p - params_table];
+	if (line < 0)
+		snprintf(buf, len, "command line");
+	else if (line > 0)
+		snprintf(buf, len, "%s:%d", file, line);
+	else
+		snprintf(buf, len, "%s", file);
+	return 0;
 }
 
 /* Release everything; returns NULL. */
@@ -315,8 +373,12 @@ config_free(config_t *cfg)
 		config_value_clear(cfg, &params_table[i]);
 		if (cfg->raw)
 			free(cfg->raw[i]);
+		if (cfg->text)
+			free(cfg->text[i]);
 	}
 	free(cfg->raw);
+	free(cfg->text);
+	free(cfg->lines);
 	free(cfg->from_file);
 	free(cfg->path);
 	free(cfg);

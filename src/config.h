@@ -8,6 +8,9 @@
  *	config_t *config_free(config_t *cfg);
  *	int config_set(config_t *cfg, const char *name, const char *value, FILE *err);
  *	void config_print(const config_t *cfg, FILE *fp, int only_changed);
+ *	int config_print_names(const config_t *cfg, FILE *fp, int only_changed,
+ *		char *const *names, int count, FILE *err);
+ *	int config_where(const config_t *cfg, const char *name, char *buf, size_t len);
  *	const char *config_raw(const config_t *cfg, const char *name);
  * DESCRIPTION
  *	config_load() reads a file in Postfix main.cf syntax (name = value,
@@ -22,7 +25,14 @@
  *
  *	config_set() overrides one parameter (command line -p) before the
  *	snapshot is published. config_print() writes "name = value" lines:
- *	every parameter, or only those that differ from the default.
+ *	every parameter with its default, or (ONLY_CHANGED) those the file
+ *	or the command line set, with the text as written there ($name
+ *	references not expanded, as postconf -n does). config_print_names()
+ *	does the same for the COUNT parameters NAMES only, in that order (a
+ *	parameter the file does not set prints nothing with ONLY_CHANGED);
+ *	it returns the number of unknown names, each reported to ERR.
+ *	config_where() writes "FILE:LINE" (or "FILE" for a default, or
+ *	"command line") of parameter NAME's setting into BUF.
  * DIAGNOSTICS
  *	Errors go to ERR as "FILE:LINE: parameter NAME: reason"; config_load()
  *	then returns NULL after reading the whole file (all errors at once).
@@ -39,6 +49,7 @@ typedef struct config {
 	char   *config_directory;
 	char   *milter_socket;
 	char   *milter_socket_mode;
+	char   *milter_socket_group;
 	long	milter_timeout;
 	char   *user;
 	char   *group;
@@ -52,6 +63,7 @@ typedef struct config {
 	char   *syslog_facility;
 	char   *syslog_name;
 	long	log_level;
+	char   *log_file;
 	/* DNS */
 	strlist_t dns_servers;
 	long	dns_cache_size;
@@ -110,6 +122,8 @@ typedef struct config {
 	char  **raw;		/* the text of each parameter, by table index */
 	unsigned char *from_file; /* 1 when set by the file or config_set() */
 	char   *path;		/* file it was read from, or NULL */
+	char  **text;		/* as written in the file (unexpanded), or NULL */
+	int    *lines;		/* line of each setting; 0 = default, -1 = command line */
 } config_t;
 
 /* Enumerations, in the order of their words in params.c. */
@@ -126,6 +140,9 @@ config_t *config_load(const char *path, int missing_ok, FILE *err);
 config_t *config_free(config_t *cfg);
 int	config_set(config_t *cfg, const char *name, const char *value, FILE *err);
 void	config_print(const config_t *cfg, FILE *fp, int only_changed);
+int	config_print_names(const config_t *cfg, FILE *fp, int only_changed,
+	    char *const *names, int count, FILE *err);
+int	config_where(const config_t *cfg, const char *name, char *buf, size_t len);
 const char *config_raw(const config_t *cfg, const char *name);
 
 #endif

@@ -91,19 +91,29 @@ daemon_prepare_socket(const char *spec, const char *mode)
 }
 
 /* Give a unix socket bound by root to USER:GROUP, so that the daemon can
- * still reach itself (pool handoffs) after dropping privileges. */
+ * still reach itself (pool handoffs) after dropping privileges; its group
+ * is SOCK_GROUP instead when set (Postfix's smtpd has no other groups). */
 int
-daemon_chown_socket(const char *spec, const char *user, const char *group)
+daemon_chown_socket(const char *spec, const char *user, const char *group,
+    const char *sock_group)
 {
-	struct passwd *pw;
+	const char *gname = sock_group && *sock_group ? sock_group : group;
+	struct passwd *pw = NULL;
 	struct group *gr;
 
-	if (geteuid() != 0 || (strncmp(spec, "unix:", 5) != 0 && strncmp(spec, "local:", 6) != 0))
+	if (strncmp(spec, "unix:", 5) != 0 && strncmp(spec, "local:", 6) != 0)
 		return 0;
-	if ((pw = getpwnam(user)) == NULL || (gr = getgrnam(group)) == NULL)
-		return 0;	/* daemon_drop_privileges() reports it */
-	if (chown(strchr(spec, ':') + 1, pw->pw_uid, gr->gr_gid) < 0) {
-		log_error("cannot give %s to %s:%s: %s", spec, user, group, strerror(errno));
+	if (geteuid() != 0 && gname == group)
+		return 0;	/* an unprivileged daemon keeps its own group */
+	if ((geteuid() == 0 && (pw = getpwnam(user)) == NULL) || (gr = getgrnam(gname)) == NULL) {
+		if (gname == group)
+			return 0;	/* daemon_drop_privileges() reports it */
+		log_error("milter_socket_group: no group \"%s\"", gname);
+		return -1;
+	}
+	if (chown(strchr(spec, ':') + 1, pw ? pw->pw_uid : (uid_t) -1, gr->gr_gid) < 0) {
+		log_error("cannot give %s to %s:%s: %s%s", spec, pw ? user : "(owner)", gname,
+		    strerror(errno), pw ? "" : " (the daemon's user must be a member of that group)");
 		return -1;
 	}
 	return 0;

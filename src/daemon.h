@@ -6,6 +6,8 @@
  *
  *	int daemon_socket_spec(const char *in, char *out, size_t size);
  *	int daemon_prepare_socket(const char *spec, const char *mode);
+ *	int daemon_chown_socket(const char *spec, const char *user, const char *group,
+ *		const char *sock_group);
  *	int daemon_drop_privileges(const char *user, const char *group);
  *	int daemon_detach(void);
  * DESCRIPTION
@@ -20,7 +22,11 @@
  *	Postfix's delayed ACK) or applies MODE to a unix socket.
  *
  *	daemon_chown_socket() gives a unix socket bound by root to USER and
- *	GROUP (the daemon connects to its own socket, see pool.h).
+ *	GROUP (the daemon connects to its own socket, see pool.h), or to
+ *	SOCK_GROUP when that is not empty (milter_socket_group: Postfix's
+ *	smtpd connects as user postfix without supplementary groups); an
+ *	unprivileged daemon can only give it to SOCK_GROUP when its user is
+ *	a member of that group.
  *	daemon_drop_privileges() switches to USER and GROUP when running as
  *	root; it is a no-op for an unprivileged process.
  *	daemon_detach() forks into the background with stdio on /dev/null.
@@ -34,7 +40,8 @@
 
 int	daemon_socket_spec(const char *in, char *out, size_t size);
 int	daemon_prepare_socket(const char *spec, const char *mode);
-int	daemon_chown_socket(const char *spec, const char *user, const char *group);
+int	daemon_chown_socket(const char *spec, const char *user, const char *group,
+	    const char *sock_group);
 int	daemon_drop_privileges(const char *user, const char *group);
 int	daemon_detach(void);
 

@@ -88,7 +88,10 @@
  *	SRS (SRS0=HHH=TT=domain=user becomes srs0=domain=user, SRS1
  *	likewise), cuts a +extension, and replaces every run of digits
  *	that stands alone as a word by '#' (bounce-1234-5@ becomes
- *	bounce-#-#@), like Postgrey.
+ *	bounce-#-#@). This is more than Postgrey 1.37 does: it strips
+ *	only a lower-case "prvs=" tag, before lower-casing, and knows no
+ *	SRS or msprvs1 (docs/migration.md, "What changes for a Postgrey
+ *	user").
  * THREADS
  *	Pure functions; safe from any thread.
  */

@@ -124,7 +124,7 @@ key_append(char *buf, size_t size, size_t *n, const char *s, size_t max, int low
 	return 1;
 }
 
-/* Normalise a sender like Postgrey; see greylist.h. */
+/* Normalise a sender, Postgrey-style (and more: see greylist.h). */
 size_t
 greylist_sender_normalize(const char *sender, char *buf, size_t size)
 {

@@ -3,14 +3,19 @@
  *	log - one greppable line per decision, to syslog and/or stderr
  * DESCRIPTION
  *	See log.h. Lines are formatted into a stack buffer and written with
- *	one write(2) to stderr so that lines of different threads never
- *	interleave; syslog(3) is thread safe on glibc.
+ *	one write(2) to stderr (and to the log file, opened O_APPEND) so that
+ *	lines of different threads never interleave; syslog(3) is thread
+ *	safe on glibc.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 #include "log.h"
 
@@ -21,6 +26,10 @@ static int log_to_syslog;
 static atomic_int log_level;	/* set by a reload while sessions log */
 static log_sink_fn log_sink;
 static void *log_sink_ctx;
+static char log_name[64] = "targrey-milter";	/* a copy: the snapshot goes */
+static char *log_path;		/* log_file, or NULL: syslog */
+static int log_fd = -1;		/* its descriptor; dup2() replaces the file */
+static char log_host[64];
 
 static const struct {
 	const char *name;
@@ -56,10 +65,77 @@ log_open(const char *name, const char *facility, int to_stderr)
 
 	if (code == -1)
 		return -1;
-	openlog(name, LOG_PID | LOG_NDELAY, code);
-	log_to_syslog = 1;
+	snprintf(log_name, sizeof(log_name), "%s", name);
+	openlog(log_name, LOG_PID | LOG_NDELAY, code);	/* syslog keeps the pointer */
+	log_to_syslog = log_fd < 0;
 	log_to_stderr = to_stderr;
 	return 0;
+}
+
+/* Open PATH for appending; the descriptor, or -1 after reporting why. */
+static int
+log_file_fd(const char *path)
+{
+	int	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+
+	if (fd < 0)
+		log_msg(LOG_ERR, "cannot open log_file %s: %s", path, strerror(errno));
+	return fd;
+}
+
+/* Write lines to PATH instead of syslog (empty PATH: keep syslog). */
+int
+log_open_file(const char *path)
+{
+	char   *dot;
+
+	if (path == NULL || *path == '\0')
+		return 0;
+	if ((log_fd = log_file_fd(path)) < 0 || (log_path = strdup(path)) == NULL)
+		return -1;
+	if (gethostname(log_host, sizeof(log_host) - 1) < 0)
+		strcpy(log_host, "localhost");
+	if ((dot = strchr(log_host, '.')) != NULL)
+		*dot = '\0';
+	log_to_syslog = 0;
+	return 0;
+}
+
+/* Open the log file again, under the same descriptor. */
+int
+log_reopen(void)
+{
+	int	fd;
+
+	if (log_path == NULL)
+		return 0;
+	if ((fd = log_file_fd(log_path)) < 0)
+		return -1;
+	if (dup2(fd, log_fd) < 0) {
+		log_msg(LOG_ERR, "cannot reopen log_file %s: %s", log_path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+/* One line in the format of Postfix's maillog_file. */
+static void
+log_write_file(const char *label, const char *line)
+{
+	char	buf[LOG_LINE_MAX + 160], stamp[32];
+	struct tm tm;
+	time_t	now = time(NULL);
+	int	len;
+
+	strftime(stamp, sizeof(stamp), "%b %d %H:%M:%S", localtime_r(&now, &tm));
+	len = snprintf(buf, sizeof(buf), "%s %s %s[%ld]: %s%s\n", stamp, log_host, log_name,
+	    (long) getpid(), label, line);
+	if (len > (int) sizeof(buf) - 1)
+		len = sizeof(buf) - 1;
+	if (write(log_fd, buf, (size_t) len) < 0)
+		return;
 }
 
 void
@@ -93,6 +169,8 @@ log_emit(int prio, const char *line)
 
 	if (log_to_syslog)
 		syslog(prio, "%s%s", labels[prio & 7], line);
+	if (log_fd >= 0)
+		log_write_file(labels[prio & 7], line);
 	if (log_to_stderr) {
 		len = snprintf(buf, sizeof(buf), "targrey-milter: %s%s\n", labels[prio & 7], line);
 		if (len > (int) sizeof(buf) - 1)

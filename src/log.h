@@ -5,6 +5,8 @@
  *	#include "log.h"
  *
  *	int log_open(const char *name, const char *facility, int to_stderr);
+ *	int log_open_file(const char *path);
+ *	int log_reopen(void);
  *	void log_set_level(int level);
  *	void log_set_sink(log_sink_fn fn, void *ctx);
  *	void log_msg(int prio, const char *fmt, ...);
@@ -15,6 +17,14 @@
  *	("mail", "local0".."local7", "daemon", "user"), and stderr too when
  *	TO_STDERR is set. Returns -1 for an unknown facility;
  *	log_facility_valid() tells beforehand.
+ *
+ *	log_open_file() sends the lines to PATH instead of syslog, in the
+ *	format of Postfix's maillog_file ("Mon DD HH:MM:SS HOST NAME[PID]:
+ *	text"), so that they can sit beside Postfix's; an empty PATH keeps
+ *	syslog. log_reopen() opens PATH again (after logrotate moved it)
+ *	under the same descriptor, so that no thread ever writes to a closed
+ *	or reused one. Both return -1 after reporting why (the old file
+ *	stays in use).
  *
  *	log_msg() writes one line at syslog priority PRIO (LOG_ERR,
  *	LOG_WARNING, LOG_INFO, LOG_DEBUG); LOG_DEBUG lines are written only
@@ -63,6 +73,8 @@ typedef struct {
 #define LOG_VALUE_MAX	256
 
 int	log_open(const char *name, const char *facility, int to_stderr);
+int	log_open_file(const char *path);
+int	log_reopen(void);
 int	log_facility_valid(const char *facility);
 void	log_set_level(int level);
 int	log_get_level(void);

@@ -12,6 +12,7 @@
  */
 #include "autoconfig.h"
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <libmilter/mfapi.h>
 #include <pthread.h>
@@ -47,6 +48,8 @@ typedef struct {
 	int	print_changed;
 	int	print_defaults;
 	int	test_only;
+	char  **names;		/* -n/-d NAME...: print only these */
+	int	nnames;
 	strlist_t overrides;	/* NAME=VALUE from -p and -o */
 } main_options_t;
 
@@ -56,13 +59,13 @@ static long main_shutdown_ms;
 static void
 main_usage(FILE *fp)
 {
-	fprintf(fp, "usage: targrey-milter [-c FILE] [-f] [-p SOCKET] [-o NAME=VALUE] [-n] [-d] [-t] [-h] [-V]\n"
+	fprintf(fp, "usage: targrey-milter [-c FILE] [-f] [-p SOCKET] [-o NAME=VALUE] [-n|-d [NAME...]] [-t] [-h] [-V]\n"
 	    "  -c FILE        configuration file (default %s; absent = embedded defaults)\n"
 	    "  -f             stay in the foreground and log to stderr too\n"
 	    "  -p SOCKET      listen on SOCKET (overrides milter_socket)\n"
 	    "  -o NAME=VALUE  override one parameter\n"
-	    "  -n             print the parameters that differ from their defaults\n"
-	    "  -d             print every parameter's default\n"
+	    "  -n [NAME...]   print the parameters the file sets, as written there\n"
+	    "  -d [NAME...]   print every parameter's default (or NAME's only)\n"
 	    "  -t             check the configuration, tables and state directory, then exit 0 or 1\n"
 	    "  -h             this help\n"
 	    "  -V             print the version\n", MAIN_DEFAULT_CONFIG);
@@ -99,10 +102,12 @@ main_parse_args(int argc, char **argv, main_options_t *o)
 		default: main_usage(stderr); exit(1);
 		}
 	}
-	if (optind != argc) {
+	if (optind != argc && !o->print_changed && !o->print_defaults) {
 		main_usage(stderr);
 		exit(1);
 	}
+	o->names = argv + optind;	/* -n/-d NAME...: as postconf does */
+	o->nnames = argc - optind;
 }
 
 /* Apply -p/-o overrides; -1 after an error. */
@@ -134,8 +139,12 @@ main_load(main_options_t *o, int *status)
 	if (main_apply_overrides(cfg, &o->overrides) < 0)
 		return config_free(cfg), NULL;
 	if (o->print_changed || o->print_defaults) {
-		config_print(cfg, stdout, o->print_changed);
 		*status = 0;
+		if (o->nnames == 0)
+			config_print(cfg, stdout, o->print_changed);
+		else if (config_print_names(cfg, stdout, o->print_changed, o->names, o->nnames,
+		    stderr) > 0)
+			*status = 1;
 		return config_free(cfg), NULL;
 	}
 	*status = 0;
@@ -220,9 +229,12 @@ main_start(const config_t *cfg, int foreground)
 		exit(1);
 	}
 	daemon_prepare_socket(spec, cfg->milter_socket_mode);
-	daemon_chown_socket(spec, cfg->user, cfg->group);
+	if (daemon_chown_socket(spec, cfg->user, cfg->group, cfg->milter_socket_group) < 0)
+		exit(1);
 	if ((!foreground && daemon_detach() < 0) || pidfile_write(cfg->pid_file) < 0
 	    || daemon_drop_privileges(cfg->user, cfg->group) < 0)
+		exit(1);
+	if (log_open_file(cfg->log_file) < 0)	/* as the user: SIGHUP reopens it */
 		exit(1);
 	/* Every libmilter thread gets a small stack: tarpits hold threads. */
 	if (pthread_attr_init(&attr) == 0
@@ -238,11 +250,18 @@ static void
 main_state_child(const config_t *cfg, int fd)
 {
 	char	why[1024];
+	int	fd2;
 
 	if (geteuid() == 0 && (getpwnam(cfg->user) == NULL || getgrnam(cfg->group) == NULL))
 		_exit(0);	/* daemon_drop_privileges() reports it */
-	if (daemon_drop_privileges(cfg->user, cfg->group) < 0)
+	if ((fd2 = open("/dev/null", O_WRONLY)) >= 0)
+		dup2(fd2, STDERR_FILENO);	/* the daemon says it once, not this check */
+	if (daemon_drop_privileges(cfg->user, cfg->group) < 0) {
+		snprintf(why, sizeof(why), "cannot switch to user %s group %s", cfg->user, cfg->group);
+		if (write(fd, why, strlen(why)) < 0)
+			_exit(1);
 		_exit(1);
+	}
 	if (store_access(cfg->state_directory, why, sizeof(why)) < 0) {
 		if (write(fd, why, strlen(why)) < 0)
 			_exit(1);

@@ -51,6 +51,11 @@ const param_t params_table[] = {
 	    "inet6:8891@[::1], unix:/path) or Postfix's form (inet:localhost:8891).", START_ONLY),
 	P_STR(milter_socket_mode, "0660", "milter",
 	    "Permission bits of a unix-domain milter socket, in octal.", START_ONLY),
+	P_STR(milter_socket_group, "", "milter",
+	    "Group of a unix-domain milter socket (empty: the daemon's group); set it to "
+	    "Postfix's group, postfix, so that smtpd, which runs as postfix without "
+	    "supplementary groups, may connect with mode 0660 (the daemon must start "
+	    "as root, or its user must be a member of that group).", START_ONLY),
 	P_TIME(milter_timeout, "7210s", 1 * SEC, 30 * DAY, "milter",
 	    "How long libmilter waits for Postfix on an idle connection.", START_ONLY),
 	P_STR(user, "targrey", "milter",
@@ -76,6 +81,11 @@ const param_t params_table[] = {
 	    "Name the daemon logs under.", START_ONLY),
 	P_INT(log_level, "0", 0, 3, "logging",
 	    "0 logs decisions and problems; 1 adds skipped checks; 2 and 3 add protocol detail."),
+	P_STR(log_file, "", "logging",
+	    "Write the log lines to this file instead of syslog, in the format of Postfix's "
+	    "maillog_file, for hosts without a syslog daemon (empty: syslog); the daemon's "
+	    "user must be able to create it; SIGHUP opens it again (after logrotate).",
+	    START_ONLY),
 	/* DNS */
 	P_LIST(dns_servers, "", "dns",
 	    "Name servers to ask, as ADDRESS or ADDRESS:PORT; empty means those of /etc/resolv.conf."),

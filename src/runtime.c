@@ -8,6 +8,7 @@
  *	runtime_build() writes "parameter NAME: reason" lines to ERR;
  *	runtime_reload() logs "reload: ..." lines.
  */
+#include <grp.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,12 +17,14 @@
 #include "params.h"
 #include "postconf.h"
 #include "runtime.h"
+#include "table.h"
 
 static pthread_mutex_t runtime_lock = PTHREAD_MUTEX_INITIALIZER;
 static runtime_t *runtime_current;
 static unsigned long runtime_generation;
 static strlist_t runtime_overrides;	/* "name=value" from the command line */
 static store_t *runtime_state;		/* set once before the milter starts */
+static char **runtime_started;		/* start_only values in effect, by index */
 
 /* Free a snapshot and everything compiled from it. */
 static void
@@ -48,12 +51,53 @@ runtime_check(const config_t *cfg, FILE *err)
 		    " inet6:PORT@[ADDR], inet:HOST:PORT or unix:/PATH\n", file, cfg->milter_socket);
 		errors++;
 	}
+	if (*cfg->milter_socket_group && getgrnam(cfg->milter_socket_group) == NULL) {
+		fprintf(err, "%s: parameter milter_socket_group: no group \"%s\"\n", file,
+		    cfg->milter_socket_group);
+		errors++;
+	}
+	if (*cfg->log_file && *cfg->log_file != '/') {
+		fprintf(err, "%s: parameter log_file: \"%s\" is not an absolute path\n", file,
+		    cfg->log_file);
+		errors++;
+	}
 	if (!log_facility_valid(cfg->syslog_facility)) {
 		fprintf(err, "%s: parameter syslog_facility: unknown facility \"%s\"\n", file,
 		    cfg->syslog_facility);
 		errors++;
 	}
 	return errors ? -1 : 0;
+}
+
+/* After a failed compile: report every table that cannot be opened, with
+ * the parameter and the configuration line that name it; returns how many. */
+static int
+runtime_report_tables(const config_t *cfg, FILE *err)
+{
+	const strlist_t *lists[] = {&cfg->s25r_whitelist, &cfg->s25r_client_access,
+	    &cfg->client_whitelist, &cfg->sender_whitelist, &cfg->recipient_whitelist};
+	char	why[512], where[1024];
+	int	bad = 0;
+
+	for (size_t k = 0; k < sizeof(lists) / sizeof(lists[0]); k++) {
+		size_t	off = (size_t) ((const char *) lists[k] - (const char *) cfg);
+		const param_t *p = params_table;
+
+		while (p < params_table + params_count && p->offset != off)
+			p++;
+		for (size_t i = 0; p < params_table + params_count && i < lists[k]->n; i++) {
+			table_t *t = table_open(lists[k]->items[i], NULL, why, sizeof(why));
+
+			if (t != NULL) {
+				table_free(t);
+				continue;
+			}
+			config_where(cfg, p->name, where, sizeof(where));
+			fprintf(err, "%s: parameter %s: %s\n", where, p->name, why);
+			bad++;
+		}
+	}
+	return bad;
 }
 
 /* Open the tables and build the S25R classifier and the SPF engine. */
@@ -64,12 +108,10 @@ runtime_compile(runtime_t *rt, FILE *err)
 	char	why[512];
 	int	s25r_errors = 0, wl_errors = 0;
 
-	if ((rt->s25r = s25r_create(rt->cfg, &s25r_errors, why, sizeof(why))) == NULL) {
-		fprintf(err, "%s: %s\n", file, why);
-		return -1;
-	}
-	if ((rt->whitelist = whitelist_create(rt->cfg, &wl_errors, why, sizeof(why))) == NULL) {
-		fprintf(err, "%s: %s\n", file, why);
+	if ((rt->s25r = s25r_create(rt->cfg, &s25r_errors, why, sizeof(why))) == NULL
+	    || (rt->whitelist = whitelist_create(rt->cfg, &wl_errors, why, sizeof(why))) == NULL) {
+		if (runtime_report_tables(rt->cfg, err) == 0)
+			fprintf(err, "%s: %s\n", file, why);
 		return -1;
 	}
 	if ((rt->spf = spf_create(rt->cfg, why, sizeof(why))) == NULL) {
@@ -144,12 +186,26 @@ runtime_store(void)
 	return runtime_state;
 }
 
+/* Remember the start_only values of the first snapshot: those run until
+ * the next restart, whatever later reloads say. */
+static void
+runtime_remember_start(const config_t *cfg)
+{
+	if (runtime_started != NULL || (runtime_started = calloc(params_count,
+	    sizeof(*runtime_started))) == NULL)
+		return;
+	for (size_t i = 0; i < params_count; i++)
+		if (params_table[i].start_only)
+			runtime_started[i] = strdup(cfg->raw[i] ? cfg->raw[i] : "");
+}
+
 /* Make RT current; the caller's reference becomes the published one. */
 void
 runtime_publish(runtime_t *rt)
 {
 	runtime_t *old;
 
+	runtime_remember_start(rt->cfg);	/* the first one only */
 	if (rt->cfg->smtpd_process_limit == 0)
 		rt->smtpd_limit = runtime_smtpd_limit(rt->cfg);
 	pthread_mutex_lock(&runtime_lock);
@@ -226,21 +282,24 @@ runtime_log_errors(char *text)
 		log_error("reload: %s", line);
 }
 
-/* Say which changed parameters wait for a restart. */
+/* Say which changed parameters wait for a restart, comparing NEXT with
+ * what runs (not with the previous reload). */
 static void
 runtime_warn_start_only(const config_t *next)
 {
 	runtime_t *now = runtime_acquire();
-	const char *a, *b;
+	const char *run, *was, *b;
 
-	for (size_t i = 0; now != NULL && i < params_count; i++) {
-		if (!params_table[i].start_only)
+	for (size_t i = 0; runtime_started != NULL && i < params_count; i++) {
+		if (!params_table[i].start_only || (run = runtime_started[i]) == NULL)
 			continue;
-		a = now->cfg->raw[i];
-		b = next->raw[i];
-		if (strcmp(a ? a : "", b ? b : "") != 0)
+		b = next->raw[i] ? next->raw[i] : "";
+		was = now && now->cfg->raw[i] ? now->cfg->raw[i] : "";
+		if (strcmp(run, b) != 0)
 			log_warning("reload: %s changed to \"%s\"; it takes effect at the next restart"
-			    " (still \"%s\")", params_table[i].name, b ? b : "", a ? a : "");
+			    " (running with \"%s\")", params_table[i].name, b, run);
+		else if (strcmp(was, b) != 0)
+			log_info("reload: %s is \"%s\" again, the value running", params_table[i].name, b);
 	}
 	runtime_release(now);
 }
@@ -259,6 +318,7 @@ runtime_reload(const char *path)
 		log_error("reload: out of memory");
 		return -1;
 	}
+	log_reopen();		/* first: logrotate's SIGHUP works with a broken file too */
 	if ((cfg = config_load(path, 1, err)) != NULL) {
 		if (runtime_apply_overrides(cfg, err) < 0)
 			cfg = config_free(cfg);

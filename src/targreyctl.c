@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include "config.h"
 #include "ctl_lookup.h"
+#include "ctl_reopen.h"
 #include "ctl_store.h"
 #include "ctl_spf.h"
 
@@ -47,6 +48,7 @@ static const struct {
 	{"load", ctl_load, "FILE|-           read text written by dump"},
 	{"import-postgrey", ctl_import_postgrey, "FILE...  import db_dump -p output of Postgrey's databases"},
 	{"spf", ctl_spf, "IP HELO SENDER    run one SPF check: result, reason, headers, DNS queries"},
+	{"reopen", ctl_reopen, "               the daemon opens log_file again (SIGHUP; for logrotate)"},
 };
 
 #define CTL_NCOMMANDS	(sizeof(ctl_commands) / sizeof(ctl_commands[0]))

@@ -3,7 +3,10 @@
 
 Starts the real targrey-milter binary (no Postfix needed): -t/-n/-d, the
 "FILE:LINE: parameter NAME: reason" errors, SIGHUP reload (good and bad
-file), new sessions refused while draining, SIGTERM exit status and pid file.
+file), new sessions refused while draining, SIGTERM exit status and pid file;
+reload warnings about start-only parameters compare with what runs; log_file
+(format, reopened on SIGHUP and by targreyctl reopen); "running as root" said
+once.
 Every process started here is killed at the end; every wait is bounded.
 """
 import grp
@@ -143,11 +146,109 @@ def test_signals(tmp):
             p.wait()
 
 
+def stop(p):
+    """SIGTERM, then SIGKILL after 20 s."""
+    p.send_signal(signal.SIGTERM)
+    try:
+        p.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()
+
+
+def test_reload_socket(tmp):
+    """milter_socket changed by one SIGHUP and back by the next: the
+    warnings compare with the socket the daemon listens on."""
+    p1, p2 = free_port(), free_port()
+    conf = os.path.join(tmp, "sock.conf")
+    base = "state_directory = %s\npid_file = %s\nuser = %s\ngroup = %s\n" % (
+        tmp, os.path.join(tmp, "sock.pid"), pwd.getpwuid(os.getuid()).pw_name,
+        grp.getgrgid(os.getgid()).gr_name)
+    sock = lambda port: "inet:%d@127.0.0.1" % port
+    with open(conf, "w") as f:
+        f.write(base + "milter_socket = %s\n" % sock(p1))
+    log = open(os.path.join(tmp, "milter.log"), "w")
+    p = subprocess.Popen([DAEMON, "-f", "-c", conf], stdout=log, stderr=subprocess.STDOUT)
+    try:
+        check(wait_for(lambda: "starting targrey-milter" in log_text(tmp)), "daemon starts on %d" % p1)
+        for gen, port in ((2, p2), (3, p1)):
+            with open(conf, "w") as f:
+                f.write(base + "milter_socket = %s\n" % sock(port))
+            mark = len(log_text(tmp))
+            p.send_signal(signal.SIGHUP)
+            check(wait_for(lambda: "(generation %d)" % gen in log_text(tmp)), "reload %d" % gen)
+            new = log_text(tmp)[mark:]
+            if port == p2:
+                want = ('reload: milter_socket changed to "%s"; it takes effect at the next'
+                        ' restart (running with "%s")' % (sock(p2), sock(p1)))
+                check(want in new, "first reload: %r in %r" % (want, new))
+            else:
+                check("changed to" not in new and sock(p2) not in new,
+                      "reload back to the running socket: no warning naming %d: %r" % (p2, new))
+                check('milter_socket is "%s" again, the value running' % sock(p1) in new,
+                      "reload back to the running socket is said: %r" % new)
+        with socket.create_connection(("127.0.0.1", p1), timeout=5):
+            pass
+        check(True, "still listens on %d" % p1)
+    finally:
+        stop(p)
+        log.close()
+
+
+def test_log_file(tmp):
+    """log_file: lines in Postfix's maillog_file format, opened again on
+    SIGHUP after a rotation; as root, "running as root" is said once."""
+    import re
+    port = free_port()
+    logdir = os.path.join(tmp, "logs")
+    os.makedirs(logdir, exist_ok=True)
+    path = os.path.join(logdir, "targrey-milter.log")
+    conf = os.path.join(tmp, "logfile.conf")
+    with open(conf, "w") as f:
+        f.write("state_directory = %s\npid_file = %s\nuser = %s\ngroup = %s\n" % (
+            tmp, os.path.join(tmp, "lf.pid"), pwd.getpwuid(os.getuid()).pw_name,
+            grp.getgrgid(os.getgid()).gr_name))
+        f.write("milter_socket = inet:%d@127.0.0.1\nlog_file = %s\n" % (port, path))
+    read = lambda p: open(p).read() if os.path.exists(p) else ""
+    err = open(os.path.join(tmp, "milter.log"), "w")
+    p = subprocess.Popen([DAEMON, "-f", "-c", conf], stdout=err, stderr=subprocess.STDOUT)
+    try:
+        check(wait_for(lambda: "starting targrey-milter" in read(path)), "log_file gets the start line")
+        line = [l for l in read(path).splitlines() if "starting targrey-milter" in l][:1]
+        want = r"^[A-Z][a-z]{2} [0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2} \S+ targrey-milter\[%d\]: starting " % p.pid
+        check(line and re.match(want, line[0]) is not None,
+              "maillog_file format: %r matches %r" % (line, want))
+        os.rename(path, path + ".1")
+        p.send_signal(signal.SIGHUP)
+        check(wait_for(lambda: "(generation 2)" in read(path)), "after SIGHUP the new file gets the lines")
+        check("(generation 2)" not in read(path + ".1"), "the rotated file gets no new line")
+        # logrotate's way: targreyctl reopen (the pid from pid_file).
+        os.rename(path, path + ".2")
+        ctl = subprocess.run([os.path.join(BUILD, "src", "targreyctl"), "-c", conf, "reopen"],
+                             capture_output=True, text=True, timeout=30)
+        check(ctl.returncode == 0 and "targrey-milter[%d]: SIGHUP sent" % p.pid in ctl.stdout,
+              "targreyctl reopen: %r %r" % (ctl.stdout, ctl.stderr))
+        check(wait_for(lambda: "(generation 3)" in read(path)), "after targreyctl reopen the new file gets the lines")
+        ctl = subprocess.run([os.path.join(BUILD, "src", "targreyctl"), "-c", conf,
+                              "-o", "pid_file=" + os.path.join(tmp, "none.pid"), "reopen"],
+                             capture_output=True, text=True, timeout=30)
+        check(ctl.returncode == 1 and "none.pid" in ctl.stderr,
+              "targreyctl reopen without a pid file: exit 1 naming it: %r" % ctl.stderr)
+        if os.geteuid() == 0:
+            n = log_text(tmp).count("running as root")
+            check(n == 1, "\"running as root\" said once (got %d)" % n)
+    finally:
+        stop(p)
+        err.close()
+
+
 def main():
     with tempfile.TemporaryDirectory(prefix="tg-daemon-") as tmp:
         os.chmod(tmp, 0o755)
         test_cli(tmp)
         test_signals(tmp)
+        test_reload_socket(tmp)
+        test_log_file(tmp)
     print("%d failed" % len(failures))
     return 1 if failures else 0
 

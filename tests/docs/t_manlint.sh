@@ -20,7 +20,7 @@ PENDING=""
 b=${TG_BUILDDIR:-.}
 s=${TG_SRCDIR:-.}
 . "${TG_SRCDIR:-.}/tests/docs/testlib.sh"
-pages="$s/docs/targrey-milter.8 $s/docs/targreyctl.8 $b/docs/targrey-milter.conf.5"
+pages="$s/docs/targrey-milter.8 $s/docs/targreyctl.8 $b/docs/targrey-milter.conf.5 $s/docs/targrey-postmulti.8"
 
 for p in $pages; do
 	if command -v mandoc >/dev/null; then

@@ -40,8 +40,9 @@ fi
 t=$(mktemp -d /tmp/tg-postmulti.XXXXXX) || exit 1
 trap 'umount /etc/postfix 2>/dev/null; rm -rf "$t"' EXIT
 
-get() { postmulti -i "$1" -x postconf -h "$2" | tr '\n' ' ' | sed 's/ *$//'; }
-getn() { postmulti -i "$1" -x postconf -n "$2"; }
+get() { postmulti -i "$1" -x postconf -xh "$2" | tr '\n' ' ' | sed 's/ *$//'; }
+raw() { postmulti -i "$1" -x postconf -h "$2" | tr '\n' ' ' | sed 's/ *$//'; }
+getn() { postmulti -i "$1" -x postconf -n "$2" 2>/dev/null; }
 
 private_etc_postfix "$t/etc" || exit 1
 postmulti -e init || exit 1
@@ -57,6 +58,8 @@ sh "$tool" enable postfix-a > "$t/out" 2>&1
 check "enable a: exit" "$?" 0
 check "enable a: a's milters" "$(get postfix-a smtpd_milters)" "$other, inet:localhost:8891"
 check "enable a: a's default action" "$(getn postfix-a milter_default_action)" "milter_default_action = accept"
+check "enable a: a's milters as written" "$(raw postfix-a smtpd_milters)" "$other, \$targrey_milter"
+check "enable a: the recorded socket" "$(getn postfix-a targrey_milter)" "targrey_milter = inet:localhost:8891"
 check "enable a: b's milters" "$(get postfix-b smtpd_milters)" ""
 check "enable a: primary's milters" "$(get - smtpd_milters)" ""
 
@@ -90,6 +93,24 @@ check "disable a: other milters kept" "$(get postfix-a smtpd_milters)" "$other"
 check "disable a: default action left" "$(getn postfix-a milter_default_action)" "milter_default_action = accept"
 sh "$tool" status > "$t/status" 2>&1
 check "status after disable" "$(cut -f1,2 "$t/status" | tr '\t\n' ': ')" "-:disabled postfix-a:disabled postfix-b:disabled "
+
+# Enabled on another socket, status and disable find it without being told.
+sh "$tool" enable postfix-b inet:localhost:8892 > "$t/out" 2>&1
+check "enable b on 8892: b's milters" "$(get postfix-b smtpd_milters)" "inet:localhost:8892"
+sh "$tool" status postfix-b > "$t/status"
+check "status b (8892, no -s): exit" "$?" 0
+check "status b (8892, no -s): line" "$(cut -f2,3 "$t/status")" "enabled	smtpd_milters = inet:localhost:8892"
+sh "$tool" disable postfix-b > "$t/out" 2>&1
+check "disable b (8892, no socket): exit" "$?" 0
+check "disable b (8892, no socket): b's milters" "$(getn postfix-b smtpd_milters)" ""
+check "disable b: the recorded socket removed" "$(getn postfix-b targrey_milter)" ""
+
+# An entry written literally (as older versions did) is still found.
+postmulti -i postfix-a -x postconf -e "smtpd_milters = $other, inet:localhost:8891"
+sh "$tool" status postfix-a > /dev/null
+check "status a (literal entry): exit" "$?" 0
+sh "$tool" disable postfix-a > "$t/out" 2>&1
+check "disable a (literal entry): other milters kept" "$(get postfix-a smtpd_milters)" "$other"
 
 sh "$tool" enable > /dev/null 2>&1
 check "enable without an instance: exit" "$?" 2
