@@ -145,8 +145,9 @@ ctl_dump(const config_t *cfg, int argc, char **argv)
 	}
 	if (rc == 0)
 		rc = store_walk(st, STORE_DB_META, "whitelist/", dump_whitelist, &dc);
-	store_close(st);
-	return rc == 0 && fflush(dc.out) == 0 ? 0 : 1;
+	if (fflush(dc.out) != 0)
+		rc = 1;
+	return ctl_store_done(st, "dump", rc);
 }
 
 /* Store the record of one dump line; 0, or -1 when malformed. */

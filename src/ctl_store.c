@@ -56,6 +56,23 @@ ctl_store_open(const config_t *cfg)
 	return st;
 }
 
+/* Close ST after CMD; RC, or 1 when records were skipped as damaged or
+ * the store broke (said on standard error). */
+int
+ctl_store_done(store_t *st, const char *cmd, int rc)
+{
+	uint64_t bad = store_bad_records(st);
+	store_health_t h = store_health(st);
+
+	if (bad > 0)
+		fprintf(stderr, "targreyctl: %s: %llu damaged record(s) skipped (key or value"
+		    " out of bounds): the store is corrupt\n", cmd, (unsigned long long) bad);
+	if (h == STORE_BROKEN)
+		fprintf(stderr, "targreyctl: %s: the store is corrupt (see the error above)\n", cmd);
+	store_close(st);
+	return rc == 0 && bad == 0 && h != STORE_BROKEN ? 0 : 1;
+}
+
 /* A time as UTC ISO 8601, or as seconds. */
 static const char *
 ctl_time(int64_t t, int iso, char *buf, size_t size)
@@ -151,8 +168,7 @@ ctl_list(const config_t *cfg, int argc, char **argv)
 		return 1;
 	lc.db = (store_db_t) db;
 	rc = store_walk(st, lc.db, argc == 3 ? argv[2] : NULL, ctl_list_one, &lc);
-	store_close(st);
-	return rc == 0 ? 0 : 1;
+	return ctl_store_done(st, "list", rc);
 }
 
 /* Print KEY of DB when present; 1 when it was. */
@@ -304,6 +320,5 @@ ctl_expire(const config_t *cfg, int argc, char **argv)
 		continue;
 	if (rc == 1)
 		fprintf(ctl_store_out(), "expired %zu of %zu records\n", ex.deleted, ex.seen);
-	store_close(st);
-	return rc == 1 ? 0 : 1;
+	return ctl_store_done(st, "expire", rc == 1 ? 0 : 1);
 }

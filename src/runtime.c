@@ -6,7 +6,8 @@
  *	own; sessions hold one each.
  * DIAGNOSTICS
  *	runtime_build() writes "parameter NAME: reason" lines to ERR;
- *	runtime_reload() logs "reload: ..." lines.
+ *	runtime_reload() logs "reload: ..." lines. A reload (SIGHUP) also
+ *	rebuilds a store marked broken (store_rebuild()).
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -237,6 +238,7 @@ runtime_reload(const char *path)
 		log_error("reload: out of memory");
 		return -1;
 	}
+	store_rebuild(runtime_state);	/* a broken store: moved aside, fresh */
 	if ((cfg = config_load(path, 1, err)) != NULL) {
 		if (runtime_apply_overrides(cfg, err) < 0)
 			cfg = config_free(cfg);

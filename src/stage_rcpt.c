@@ -181,7 +181,7 @@ stage_rcpt(session_t *s, const char *rcpt, const stage_waiter_t *w, stage_reply_
 	else if (v == GREYLIST_TARPIT)
 		stage_tarpit(s, w, r);
 	else if (v == GREYLIST_UNAVAILABLE)
-		session_log(s, "rcpt", "accept", "store_unavailable", NULL);
+		session_log(s, "rcpt", "accept", "store_unavailable", g.reason);
 	if (entered)
 		tarpit_leave();
 	if (r->action == STAGE_CONTINUE)

@@ -112,6 +112,15 @@
 
 typedef struct store store_t;
 
+/* What store_health() reports; anything but HEALTHY makes store_check()
+ * answer GREYLIST_UNAVAILABLE with a reason naming it. */
+typedef enum {
+	STORE_HEALTHY,
+	STORE_FULL,		/* map at state_max_size */
+	STORE_NOSPACE,		/* the file system refuses writes */
+	STORE_BROKEN		/* corrupt: unused until store_rebuild() */
+} store_health_t;
+
 typedef enum {
 	STORE_DB_GREYLIST,
 	STORE_DB_CLIENTS,
@@ -122,6 +131,7 @@ typedef enum {
 
 #define STORE_SCHEMA		1
 #define STORE_KEY_MAX		511	/* LMDB's default key limit */
+#define STORE_VAL_MAX		512	/* largest value targreyctl load writes */
 #define STORE_EXPIRE_BATCH	500
 #define STORE_INITIAL_MAP	(8UL * 1024 * 1024)
 
@@ -193,6 +203,14 @@ int	store_count(store_t *st, store_db_t db, size_t *count);
 const char *store_db_name(store_db_t db);
 int	store_db_by_name(const char *name);
 size_t	store_map_size(store_t *st);
+
+/* Faults (store_fault.c). */
+store_health_t store_health(store_t *st);
+const char *store_health_name(store_health_t h);
+uint64_t store_bad_records(store_t *st);
+int	store_verify(const char *dir, char *why, size_t size);
+int	store_set_aside(const char *dir, char *where, size_t size);
+int	store_rebuild(store_t *st);
 
 /* Manual whitelist of client networks, kept in meta. */
 int	store_whitelist_add(store_t *st, const net_t *net, int64_t now);

@@ -67,7 +67,14 @@ expire_body(store_t *st, MDB_txn *txn, void *ctx)
 	if ((rc = mdb_cursor_open(txn, st->dbi[ex->db], &c)) != 0)
 		return rc;
 	rc = mdb_cursor_get(c, &k, &v, ex->klen ? MDB_SET_RANGE : MDB_FIRST);
-	while (rc == 0 && n++ < op->batch) {
+	while (rc == 0 && n < op->batch) {
+		if (!store_node_ok(st, 0, &k, &v)) {
+			/* damaged: never copied, decoded or deleted (deleting
+			 * moves bytes by the bad size) */
+			rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+			continue;
+		}
+		n++;
 		seen++;
 		if (expire_record(op->p, op->now, ex->db, &v)) {
 			if ((rc = mdb_cursor_del(c, 0)) != 0)
@@ -195,14 +202,14 @@ store_counter_get(store_t *st, greylist_verdict_t v, uint64_t *value)
 int
 store_sync(store_t *st)
 {
-	int	rc;
+	int	rc = 0;
 
 	store_counters_flush(st);
-	if ((rc = mdb_env_sync(st->env, 1)) != 0) {
-		store_log_mdb("sync", rc);
-		return -1;
-	}
-	return 0;
+	pthread_rwlock_rdlock(&st->resize_lock);	/* store_rebuild() */
+	if (st->env && atomic_load(&st->health) != STORE_BROKEN)
+		rc = mdb_env_sync(st->env, 1);
+	pthread_rwlock_unlock(&st->resize_lock);
+	return rc == 0 ? 0 : store_fault(st, "sync", rc, 1);
 }
 
 /* Wait until ABS or until stopped; 1 when stopped. Holds st->lock. */

@@ -22,6 +22,10 @@
 
 struct store {
 	MDB_env *env;
+	char   *dir;		/* state directory, for a rebuild */
+	/* store_health_t; set by store_fault(), cleared by a good write */
+	_Atomic int health;
+	_Atomic uint64_t bad_records;	/* records skipped as out of bounds */
 	MDB_dbi	dbi[STORE_DB_COUNT];
 	size_t	max_size;
 	size_t	psize;		/* LMDB page size */
@@ -54,5 +58,13 @@ int	store_log_allowed(long *dropped);
 int	store_get_txn(store_t *st, MDB_txn *txn, store_db_t db,
 	    const char *key, size_t klen, MDB_val *val);
 int	store_whitelist_match(store_t *st, MDB_txn *txn, const addr_t *a);
+
+/* store_fault.c */
+int	store_env_open(store_t *st, const char *dir, unsigned flags);
+int	store_open_dbs(store_t *st, MDB_txn *txn, void *ctx);
+int	store_fault(store_t *st, const char *what, int rc, int write);
+int	store_val_ok(store_t *st, int mapped, const MDB_val *v, size_t max);
+int	store_node_ok(store_t *st, int mapped, const MDB_val *k,
+	    const MDB_val *v);
 
 #endif

@@ -1,0 +1,303 @@
+/*
+ * NAME
+ *	store_fault - what a corrupt, full or read-only store does
+ * DESCRIPTION
+ *	See store.h: store_health(), store_verify(), store_set_aside(),
+ *	store_rebuild(), and store_fault() for the other store files.
+ *
+ *	Every LMDB failure is sorted into one of three faults. Corruption
+ *	(MDB_CORRUPTED, MDB_PAGE_NOTFOUND, MDB_BAD_TXN, MDB_PANIC,
+ *	MDB_INVALID, ...) marks the store broken: no transaction touches
+ *	it again (LMDB may read wild pointers from a bad page) until
+ *	store_rebuild() moves the file aside and starts a fresh one. A
+ *	file system that refuses writes (ENOSPC, EDQUOT, EROFS, EACCES,
+ *	EIO, EFBIG) makes it unavailable for writes; the next write that
+ *	succeeds clears it. A map at state_max_size is the third
+ *	(store.c logs it). Each kind is logged at most once a minute.
+ *
+ *	Bounds: a key longer than STORE_KEY_MAX, a value longer than
+ *	STORE_VAL_MAX, or one whose bytes lie outside the pages in use
+ *	can only come from a damaged file. Such a record is never copied
+ *	or decoded: walks skip it and count it (store_bad_records()), and
+ *	store_verify() calls the file corrupt.
+ * DIAGNOSTICS
+ *	"store: corrupt state: WHAT: LMDB message; ...", "store: cannot
+ *	write the state: WHAT: message; ...", "store: writing again",
+ *	"store: DIR/data.mdb moved to PATH; starting on a fresh store".
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include "log.h"
+#include "store_impl.h"
+
+#define FAULT_LOG_EVERY	60	/* seconds between lines of one kind */
+
+static const char *const store_db_list[STORE_DB_COUNT] =
+	{"greylist", "clients", "tarpit", "meta"};
+
+/* Does RC say the file is damaged? */
+static int
+fault_corrupt(int rc)
+{
+	switch (rc) {
+	case MDB_CORRUPTED: case MDB_PAGE_NOTFOUND: case MDB_BAD_TXN:
+	case MDB_PANIC: case MDB_INVALID: case MDB_VERSION_MISMATCH:
+	case MDB_INCOMPATIBLE: case MDB_BAD_DBI:
+		return 1;
+	}
+	return 0;
+}
+
+/* Does RC say the file system refuses writes? */
+static int
+fault_nospace(int rc)
+{
+	return rc == ENOSPC || rc == EDQUOT || rc == EROFS || rc == EACCES
+	    || rc == EPERM || rc == EIO || rc == EFBIG;
+}
+
+/* 1 when a line of KIND may be logged now (once a minute each). */
+static int
+fault_log_due(int kind)
+{
+	static _Atomic int64_t last[4];
+	int64_t	now = (int64_t) time(NULL), then = atomic_load(&last[kind]);
+
+	return (then == 0 || now - then >= FAULT_LOG_EVERY)
+	    && atomic_compare_exchange_strong(&last[kind], &then, now);
+}
+
+/* Sort a failure, mark the store, log once a minute; see DESCRIPTION. */
+int
+store_fault(store_t *st, const char *what, int rc, int write)
+{
+	if (fault_corrupt(rc)) {
+		atomic_store(&st->health, STORE_BROKEN);
+		if (fault_log_due(STORE_BROKEN))
+			log_error("store: corrupt state: %s: %s; mail passes without greylisting"
+			    " (store_unavailable) until SIGHUP rebuilds the store in %s",
+			    what, mdb_strerror(rc), st->dir ? st->dir : "?");
+	} else if (fault_nospace(rc) && (write || rc == EIO)) {
+		atomic_store(&st->health, STORE_NOSPACE);
+		if (fault_log_due(STORE_NOSPACE))
+			log_error("store: cannot write the state: %s: %s; mail passes without"
+			    " greylisting (store_unavailable) until writes succeed again",
+			    what, mdb_strerror(rc));
+	} else if (rc == MDB_MAP_FULL)
+		atomic_store(&st->health, STORE_FULL);	/* store_grow() logged it */
+	else
+		store_log_mdb(what, rc);
+	return STORE_ERROR;
+}
+
+/* Health of the store. */
+store_health_t
+store_health(store_t *st)
+{
+	return st == NULL ? STORE_BROKEN : (store_health_t) atomic_load(&st->health);
+}
+
+/* Name of a health state (decision lines, targreyctl stats). */
+const char *
+store_health_name(store_health_t h)
+{
+	static const char *const names[] = {"healthy", "full", "write_error", "broken"};
+
+	return (unsigned) h < sizeof(names) / sizeof(names[0]) ? names[h] : "?";
+}
+
+/* Records skipped as out of bounds so far. */
+uint64_t
+store_bad_records(store_t *st)
+{
+	return atomic_load(&st->bad_records);
+}
+
+/* Is V no longer than MAX and, in a read transaction (MAPPED: its
+ * pages are the map's, not copies), inside the pages in use? */
+int
+store_val_ok(store_t *st, int mapped, const MDB_val *v, size_t max)
+{
+	MDB_envinfo info;
+	const char *base, *end, *p = v->mv_data;
+
+	if (v->mv_size > max)
+		return 0;
+	if (!mapped || v->mv_size == 0 || st->psize == 0)
+		return 1;
+	mdb_env_info(st->env, &info);
+	base = info.me_mapaddr;
+	end = base + (info.me_last_pgno + 1) * st->psize;
+	return base == NULL || (p >= base && p <= end && v->mv_size <= (size_t) (end - p));
+}
+
+/* Key and value of one record within bounds? Counts the bad ones. */
+int
+store_node_ok(store_t *st, int mapped, const MDB_val *k, const MDB_val *v)
+{
+	if (k->mv_size > 0 && store_val_ok(st, mapped, k, STORE_KEY_MAX)
+	    && store_val_ok(st, mapped, v, STORE_VAL_MAX))
+		return 1;
+	atomic_fetch_add(&st->bad_records, 1);
+	return 0;
+}
+
+/* Walk every record of DBI; the number out of bounds, or -1 and RC. */
+static long
+verify_walk(store_t *st, MDB_txn *txn, MDB_dbi dbi, int *rc)
+{
+	MDB_cursor *c;
+	MDB_val	k, v;
+	long	bad = 0;
+
+	if ((*rc = mdb_cursor_open(txn, dbi, &c)) != 0)
+		return -1;
+	for (*rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); *rc == 0;
+	    *rc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
+		bad += !store_node_ok(st, 1, &k, &v);
+	mdb_cursor_close(c);
+	if (*rc != MDB_NOTFOUND)
+		return -1;
+	*rc = 0;
+	return bad;
+}
+
+/* Open read-only and walk every database; see store_verify(). */
+static int
+verify_env(store_t *st, const char *dir, char *why, size_t size)
+{
+	MDB_txn *txn;
+	MDB_dbi	dbi;
+	long	bad = 0, n;
+	int	rc;
+
+	if ((rc = store_env_open(st, dir, MDB_RDONLY)) != 0
+	    || (rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn)) != 0) {
+		snprintf(why, size, "%s/data.mdb: cannot open: %s", dir, mdb_strerror(rc));
+		return -1;
+	}
+	for (int i = 0; i < STORE_DB_COUNT; i++) {
+		rc = mdb_dbi_open(txn, store_db_list[i], 0, &dbi);
+		if (rc == MDB_NOTFOUND)
+			continue;	/* never written */
+		if (rc != 0 || (n = verify_walk(st, txn, dbi, &rc)) < 0) {
+			snprintf(why, size, "%s/data.mdb: cannot walk %s: %s", dir,
+			    store_db_list[i], mdb_strerror(rc));
+			mdb_txn_abort(txn);
+			return -1;
+		}
+		bad += n;
+	}
+	mdb_txn_abort(txn);
+	if (bad > 0) {
+		snprintf(why, size, "%s/data.mdb: %ld record(s) with a key or value out of bounds",
+		    dir, bad);
+		return -1;
+	}
+	return 0;
+}
+
+/* Can the store in DIR be opened and walked? 0 (also when there is no
+ * file yet), or -1 with the cause in WHY. Opens read-only. */
+int
+store_verify(const char *dir, char *why, size_t size)
+{
+	store_t	st = {0};
+	char	path[4096];
+	struct stat sb;
+	int	rc;
+
+	snprintf(path, sizeof(path), "%s/data.mdb", dir);
+	if (stat(path, &sb) != 0)
+		return 0;		/* store_access() judged a missing file */
+	if (sb.st_size == 0) {
+		snprintf(why, size, "%s: empty file (0 bytes)", path);
+		return -1;
+	}
+	rc = verify_env(&st, dir, why, size);
+	if (st.env)
+		mdb_env_close(st.env);
+	return rc;
+}
+
+/* Rename DIR/data.mdb to DIR/data.mdb.corrupt-YYYYmmddTHHMMSS; 0 and the
+ * new path in WHERE, or -1 and the reason in WHERE. */
+int
+store_set_aside(const char *dir, char *where, size_t size)
+{
+	char	from[4096], stamp[32];
+	time_t	now = time(NULL);
+	struct tm tm;
+
+	snprintf(from, sizeof(from), "%s/data.mdb", dir);
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%S", &tm);
+	for (int i = 0; i < 100; i++) {
+		if (i == 0)
+			snprintf(where, size, "%s.corrupt-%s", from, stamp);
+		else
+			snprintf(where, size, "%s.corrupt-%s.%d", from, stamp, i);
+		if (access(where, F_OK) != 0 && errno == ENOENT)
+			break;
+	}
+	if (rename(from, where) != 0) {
+		snprintf(where, size, "cannot rename %s: %s", from, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Reopen a fresh environment in st->dir; holds resize_lock exclusive. */
+static int
+rebuild_open(store_t *st)
+{
+	MDB_txn *txn;
+	int	rc;
+
+	if ((rc = store_env_open(st, st->dir, 0)) != 0)
+		return rc;
+	if ((rc = mdb_txn_begin(st->env, NULL, 0, &txn)) != 0)
+		return rc;
+	if ((rc = store_open_dbs(st, txn, NULL)) != 0) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	return mdb_txn_commit(txn);
+}
+
+/* A broken store: move its file aside and start a fresh one, without a
+ * restart. 0 when the store is usable (or was not broken), -1 if not. */
+int
+store_rebuild(store_t *st)
+{
+	char	where[4096];
+	int	rc;
+
+	if (st == NULL || store_health(st) != STORE_BROKEN)
+		return 0;
+	pthread_rwlock_wrlock(&st->resize_lock);
+	if (st->env)
+		mdb_env_close(st->env);
+	st->env = NULL;
+	if (store_set_aside(st->dir, where, sizeof(where)) != 0) {
+		log_error("store: rebuild: %s; the store stays broken", where);
+		rc = -1;
+	} else if ((rc = rebuild_open(st)) != 0)
+		log_error("store: rebuild: open %s: %s; the store stays broken", st->dir,
+		    mdb_strerror(rc));
+	else
+		log_warning("store: %s/data.mdb moved to %s; starting on a fresh store",
+		    st->dir, where);
+	pthread_rwlock_wrlock(&st->wl_lock);
+	st->wl_loaded = 0;
+	pthread_rwlock_unlock(&st->wl_lock);
+	if (rc == 0)
+		atomic_store(&st->health, STORE_HEALTHY);
+	pthread_rwlock_unlock(&st->resize_lock);
+	return rc == 0 ? 0 : -1;
+}
