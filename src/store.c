@@ -170,7 +170,7 @@ store_txn_run(store_t *st, int mode, const char *what,
 	int	rc = 0;
 
 	if (atomic_load(&st->health) == STORE_BROKEN)
-		return store_fault(st, what, MDB_PANIC, mode);
+		return store_fault_broken(st, what);
 	for (int attempt = 0; attempt < 8; attempt++) {
 		pthread_rwlock_rdlock(&st->resize_lock);
 		rc = mdb_txn_begin(st->env, NULL, mode ? 0 : MDB_RDONLY, &txn);
@@ -200,14 +200,20 @@ store_txn_run(store_t *st, int mode, const char *what,
 	return store_fault(st, what, rc, mode);
 }
 
-/* Get KEY of DB inside TXN; MDB_NOTFOUND when absent. */
+/* Get KEY of DB inside TXN; MDB_NOTFOUND when absent, MDB_CORRUPTED
+ * (counted) for a value longer than any record: the file is damaged. */
 int
 store_get_txn(store_t *st, MDB_txn *txn, store_db_t db,
 	      const char *key, size_t klen, MDB_val *val)
 {
 	MDB_val	k = {klen, (void *) key};
+	int	rc = mdb_get(txn, st->dbi[db], &k, val);
 
-	return mdb_get(txn, st->dbi[db], &k, val);
+	if (rc == 0 && val->mv_size > STORE_VAL_MAX) {
+		atomic_fetch_add(&st->bad_records, 1);
+		return MDB_CORRUPTED;
+	}
+	return rc;
 }
 
 /* Open the named databases and record the schema version. */

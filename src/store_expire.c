@@ -69,10 +69,10 @@ expire_body(store_t *st, MDB_txn *txn, void *ctx)
 	rc = mdb_cursor_get(c, &k, &v, ex->klen ? MDB_SET_RANGE : MDB_FIRST);
 	while (rc == 0 && n < op->batch) {
 		if (!store_node_ok(st, 0, &k, &v)) {
-			/* damaged: never copied, decoded or deleted (deleting
-			 * moves bytes by the bad size) */
-			rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
-			continue;
+			/* never copied; and no write may go near it (LMDB
+			 * moves nodes by their size): the store is broken */
+			rc = MDB_CORRUPTED;
+			break;
 		}
 		n++;
 		seen++;

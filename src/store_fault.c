@@ -63,13 +63,12 @@ fault_nospace(int rc)
 
 /* 1 when a line of KIND may be logged now (once a minute each). */
 static int
-fault_log_due(int kind)
+fault_log_due(store_t *st, int kind)
 {
-	static _Atomic int64_t last[4];
-	int64_t	now = (int64_t) time(NULL), then = atomic_load(&last[kind]);
+	int64_t	now = (int64_t) time(NULL), then = atomic_load(&st->fault_logged[kind]);
 
 	return (then == 0 || now - then >= FAULT_LOG_EVERY)
-	    && atomic_compare_exchange_strong(&last[kind], &then, now);
+	    && atomic_compare_exchange_strong(&st->fault_logged[kind], &then, now);
 }
 
 /* Sort a failure, mark the store, log once a minute; see DESCRIPTION. */
@@ -78,13 +77,13 @@ store_fault(store_t *st, const char *what, int rc, int write)
 {
 	if (fault_corrupt(rc)) {
 		atomic_store(&st->health, STORE_BROKEN);
-		if (fault_log_due(STORE_BROKEN))
+		if (fault_log_due(st, STORE_BROKEN))
 			log_error("store: corrupt state: %s: %s; mail passes without greylisting"
 			    " (store_unavailable) until SIGHUP rebuilds the store in %s",
 			    what, mdb_strerror(rc), st->dir ? st->dir : "?");
 	} else if (fault_nospace(rc) && (write || rc == EIO)) {
 		atomic_store(&st->health, STORE_NOSPACE);
-		if (fault_log_due(STORE_NOSPACE))
+		if (fault_log_due(st, STORE_NOSPACE))
 			log_error("store: cannot write the state: %s: %s; mail passes without"
 			    " greylisting (store_unavailable) until writes succeed again",
 			    what, mdb_strerror(rc));
@@ -92,6 +91,17 @@ store_fault(store_t *st, const char *what, int rc, int write)
 		atomic_store(&st->health, STORE_FULL);	/* store_grow() logged it */
 	else
 		store_log_mdb(what, rc);
+	return STORE_ERROR;
+}
+
+/* WHAT was not tried: the store is broken. Reminds once a minute. */
+int
+store_fault_broken(store_t *st, const char *what)
+{
+	if (fault_log_due(st, STORE_BROKEN))
+		log_error("store: corrupt state: %s not done, the store is still broken;"
+		    " mail passes without greylisting (store_unavailable) until SIGHUP rebuilds"
+		    " the store in %s", what, st->dir ? st->dir : "?");
 	return STORE_ERROR;
 }
 
@@ -296,8 +306,10 @@ store_rebuild(store_t *st)
 	pthread_rwlock_wrlock(&st->wl_lock);
 	st->wl_loaded = 0;
 	pthread_rwlock_unlock(&st->wl_lock);
-	if (rc == 0)
+	if (rc == 0) {
+		atomic_store(&st->fault_logged[STORE_BROKEN], 0);
 		atomic_store(&st->health, STORE_HEALTHY);
+	}
 	pthread_rwlock_unlock(&st->resize_lock);
 	return rc == 0 ? 0 : -1;
 }

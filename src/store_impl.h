@@ -26,6 +26,7 @@ struct store {
 	/* store_health_t; set by store_fault(), cleared by a good write */
 	_Atomic int health;
 	_Atomic uint64_t bad_records;	/* records skipped as out of bounds */
+	_Atomic int64_t fault_logged[4];	/* last line of each health kind */
 	MDB_dbi	dbi[STORE_DB_COUNT];
 	size_t	max_size;
 	size_t	psize;		/* LMDB page size */
@@ -63,6 +64,7 @@ int	store_whitelist_match(store_t *st, MDB_txn *txn, const addr_t *a);
 int	store_env_open(store_t *st, const char *dir, unsigned flags);
 int	store_open_dbs(store_t *st, MDB_txn *txn, void *ctx);
 int	store_fault(store_t *st, const char *what, int rc, int write);
+int	store_fault_broken(store_t *st, const char *what);
 int	store_val_ok(store_t *st, int mapped, const MDB_val *v, size_t max);
 int	store_node_ok(store_t *st, int mapped, const MDB_val *k,
 	    const MDB_val *v);
