@@ -289,7 +289,7 @@ ctl_load_stream(store_t *st, FILE *fp, const char *name, long *loaded)
 		if (rc == 0)
 			rc = load_line(st, line);
 		if (rc != 0) {
-			fprintf(stderr, "targreyctl: load: %s:%ld: bad line\n", name, lineno);
+			fprintf(ctl_store_err(), "targreyctl: load: %s:%ld: bad line\n", name, lineno);
 			bad++;
 		} else
 			++*loaded;

@@ -28,7 +28,7 @@ typedef struct {
 static int
 import_bad(import_t *im, const char *what, const char *val)
 {
-	fprintf(stderr, "targreyctl: import-postgrey: %s:%ld: %s \"%.80s\"\n",
+	fprintf(ctl_store_err(), "targreyctl: import-postgrey: %s:%ld: %s \"%.80s\"\n",
 	    im->name, im->lineno, what, val);
 	return -1;
 }
@@ -199,7 +199,7 @@ import_stream(import_t *im, FILE *fp, const char *name)
 		if (!in_data)
 			continue;
 		if (line[0] != ' ' || import_unescape(line + 1) != 0) {
-			fprintf(stderr, "targreyctl: import-postgrey: %s:%ld: not db_dump -p data\n",
+			fprintf(ctl_store_err(), "targreyctl: import-postgrey: %s:%ld: not db_dump -p data\n",
 			    name, im->lineno);
 			im->errors++;
 			have_key = 0;

@@ -79,6 +79,9 @@ int	ctl_import_postgrey(const config_t *cfg, int argc, char **argv);
 
 void	ctl_store_set_output(FILE *out);
 void	ctl_store_set_clock(int64_t now);
+void	ctl_store_set_errors(FILE *err);	/* NULL: stderr */
+void	ctl_store_set_verified(int yes);	/* the caller walked the store */
+FILE   *ctl_store_err(void);
 
 /* Shared by ctl_store.c and ctl_dump.c. */
 FILE   *ctl_store_out(void);

@@ -175,7 +175,9 @@ store_txn_run(store_t *st, int mode, const char *what,
 		pthread_rwlock_rdlock(&st->resize_lock);
 		rc = mdb_txn_begin(st->env, NULL, mode ? 0 : MDB_RDONLY, &txn);
 		if (rc == 0) {
+			store_in_read = mode == STORE_TXN_READ;
 			rc = fn(st, txn, ctx);
+			store_in_read = 0;
 			if (rc == 0 && mode == STORE_TXN_ADD && store_over_reserve(st, txn))
 				rc = MDB_MAP_FULL;
 			if (rc == 0 && mode)
@@ -209,10 +211,8 @@ store_get_txn(store_t *st, MDB_txn *txn, store_db_t db,
 	MDB_val	k = {klen, (void *) key};
 	int	rc = mdb_get(txn, st->dbi[db], &k, val);
 
-	if (rc == 0 && val->mv_size > STORE_VAL_MAX) {
-		atomic_fetch_add(&st->bad_records, 1);
+	if (rc == 0 && !store_val_ok(st, val))
 		return MDB_CORRUPTED;
-	}
 	return rc;
 }
 
@@ -387,10 +387,6 @@ store_get_body(store_t *st, MDB_txn *txn, void *ctx)
 		return STORE_NOTFOUND;
 	if (rc != 0)
 		return rc;
-	if (!store_val_ok(st, 1, &v, STORE_VAL_MAX)) {
-		atomic_fetch_add(&st->bad_records, 1);
-		return STORE_NOTFOUND;	/* never copied: see store_fault.c */
-	}
 	memcpy(r->out, v.mv_data, v.mv_size < r->vlen ? v.mv_size : r->vlen);
 	r->vlen = v.mv_size;
 	return 0;

@@ -209,6 +209,7 @@ store_health_t store_health(store_t *st);
 const char *store_health_name(store_health_t h);
 uint64_t store_bad_records(store_t *st);
 int	store_verify(const char *dir, char *why, size_t size);
+int	store_verify_apart(const char *dir, char *why, size_t size);
 int	store_set_aside(const char *dir, char *where, size_t size);
 int	store_rebuild(store_t *st);
 

@@ -53,6 +53,30 @@ expire_record(const greylist_params_t *p, int64_t now, store_db_t db,
 	}
 }
 
+/* Before a batch: check its records where their pages are the map's
+ * (a read transaction); the write transaction works on copies. */
+static int
+expire_scan(store_t *st, MDB_txn *txn, void *ctx)
+{
+	expire_op_t *op = ctx;
+	store_expire_t *ex = op->ex;
+	MDB_cursor *c;
+	MDB_val	k = {ex->klen, ex->key}, v;
+	size_t	n = 0;
+	int	rc;
+
+	if ((rc = mdb_cursor_open(txn, st->dbi[ex->db], &c)) != 0)
+		return rc;
+	rc = mdb_cursor_get(c, &k, &v, ex->klen ? MDB_SET_RANGE : MDB_FIRST);
+	for (; rc == 0 && n++ <= op->batch; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
+		if (!store_node_ok(st, &k, &v)) {
+			rc = MDB_CORRUPTED;
+			break;
+		}
+	mdb_cursor_close(c);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
 /* One batch in one write transaction. */
 static int
 expire_body(store_t *st, MDB_txn *txn, void *ctx)
@@ -68,7 +92,7 @@ expire_body(store_t *st, MDB_txn *txn, void *ctx)
 		return rc;
 	rc = mdb_cursor_get(c, &k, &v, ex->klen ? MDB_SET_RANGE : MDB_FIRST);
 	while (rc == 0 && n < op->batch) {
-		if (!store_node_ok(st, 0, &k, &v)) {
+		if (!store_node_ok(st, &k, &v)) {
 			/* never copied; and no write may go near it (LMDB
 			 * moves nodes by their size): the store is broken */
 			rc = MDB_CORRUPTED;
@@ -111,7 +135,8 @@ store_expire_step(store_t *st, const greylist_params_t *p, int64_t now,
 		ex->klen = 0;
 		ex->seen = ex->deleted = 0;
 	}
-	if (store_txn_run(st, STORE_TXN_FREE, "expire", expire_body, &op) != 0)
+	if (store_txn_run(st, STORE_TXN_READ, "expire", expire_scan, &op) != 0
+	    || store_txn_run(st, STORE_TXN_FREE, "expire", expire_body, &op) != 0)
 		return -1;
 	if (ex->db > STORE_DB_TARPIT) {
 		if (ex->deleted > 0)

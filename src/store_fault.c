@@ -15,9 +15,10 @@
  *	succeeds clears it. A map at state_max_size is the third
  *	(store.c logs it). Each kind is logged at most once a minute.
  *
- *	Bounds: a key longer than STORE_KEY_MAX, a value longer than
- *	STORE_VAL_MAX, or one whose bytes lie outside the pages in use
- *	can only come from a damaged file. Such a record is never copied
+ *	Bounds: an empty key, a key longer than STORE_KEY_MAX, a value
+ *	longer than STORE_VAL_MAX, or a record that does not end on its
+ *	page (checked in read transactions, whose pages are the map's) can
+ *	only come from a damaged file. Such a record is never copied
  *	or decoded: walks skip it and count it (store_bad_records()), and
  *	store_verify() calls the file corrupt.
  * DIAGNOSTICS
@@ -30,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include "log.h"
@@ -128,30 +130,40 @@ store_bad_records(store_t *st)
 	return atomic_load(&st->bad_records);
 }
 
-/* Is V no longer than MAX and, in a read transaction (MAPPED: its
- * pages are the map's, not copies), inside the pages in use? */
-int
-store_val_ok(store_t *st, int mapped, const MDB_val *v, size_t max)
-{
-	MDB_envinfo info;
-	const char *base, *end, *p = v->mv_data;
+_Thread_local int store_in_read;
 
-	if (v->mv_size > max)
-		return 0;
-	if (!mapped || v->mv_size == 0 || st->psize == 0)
+/* Does [P, P + SIZE) end within the page P is on? Only for pointers into
+ * the map (read transactions): the map and its pages are page-aligned. */
+static int
+fault_in_page(store_t *st, const void *p, size_t size)
+{
+	uintptr_t a = (uintptr_t) p, end;
+
+	if (!store_in_read || st->psize == 0)
 		return 1;
-	mdb_env_info(st->env, &info);
-	base = info.me_mapaddr;
-	end = base + (info.me_last_pgno + 1) * st->psize;
-	return base == NULL || (p >= base && p <= end && v->mv_size <= (size_t) (end - p));
+	end = (a | (st->psize - 1)) + 1;
+	return size <= end - a;
 }
 
-/* Key and value of one record within bounds? Counts the bad ones. */
+/* A value within bounds? Counts a bad one. */
 int
-store_node_ok(store_t *st, int mapped, const MDB_val *k, const MDB_val *v)
+store_val_ok(store_t *st, const MDB_val *v)
 {
-	if (k->mv_size > 0 && store_val_ok(st, mapped, k, STORE_KEY_MAX)
-	    && store_val_ok(st, mapped, v, STORE_VAL_MAX))
+	if (v->mv_size <= STORE_VAL_MAX && fault_in_page(st, v->mv_data, v->mv_size))
+		return 1;
+	atomic_fetch_add(&st->bad_records, 1);
+	return 0;
+}
+
+/* Key and value of one record within bounds? Counts the bad ones. Our
+ * records are small: LMDB keeps the value right after the key, on the
+ * key's page; a damaged size field breaks that. */
+int
+store_node_ok(store_t *st, const MDB_val *k, const MDB_val *v)
+{
+	if (k->mv_size > 0 && k->mv_size <= STORE_KEY_MAX && v->mv_size <= STORE_VAL_MAX
+	    && (!store_in_read || (v->mv_data == (char *) k->mv_data + k->mv_size
+	    && fault_in_page(st, k->mv_data, k->mv_size + v->mv_size))))
 		return 1;
 	atomic_fetch_add(&st->bad_records, 1);
 	return 0;
@@ -169,7 +181,7 @@ verify_walk(store_t *st, MDB_txn *txn, MDB_dbi dbi, int *rc)
 		return -1;
 	for (*rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); *rc == 0;
 	    *rc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
-		bad += !store_node_ok(st, 1, &k, &v);
+		bad += !store_node_ok(st, &k, &v);
 	mdb_cursor_close(c);
 	if (*rc != MDB_NOTFOUND)
 		return -1;
@@ -186,6 +198,7 @@ verify_env(store_t *st, const char *dir, char *why, size_t size)
 	long	bad = 0, n;
 	int	rc;
 
+	store_in_read = 1;
 	if ((rc = store_env_open(st, dir, MDB_RDONLY)) != 0
 	    || (rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn)) != 0) {
 		snprintf(why, size, "%s/data.mdb: cannot open: %s", dir, mdb_strerror(rc));
@@ -230,9 +243,43 @@ store_verify(const char *dir, char *why, size_t size)
 		return -1;
 	}
 	rc = verify_env(&st, dir, why, size);
+	store_in_read = 0;
 	if (st.env)
 		mdb_env_close(st.env);
 	return rc;
+}
+
+/* store_verify() in a child process: LMDB trusts its pages, so a file
+ * damaged enough can crash it; then only the child dies. 0 or -1. */
+int
+store_verify_apart(const char *dir, char *why, size_t size)
+{
+	int	fds[2], status = 0;
+	ssize_t	n;
+	pid_t	pid;
+
+	if (pipe(fds) < 0 || (pid = fork()) < 0) {
+		snprintf(why, size, "cannot start the check: %s", strerror(errno));
+		return -1;
+	}
+	if (pid == 0) {
+		close(fds[0]);
+		if (store_verify(dir, why, size) == 0)
+			_exit(0);
+		_exit(write(fds[1], why, strlen(why)) < 0 ? 2 : 1);
+	}
+	close(fds[1]);
+	n = read(fds[0], why, size - 1);
+	close(fds[0]);
+	why[n > 0 ? n : 0] = '\0';
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		continue;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	if (WIFSIGNALED(status))
+		snprintf(why, size, "%s/data.mdb: walking it crashed (signal %d)", dir,
+		    WTERMSIG(status));
+	return -1;
 }
 
 /* Rename DIR/data.mdb to DIR/data.mdb.corrupt-YYYYmmddTHHMMSS; 0 and the

@@ -65,8 +65,10 @@ int	store_env_open(store_t *st, const char *dir, unsigned flags);
 int	store_open_dbs(store_t *st, MDB_txn *txn, void *ctx);
 int	store_fault(store_t *st, const char *what, int rc, int write);
 int	store_fault_broken(store_t *st, const char *what);
-int	store_val_ok(store_t *st, int mapped, const MDB_val *v, size_t max);
-int	store_node_ok(store_t *st, int mapped, const MDB_val *k,
-	    const MDB_val *v);
+int	store_node_ok(store_t *st, const MDB_val *k, const MDB_val *v);
+int	store_val_ok(store_t *st, const MDB_val *v);
+/* 1 while this thread runs a read transaction: its pages are the map's,
+ * page-aligned, so a node can be checked against its page's end */
+extern _Thread_local int store_in_read;
 
 #endif

@@ -59,7 +59,7 @@ walk_body(store_t *st, MDB_txn *txn, void *ctx)
 	    && memcmp(k.mv_data, op->last, op->llen) == 0)
 		rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
 	while (rc == 0 && n < WALK_CHUNK) {
-		if (!store_node_ok(st, 1, &k, &v)) {	/* skipped, counted */
+		if (!store_node_ok(st, &k, &v)) {	/* skipped, counted */
 			rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
 			continue;
 		}

@@ -13,7 +13,7 @@
 # Exit status: 0 built, 1 build error, 77 no usable clang/libFuzzer.
 set -e
 . "$1"
-FUZZ_NAMES="config table spf_record addr record stage"
+FUZZ_NAMES="config table spf_record addr record stage store ctl_load"
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
 CFLAGS="-g -O1 -std=gnu11 -pthread $SAN -fno-omit-frame-pointer"
 out="$FUZZ_BUILDDIR/tests/fuzz"

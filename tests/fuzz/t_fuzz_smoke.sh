@@ -14,7 +14,7 @@
 builddir=$(cd "${TG_BUILDDIR:-.}" && pwd) || exit 1
 srcdir=$(cd "${TG_SRCDIR:-.}" && pwd) || exit 1
 env="$builddir/tests/fuzz/fuzz.env"
-names="config table spf_record addr record stage"
+names="config table spf_record addr record stage store ctl_load"
 
 [ -f "$env" ] || { echo "missing $env (run make check or make fuzz)" >&2; exit 1; }
 smoke_time=$FUZZ_SMOKE_TIME
