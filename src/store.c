@@ -93,20 +93,62 @@ store_log_mdb(const char *what, int rc)
 		    dropped ? " (and earlier lines not logged)" : "");
 }
 
-/* Double the map, up to max_size; 0 when it grew. */
+/* Pages in use by every B-tree, the free list's own included (pages on
+ * the free list are free); 0, or an LMDB error. */
+static int
+store_pages_used(store_t *st, MDB_txn *txn, size_t *pages)
+{
+	MDB_stat s;
+	int	rc;
+
+	*pages = 0;
+	for (int i = 0; i < 2 + STORE_DB_COUNT; i++) {	/* 0 free list, 1 main */
+		if ((rc = mdb_stat(txn, i < 2 ? (MDB_dbi) i : st->dbi[i - 2], &s)) != 0)
+			return rc;
+		*pages += s.ms_branch_pages + s.ms_leaf_pages + s.ms_overflow_pages;
+	}
+	return 0;
+}
+
+/* LMDB says the map at max_size is full: is it? 1 when the B-trees use
+ * less than half of it (a damaged meta page or free list, not data). */
+static int
+store_full_implausible(store_t *st)
+{
+	MDB_txn *txn;
+	size_t	pages = 0;
+	int	rc;
+
+	pthread_rwlock_rdlock(&st->resize_lock);
+	if ((rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn)) == 0) {
+		rc = store_pages_used(st, txn, &pages);
+		mdb_txn_abort(txn);
+	}
+	pthread_rwlock_unlock(&st->resize_lock);
+	return rc == 0 && pages * st->psize < st->max_size / 2;
+}
+
+/* Double the map, up to max_size; 0 when it grew, -1 when full,
+ * STORE_EFULL_BOGUS when LMDB's "full" cannot be true. */
 static int
 store_grow(store_t *st)
 {
 	MDB_envinfo info;
 	size_t	size;
 	long	dropped;
-	int	rc;
+	int	rc, dead = 0;
 
 	pthread_rwlock_wrlock(&st->resize_lock);
 	mdb_env_info(st->env, &info);
 	size = info.me_mapsize;
 	if (size >= st->max_size) {
 		pthread_rwlock_unlock(&st->resize_lock);
+		if (mdb_reader_check(st->env, &dead) == 0 && dead > 0) {
+			log_info("store: cleared %d reader slots of dead processes", dead);
+			return 0;	/* they held pages the map may now reuse */
+		}
+		if (store_full_implausible(st))
+			return STORE_EFULL_BOGUS;
 		if (store_log_allowed(&dropped))
 			log_error("store: map full at state_max_size %zu bytes%s", st->max_size,
 			    dropped ? " (and earlier lines not logged)" : "");
@@ -149,15 +191,10 @@ store_adopt_size(store_t *st)
 static int
 store_over_reserve(store_t *st, MDB_txn *txn)
 {
-	MDB_stat s;
-	size_t	pages = 0;
+	size_t	pages;
 
-	for (int i = 0; i < 2 + STORE_DB_COUNT; i++) {	/* 0 free list, 1 main */
-		if (mdb_stat(txn, i < 2 ? (MDB_dbi) i : st->dbi[i - 2], &s) != 0)
-			return 0;
-		pages += s.ms_branch_pages + s.ms_leaf_pages + s.ms_overflow_pages;
-	}
-	return pages * st->psize > st->max_size - st->max_size / STORE_RESERVE_DIV;
+	return store_pages_used(st, txn, &pages) == 0
+	    && pages * st->psize > st->max_size - st->max_size / STORE_RESERVE_DIV;
 }
 
 /* Run FN in one transaction of MODE; retry after growing the map. A
@@ -167,7 +204,7 @@ store_txn_run(store_t *st, int mode, const char *what,
 	      store_txn_fn fn, void *ctx)
 {
 	MDB_txn *txn;
-	int	rc = 0;
+	int	rc = 0, grown;
 
 	if (atomic_load(&st->health) == STORE_BROKEN)
 		return store_fault_broken(st, what);
@@ -190,8 +227,11 @@ store_txn_run(store_t *st, int mode, const char *what,
 			store_adopt_size(st);
 			continue;
 		}
-		if (rc == MDB_MAP_FULL && store_grow(st) == 0)
-			continue;
+		if (rc == MDB_MAP_FULL && (grown = store_grow(st)) != -1) {
+			if (grown == 0)
+				continue;
+			rc = grown;	/* STORE_EFULL_BOGUS: corrupt */
+		}
 		break;
 	}
 	if (rc == 0 || rc == STORE_NOTFOUND) {

@@ -47,6 +47,7 @@ static int
 fault_corrupt(int rc)
 {
 	switch (rc) {
+	case STORE_EFULL_BOGUS:
 	case MDB_CORRUPTED: case MDB_PAGE_NOTFOUND: case MDB_BAD_TXN:
 	case MDB_PANIC: case MDB_INVALID: case MDB_VERSION_MISMATCH:
 	case MDB_INCOMPATIBLE: case MDB_BAD_DBI:
@@ -81,8 +82,10 @@ store_fault(store_t *st, const char *what, int rc, int write)
 		atomic_store(&st->health, STORE_BROKEN);
 		if (fault_log_due(st, STORE_BROKEN))
 			log_error("store: corrupt state: %s: %s; mail passes without greylisting"
-			    " (store_unavailable) until SIGHUP rebuilds the store in %s",
-			    what, mdb_strerror(rc), st->dir ? st->dir : "?");
+			    " (store_unavailable) until SIGHUP rebuilds the store in %s", what,
+			    rc == STORE_EFULL_BOGUS ? "MDB_MAP_FULL at state_max_size, but the"
+			    " records use less than half of it" : mdb_strerror(rc),
+			    st->dir ? st->dir : "?");
 	} else if (fault_nospace(rc) && (write || rc == EIO)) {
 		atomic_store(&st->health, STORE_NOSPACE);
 		if (fault_log_due(st, STORE_NOSPACE))

@@ -19,6 +19,7 @@
 #define STORE_TXN_ADD	1	/* may add records: stops short of the reserve */
 #define STORE_TXN_FREE	2	/* deletes or small updates: may use the reserve */
 #define STORE_RESERVE_DIV 8	/* the last 1/8 of max_size is kept for deletions */
+#define STORE_EFULL_BOGUS (-30700)	/* MDB_MAP_FULL with the map half empty */
 
 struct store {
 	MDB_env *env;

@@ -10,8 +10,8 @@
  *	  patches  after a 0 key length, repeated: u8 record index, u8
  *	           field (even: the node's key size, odd: its data size),
  *	           u16 little-endian new size, written over that field of
- *	           every copy of the record's node on a leaf page. (A
- *	           branch node's "size" is a page number, and a node of
+ *	           the record's node on every leaf page of our databases.
+ *	           (A branch node's "size" is a page number, and a node of
  *	           LMDB's main database describes a database: LMDB trusts
  *	           both, see below.)
  *	Any byte in keys and values is allowed (versions, lengths, meta
@@ -87,46 +87,68 @@ write_records(const char *dir, const uint8_t *d, size_t n, rec_t *recs, size_t *
 	return i + 2;
 }
 
-/* Is R's key the name of a database (a node of LMDB's main database)? */
-static int
-db_name(const rec_t *r)
+/* The main database's root page: in the meta page with the newer
+ * transaction id (meta: page header 16, magic, version, address and map
+ * size 24, free list db 48, main db 48 ending in its root; txnid after
+ * last_pg). */
+static size_t
+main_root(const uint8_t *file, size_t size)
 {
-	for (int j = 0; j < 4; j++)
-		if (r->klen == strlen(dbs[j]) && memcmp(r->key, dbs[j], r->klen) == 0)
-			return 1;
-	return 0;
+	uint64_t root[2] = {0, 0}, txn[2] = {0, 0};
+
+	for (int m = 0; m < 2 && (size_t) (m + 1) * PAGE <= size; m++) {
+		memcpy(&root[m], file + m * PAGE + 128, 8);
+		memcpy(&txn[m], file + m * PAGE + 144, 8);
+	}
+	return (size_t) (txn[1] > txn[0] ? root[1] : root[0]);
 }
 
-/* Apply the size patches to every copy of the patched nodes. */
+/* Patch field OFF (before the key) of every leaf node holding R's key,
+ * outside the main database, to the little-endian VALUE at V. */
+static void
+patch_nodes(uint8_t *file, size_t size, size_t skip, const rec_t *r, size_t off,
+	    const uint8_t *v)
+{
+	for (size_t pg = 2; (pg + 1) * PAGE <= size; pg++) {
+		uint8_t *page = file + pg * PAGE;
+		size_t	lower = page[12] | page[13] << 8;
+
+		if (pg == skip || page[10] != 0x02 || lower < 16 || lower > PAGE)
+			continue;	/* leaf pages of our databases only */
+		for (size_t i = 16; i + 2 <= lower; i += 2) {
+			size_t	node = page[i] | page[i + 1] << 8;
+
+			if (node + 8 + r->klen > PAGE || (page[node + 6] | page[node + 7] << 8) != r->klen
+			    || memcmp(page + node + 8, r->key, r->klen) != 0)
+				continue;
+			page[node + 8 - off] = v[0];
+			page[node + 9 - off] = v[1];
+		}
+	}
+}
+
+/* Apply the size patches to the records' nodes. */
 static void
 patch_sizes(const char *dir, const uint8_t *d, size_t n, const rec_t *recs, size_t nrecs)
 {
 	char	path[256];
 	struct stat sb;
 	uint8_t *file;
+	size_t	size;
 	int	fd;
 
 	snprintf(path, sizeof(path), "%s/data.mdb", dir);
 	if (nrecs == 0 || n < 4 || (fd = open(path, O_RDWR)) < 0)
 		return;
-	if (fstat(fd, &sb) == 0 && sb.st_size > 8 && (file = malloc((size_t) sb.st_size)) != NULL) {
-		if (pread(fd, file, (size_t) sb.st_size, 0) == sb.st_size) {
-			for (size_t i = 0; i + 4 <= n; i += 4) {
-				const rec_t *r = &recs[d[i] % nrecs];
-				size_t	off = d[i + 1] & 1 ? 8 : 2;	/* mn_lo, or mn_ksize */
+	if (fstat(fd, &sb) == 0 && (size = (size_t) sb.st_size) >= 2 * PAGE
+	    && (file = malloc(size)) != NULL) {
+		if (pread(fd, file, size, 0) == (ssize_t) size) {
+			size_t	skip = main_root(file, size);
 
-				if (db_name(r))
-					continue;	/* would hit the main database */
-
-				for (size_t p = off; p + r->klen <= (size_t) sb.st_size; p++)
-					if (memcmp(file + p, r->key, r->klen) == 0
-					    && file[p - 2] + (file[p - 1] << 8) == (int) r->klen
-					    && (file[p / PAGE * PAGE + 10] & 0x02)) {	/* leaf */
-						file[p - off] = d[i + 2];
-						file[p - off + 1] = d[i + 3];
-					}
-			}
-			if (pwrite(fd, file, (size_t) sb.st_size, 0) != sb.st_size)
+			for (size_t i = 0; i + 4 <= n; i += 4)	/* mn_lo or mn_ksize */
+				patch_nodes(file, size, skip, &recs[d[i] % nrecs],
+				    d[i + 1] & 1 ? 8 : 2, d + i + 2);
+			if (pwrite(fd, file, size, 0) != (ssize_t) size)
 				abort();
 		}
 		free(file);

@@ -303,6 +303,42 @@ test_write_error_resumes(void **state)
 	store_close(st);
 }
 
+/* Both meta pages claim the map is used up to its end: LMDB says
+ * MDB_MAP_FULL at state_max_size while the records use a few pages.
+ * That is corruption, not "map full at state_max_size". */
+static void
+test_bogus_map_full(void **state)
+{
+	char	path[128], from[64];
+	unsigned char last[8] = {250};	/* mm_last_pg, little-endian */
+	greylist_result_t r;
+	addr_t	a = ip("192.0.2.10");
+	store_t *st;
+	int	fd, i;
+
+	(void) state;
+	assert_non_null(st = store_open(dir, 1024 * 1024));
+	assert_int_equal(store_check(st, &P, T0, &a, "s@x.org", "r@y.org", GREYLIST_NO_TARPIT, &r),
+	    GREYLIST_GREYLIST);
+	store_close(st);
+	snprintf(path, sizeof(path), "%s/data.mdb", dir);
+	assert_true((fd = open(path, O_RDWR)) >= 0);
+	for (int m = 0; m < 2; m++)		/* header 16, meta fields 24, 2 dbs 96 */
+		assert_int_equal(pwrite(fd, last, sizeof(last), m * PAGE + 136), 8);
+	close(fd);
+	assert_non_null(st = store_open(dir, 1024 * 1024));
+	for (i = 0; i < 100 && store_health(st) == STORE_HEALTHY; i++) {
+		snprintf(from, sizeof(from), "s%d@x.org", i);
+		store_check(st, &P, T0, &a, from, "r@y.org", GREYLIST_NO_TARPIT, &r);
+	}
+	assert_int_equal(store_health(st), STORE_BROKEN);
+	assert_string_equal(r.reason, "store=broken");
+	assert_non_null(strstr(log_lines, "store: corrupt state: check update: MDB_MAP_FULL at"
+	    " state_max_size, but the records use less than half of it"));
+	assert_null(strstr(log_lines, "map full at state_max_size"));
+	store_close(st);
+}
+
 int
 main(void)
 {
@@ -311,6 +347,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_corrupt_page_rebuild, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_empty_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_error_resumes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bogus_map_full, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
