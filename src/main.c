@@ -227,8 +227,9 @@ main_start(const config_t *cfg, int foreground)
 
 /* In a child that becomes the daemon's user: can it open the state? */
 static void
-main_state_child(const config_t *cfg, int fd)
+main_state_child(const void *arg, int fd)
 {
+	const config_t *cfg = arg;
 	char	why[1024];
 	int	nouser = geteuid() == 0
 	    && (getpwnam(cfg->user) == NULL || getgrnam(cfg->group) == NULL);
@@ -285,27 +286,12 @@ main_check_state(const config_t *cfg, int test_only)
 {
 	char	why[1024];
 	struct stat sb;
-	int	fds[2], status = 0;
-	ssize_t	n;
-	pid_t	pid;
+	int	status;
 
 	if (stat(cfg->state_directory, &sb) != 0 && errno == ENOENT)
 		return 0;	/* store_open() creates it or says why not */
-	if (pipe(fds) < 0)
+	if (store_child_run(main_state_child, cfg, why, sizeof(why), &status) < 0)
 		return 0;	/* store_open() will tell */
-	if ((pid = fork()) < 0) {
-		close(fds[0]);
-		close(fds[1]);
-		return 0;
-	}
-	if (pid == 0)
-		main_state_child(cfg, fds[1]);
-	close(fds[1]);
-	n = read(fds[0], why, sizeof(why) - 1);
-	close(fds[0]);
-	why[n > 0 ? n : 0] = '\0';
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		continue;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return 0;
 	if (WIFSIGNALED(status))

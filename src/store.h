@@ -210,6 +210,8 @@ const char *store_health_name(store_health_t h);
 uint64_t store_bad_records(store_t *st);
 int	store_verify(const char *dir, char *why, size_t size);
 int	store_verify_apart(const char *dir, char *why, size_t size);
+int	store_child_run(void (*fn)(const void *arg, int fd), const void *arg,
+	    char *why, size_t size, int *status);
 int	store_set_aside(const char *dir, char *where, size_t size);
 int	store_rebuild(store_t *st);
 

@@ -53,6 +53,20 @@ expire_record(const greylist_params_t *p, int64_t now, store_db_t db,
 	}
 }
 
+/* Open a cursor at EX's position, its first record in K, V and the
+ * result in *RC; -1 (the LMDB error in *RC) when no cursor opened. */
+static int
+expire_cursor(store_t *st, MDB_txn *txn, const store_expire_t *ex, MDB_cursor **c,
+	      MDB_val *k, MDB_val *v, int *rc)
+{
+	if ((*rc = mdb_cursor_open(txn, st->dbi[ex->db], c)) != 0)
+		return -1;
+	k->mv_size = ex->klen;
+	k->mv_data = (void *) ex->key;
+	*rc = mdb_cursor_get(*c, k, v, ex->klen ? MDB_SET_RANGE : MDB_FIRST);
+	return 0;
+}
+
 /* Before a batch: check its records where their pages are the map's
  * (a read transaction); the write transaction works on copies. */
 static int
@@ -61,13 +75,12 @@ expire_scan(store_t *st, MDB_txn *txn, void *ctx)
 	expire_op_t *op = ctx;
 	store_expire_t *ex = op->ex;
 	MDB_cursor *c;
-	MDB_val	k = {ex->klen, ex->key}, v;
+	MDB_val	k, v;
 	size_t	n = 0;
 	int	rc;
 
-	if ((rc = mdb_cursor_open(txn, st->dbi[ex->db], &c)) != 0)
+	if (expire_cursor(st, txn, ex, &c, &k, &v, &rc) < 0)
 		return rc;
-	rc = mdb_cursor_get(c, &k, &v, ex->klen ? MDB_SET_RANGE : MDB_FIRST);
 	for (; rc == 0 && n++ <= op->batch; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
 		if (!store_node_ok(st, &k, &v)) {
 			rc = MDB_CORRUPTED;
@@ -84,13 +97,12 @@ expire_body(store_t *st, MDB_txn *txn, void *ctx)
 	expire_op_t *op = ctx;
 	store_expire_t *ex = op->ex;
 	MDB_cursor *c;
-	MDB_val	k = {ex->klen, ex->key}, v;
+	MDB_val	k, v;
 	size_t	n = 0, seen = 0, deleted = 0;
 	int	rc;
 
-	if ((rc = mdb_cursor_open(txn, st->dbi[ex->db], &c)) != 0)
+	if (expire_cursor(st, txn, ex, &c, &k, &v, &rc) < 0)
 		return rc;
-	rc = mdb_cursor_get(c, &k, &v, ex->klen ? MDB_SET_RANGE : MDB_FIRST);
 	while (rc == 0 && n < op->batch) {
 		if (!store_node_ok(st, &k, &v)) {
 			/* never copied; and no write may go near it (LMDB

@@ -252,31 +252,62 @@ store_verify(const char *dir, char *why, size_t size)
 	return rc;
 }
 
-/* store_verify() in a child process: LMDB trusts its pages, so a file
- * damaged enough can crash it; then only the child dies. 0 or -1. */
+/* Run FN(ARG, FD) in a child process, which writes its reason to FD and
+ * exits; the reason in WHY and the child's wait status in *STATUS. 0, or
+ * -1 (and errno) when no child could be started. */
 int
-store_verify_apart(const char *dir, char *why, size_t size)
+store_child_run(void (*fn)(const void *arg, int fd), const void *arg,
+		char *why, size_t size, int *status)
 {
-	int	fds[2], status = 0;
+	int	fds[2];
 	ssize_t	n;
 	pid_t	pid;
 
-	if (pipe(fds) < 0 || (pid = fork()) < 0) {
-		snprintf(why, size, "cannot start the check: %s", strerror(errno));
+	*status = 0;
+	why[0] = '\0';
+	if (pipe(fds) < 0)
+		return -1;
+	if ((pid = fork()) < 0) {
+		close(fds[0]);
+		close(fds[1]);
 		return -1;
 	}
 	if (pid == 0) {
 		close(fds[0]);
-		if (store_verify(dir, why, size) == 0)
-			_exit(0);
-		_exit(write(fds[1], why, strlen(why)) < 0 ? 2 : 1);
+		fn(arg, fds[1]);
+		_exit(0);
 	}
 	close(fds[1]);
 	n = read(fds[0], why, size - 1);
 	close(fds[0]);
 	why[n > 0 ? n : 0] = '\0';
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+	while (waitpid(pid, status, 0) < 0 && errno == EINTR)
 		continue;
+	return 0;
+}
+
+/* The child of store_verify_apart(). */
+static void
+verify_child(const void *dir, int fd)
+{
+	char	why[1024];
+
+	if (store_verify(dir, why, sizeof(why)) == 0)
+		_exit(0);
+	_exit(write(fd, why, strlen(why)) < 0 ? 2 : 1);
+}
+
+/* store_verify() in a child process: LMDB trusts its pages, so a file
+ * damaged enough can crash it; then only the child dies. 0 or -1. */
+int
+store_verify_apart(const char *dir, char *why, size_t size)
+{
+	int	status;
+
+	if (store_child_run(verify_child, dir, why, size, &status) < 0) {
+		snprintf(why, size, "cannot start the check: %s", strerror(errno));
+		return -1;
+	}
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return 0;
 	if (WIFSIGNALED(status))
