@@ -103,7 +103,8 @@
  *	STORE_VAL_MAX, or not within its page). store_verify() opens DIR
  *	read-only and walks every record: 0 (no data.mdb counts as fine),
  *	or -1 with the cause in WHY (cannot open, cannot walk, records out
- *	of bounds, a 0-byte file). store_verify_apart() runs it in a child
+ *	of bounds, a 0-byte file, or DIR/data.mdb.broken left by a process
+ *	that found the store broken). store_verify_apart() runs it in a child
  *	(store_child_run(): FN writes a reason to its descriptor and exits),
  *	so that a file damaged enough to crash LMDB kills only the child.
  *	store_set_aside() renames DIR/data.mdb to

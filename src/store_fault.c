@@ -14,6 +14,10 @@
  *	EIO, EFBIG) makes it unavailable for writes; the next write that
  *	succeeds clears it. A map at state_max_size is the third
  *	(store.c logs it). Each kind is logged at most once a minute.
+ *	A store that breaks leaves DIR/data.mdb.broken with the cause:
+ *	store_verify() refuses a store so marked (targreyctl, -t, the
+ *	next start: damage a walk cannot see, such as a bogus full map,
+ *	still counts), and store_set_aside() removes it.
  *
  *	Bounds: an empty key, a key longer than STORE_KEY_MAX, a value
  *	longer than STORE_VAL_MAX, or a record that does not end on its
@@ -27,6 +31,7 @@
  *	"store: DIR/data.mdb moved to PATH; starting on a fresh store".
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,17 +79,58 @@ fault_log_due(store_t *st, int kind)
 	    && atomic_compare_exchange_strong(&st->fault_logged[kind], &then, now);
 }
 
+/* Leave DIR/data.mdb.broken with WHY: the store is known corrupt even
+ * where a walk finds nothing (store_verify() reads it). Best effort. */
+static void
+fault_mark(const char *dir, const char *why)
+{
+	char	path[4096];
+	int	fd;
+
+	if (dir == NULL)
+		return;
+	snprintf(path, sizeof(path), "%s/" STORE_MARK, dir);
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0640)) < 0)
+		return;
+	if (write(fd, why, strlen(why)) < 0)
+		log_warning("store: cannot write %s: %s", path, strerror(errno));
+	close(fd);
+}
+
+/* Did a process mark the store in DIR broken? 1 and the reason in WHY. */
+static int
+fault_marked(const char *dir, char *why, size_t size)
+{
+	char	path[4096], text[256];
+	ssize_t	n;
+	int	fd;
+
+	snprintf(path, sizeof(path), "%s/" STORE_MARK, dir);
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return 0;
+	n = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	text[n > 0 ? n : 0] = '\0';
+	text[strcspn(text, "\r\n")] = '\0';
+	snprintf(why, size, "%s: the daemon found it corrupt (%s)", path, text);
+	return 1;
+}
+
 /* Sort a failure, mark the store, log once a minute; see DESCRIPTION. */
 int
 store_fault(store_t *st, const char *what, int rc, int write)
 {
+	char	why[256];
+
 	if (fault_corrupt(rc)) {
-		atomic_store(&st->health, STORE_BROKEN);
+		snprintf(why, sizeof(why), "%s: %s", what, rc == STORE_EFULL_BOGUS
+		    ? "MDB_MAP_FULL at state_max_size, but the records use less than half of it"
+		    : mdb_strerror(rc));
+		if (atomic_exchange(&st->health, STORE_BROKEN) != STORE_BROKEN)
+			fault_mark(st->dir, why);
 		if (fault_log_due(st, STORE_BROKEN))
-			log_error("store: corrupt state: %s: %s; mail passes without greylisting"
-			    " (store_unavailable) until SIGHUP rebuilds the store in %s", what,
-			    rc == STORE_EFULL_BOGUS ? "MDB_MAP_FULL at state_max_size, but the"
-			    " records use less than half of it" : mdb_strerror(rc),
+			log_error("store: corrupt state: %s; mail passes without greylisting"
+			    " (store_unavailable) until SIGHUP rebuilds the store in %s", why,
 			    st->dir ? st->dir : "?");
 	} else if (fault_nospace(rc) && (write || rc == EIO)) {
 		atomic_store(&st->health, STORE_NOSPACE);
@@ -241,6 +287,8 @@ store_verify(const char *dir, char *why, size_t size)
 	snprintf(path, sizeof(path), "%s/data.mdb", dir);
 	if (stat(path, &sb) != 0)
 		return 0;		/* store_access() judged a missing file */
+	if (fault_marked(dir, why, size))
+		return -1;
 	if (sb.st_size == 0) {
 		snprintf(why, size, "%s: empty file (0 bytes)", path);
 		return -1;
@@ -340,6 +388,8 @@ store_set_aside(const char *dir, char *where, size_t size)
 		snprintf(where, size, "cannot rename %s: %s", from, strerror(errno));
 		return -1;
 	}
+	snprintf(from, sizeof(from), "%s/" STORE_MARK, dir);
+	unlink(from);
 	return 0;
 }
 

@@ -20,6 +20,7 @@
 #define STORE_TXN_FREE	2	/* deletes or small updates: may use the reserve */
 #define STORE_RESERVE_DIV 8	/* the last 1/8 of max_size is kept for deletions */
 #define STORE_EFULL_BOGUS (-30700)	/* MDB_MAP_FULL with the map half empty */
+#define STORE_MARK	"data.mdb.broken"	/* see store_fault.c */
 
 struct store {
 	MDB_env *env;

@@ -222,6 +222,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	unlink(path);
 	snprintf(path, sizeof(path), "%s/lock.mdb", dir);
 	unlink(path);
+	snprintf(path, sizeof(path), "%s/data.mdb.broken", dir);
+	unlink(path);
 	at = write_records(dir, data, size, recs, &nrecs);
 	if (at < size)
 		patch_sizes(dir, data + at, size - at, recs, nrecs);

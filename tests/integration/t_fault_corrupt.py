@@ -18,8 +18,9 @@ DESCRIPTION
 	            is given a wrong page type: the next suspicious client
 	            is accepted and delivered (store_unavailable,
 	            store=broken), the log names MDB_CORRUPTED once,
-	            targreyctl stats exits 1; SIGHUP moves the file aside
-	            and the next client is greylisted again;
+	            targreyctl stats exits 1 saying the daemon found the
+	            store corrupt (data.mdb.broken); SIGHUP moves the file
+	            aside and the next client is greylisted again;
 	  pages     every page after the two meta pages has its header
 	            scrambled (bit flips): -t exits 1, the daemon starts on
 	            a fresh store and greylists;
@@ -164,8 +165,9 @@ def run_time(r):
 	check(len(errs) == 1 and "MDB_CORRUPTED" in errs[0], "run-time: log",
 	    errs, "one line naming MDB_CORRUPTED")
 	out = r.milter.ctl("stats")
-	check(out.returncode == 1, "run-time: targreyctl stats exit", out.returncode,
-	    1, out.stdout + out.stderr)
+	check(out.returncode == 1 and "data.mdb.broken: the daemon found it corrupt "
+	    "(check: MDB_CORRUPTED" in out.stderr, "run-time: targreyctl stats",
+	    (out.returncode, out.stderr), (1, "... the daemon found it corrupt ..."))
 	since = r.milter.log.mark()
 	r.milter.signal(signal.SIGHUP)
 	r.milter.log.wait(r"store: \S+/data.mdb moved to \S+/data.mdb.corrupt-\S+;"

@@ -211,6 +211,7 @@ test_oversized_key(void **state)
 static void
 test_corrupt_page_rebuild(void **state)
 {
+	char	why[512];
 	greylist_result_t r;
 	addr_t	a = ip("192.0.2.10");
 	store_t *st;
@@ -232,8 +233,13 @@ test_corrupt_page_rebuild(void **state)
 		assert_int_equal(store_check(st, &P, T0, &a, "t@x.org", "r@y.org", 0, &r),
 		    GREYLIST_UNAVAILABLE);
 	assert_null(strstr(strstr(log_lines, "corrupt state") + 1, "corrupt state"));
+	/* other processes (targreyctl, -t, the next start) are told */
+	assert_int_equal(store_verify(dir, why, sizeof(why)), -1);
+	assert_non_null(strstr(why, "/data.mdb.broken: the daemon found it corrupt (check:"
+	    " MDB_CORRUPTED"));
 
 	assert_int_equal(store_rebuild(st), 0);
+	assert_int_equal(store_verify(dir, why, sizeof(why)), 0);	/* mark removed */
 	assert_int_equal(store_health(st), STORE_HEALTHY);
 	assert_int_equal(count_aside(), 1);
 	assert_non_null(strstr(log_lines, "/data.mdb moved to "));
@@ -309,7 +315,7 @@ test_write_error_resumes(void **state)
 static void
 test_bogus_map_full(void **state)
 {
-	char	path[128], from[64];
+	char	path[128], from[64], why[512];
 	unsigned char last[8] = {250};	/* mm_last_pg, little-endian */
 	greylist_result_t r;
 	addr_t	a = ip("192.0.2.10");
@@ -337,6 +343,9 @@ test_bogus_map_full(void **state)
 	    " state_max_size, but the records use less than half of it"));
 	assert_null(strstr(log_lines, "map full at state_max_size"));
 	store_close(st);
+	/* a walk finds nothing wrong; the mark still tells */
+	assert_int_equal(store_verify(dir, why, sizeof(why)), -1);
+	assert_non_null(strstr(why, "(check update: MDB_MAP_FULL at state_max_size"));
 }
 
 int
