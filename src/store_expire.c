@@ -67,25 +67,46 @@ expire_cursor(store_t *st, MDB_txn *txn, const store_expire_t *ex, MDB_cursor **
 	return 0;
 }
 
-/* Before a batch: check its records where their pages are the map's
- * (a read transaction); the write transaction works on copies. */
+/* Step C back to the first record of the page K is on. */
+static int
+expire_page_start(store_t *st, MDB_cursor *c, MDB_val *k, MDB_val *v)
+{
+	uintptr_t mask = ~(uintptr_t) (st->psize - 1), base = (uintptr_t) k->mv_data & mask;
+	int	rc;
+
+	while ((rc = mdb_cursor_get(c, k, v, MDB_PREV)) == 0)
+		if (((uintptr_t) k->mv_data & mask) != base)
+			return mdb_cursor_get(c, k, v, MDB_NEXT);
+	return rc == MDB_NOTFOUND ? mdb_cursor_get(c, k, v, MDB_FIRST) : rc;
+}
+
+/* Before a batch: check its records, and that they tile the pages they
+ * are on (whole pages), where the pages are the map's (a read
+ * transaction): the write transaction's deletes trust the sizes. */
 static int
 expire_scan(store_t *st, MDB_txn *txn, void *ctx)
 {
+	static _Thread_local store_page_t pg;
 	expire_op_t *op = ctx;
-	store_expire_t *ex = op->ex;
 	MDB_cursor *c;
 	MDB_val	k, v;
 	size_t	n = 0;
 	int	rc;
 
-	if (expire_cursor(st, txn, ex, &c, &k, &v, &rc) < 0)
+	if (expire_cursor(st, txn, op->ex, &c, &k, &v, &rc) < 0)
 		return rc;
-	for (; rc == 0 && n++ <= op->batch; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
-		if (!store_node_ok(st, &k, &v)) {
+	if (rc == 0)
+		rc = expire_page_start(st, c, &k, &v);
+	for (; rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (n++ > op->batch && ((uintptr_t) k.mv_data & ~(uintptr_t) (st->psize - 1)) != pg.base)
+			break;		/* the batch and its last page are done */
+		if (!store_node_ok(st, &k, &v) || store_page_add(st, &pg, &k, &v) != 0) {
 			rc = MDB_CORRUPTED;
 			break;
 		}
+	}
+	if (pg.base != 0 && store_page_end(st, &pg) != 0 && (rc == 0 || rc == MDB_NOTFOUND))
+		rc = MDB_CORRUPTED;
 	mdb_cursor_close(c);
 	return rc == MDB_NOTFOUND ? 0 : rc;
 }

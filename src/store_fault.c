@@ -218,10 +218,59 @@ store_node_ok(store_t *st, const MDB_val *k, const MDB_val *v)
 	return 0;
 }
 
-/* Walk every record of DBI; the number out of bounds, or -1 and RC. */
-static long
-verify_walk(store_t *st, MDB_txn *txn, MDB_dbi dbi, int *rc)
+/* Do the collected records tile their page? LMDB keeps a leaf page's
+ * nodes (8-byte header, key, value, padded to even) packed from its
+ * upper bound to its end; a damaged size breaks that, and LMDB's own
+ * deletes then move bytes by the wrong amount. 0, or -1. */
+int
+store_page_end(store_t *st, store_page_t *pg)
 {
+	size_t	n = pg->n;
+	int	ok = !pg->overflow;
+
+	for (size_t i = 1; i < n; i++)		/* insertion sort by start */
+		for (size_t j = i; j > 0 && pg->start[j] < pg->start[j - 1]; j--) {
+			uintptr_t s = pg->start[j], e = pg->end[j];
+
+			pg->start[j] = pg->start[j - 1], pg->end[j] = pg->end[j - 1];
+			pg->start[j - 1] = s, pg->end[j - 1] = e;
+		}
+	if (n > 0 && ok)
+		ok = pg->start[0] >= pg->base + 16 + 2 * n && pg->end[n - 1] == pg->base + st->psize;
+	for (size_t i = 1; i < n && ok; i++)
+		ok = pg->start[i] == pg->end[i - 1];
+	pg->base = 0;
+	pg->n = 0;
+	pg->overflow = 0;
+	return ok ? 0 : -1;
+}
+
+/* Collect the record K, V of a read transaction; when it is on another
+ * page, check the page collected so far first. 0, or -1. */
+int
+store_page_add(store_t *st, store_page_t *pg, const MDB_val *k, const MDB_val *v)
+{
+	uintptr_t node = (uintptr_t) k->mv_data - 8, base = node & ~(uintptr_t) (st->psize - 1);
+	int	rc = 0;
+
+	if (pg->base != 0 && pg->base != base)
+		rc = store_page_end(st, pg);
+	pg->base = base;
+	if (pg->n == STORE_PAGE_NODES) {
+		pg->overflow = 1;
+		return rc;
+	}
+	pg->start[pg->n] = node;
+	pg->end[pg->n++] = node + ((8 + k->mv_size + v->mv_size + 1) & ~(size_t) 1);
+	return rc;
+}
+
+/* Walk every record of DBI; the number out of bounds (records, or pages
+ * they do not tile, in *PAGES), or -1 and RC. */
+static long
+verify_walk(store_t *st, MDB_txn *txn, MDB_dbi dbi, long *pages, int *rc)
+{
+	static _Thread_local store_page_t pg;
 	MDB_cursor *c;
 	MDB_val	k, v;
 	long	bad = 0;
@@ -230,7 +279,11 @@ verify_walk(store_t *st, MDB_txn *txn, MDB_dbi dbi, int *rc)
 		return -1;
 	for (*rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); *rc == 0;
 	    *rc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
-		bad += !store_node_ok(st, &k, &v);
+		if (!store_node_ok(st, &k, &v))
+			bad++;
+		else
+			*pages += store_page_add(st, &pg, &k, &v) != 0;
+	*pages += pg.base != 0 && store_page_end(st, &pg) != 0;
 	mdb_cursor_close(c);
 	if (*rc != MDB_NOTFOUND)
 		return -1;
@@ -244,7 +297,7 @@ verify_env(store_t *st, const char *dir, char *why, size_t size)
 {
 	MDB_txn *txn;
 	MDB_dbi	dbi;
-	long	bad = 0, n;
+	long	bad = 0, pages = 0, n;
 	int	rc;
 
 	store_in_read = 1;
@@ -257,7 +310,7 @@ verify_env(store_t *st, const char *dir, char *why, size_t size)
 		rc = mdb_dbi_open(txn, store_db_list[i], 0, &dbi);
 		if (rc == MDB_NOTFOUND)
 			continue;	/* never written */
-		if (rc != 0 || (n = verify_walk(st, txn, dbi, &rc)) < 0) {
+		if (rc != 0 || (n = verify_walk(st, txn, dbi, &pages, &rc)) < 0) {
 			snprintf(why, size, "%s/data.mdb: cannot walk %s: %s", dir,
 			    store_db_list[i], mdb_strerror(rc));
 			mdb_txn_abort(txn);
@@ -266,9 +319,13 @@ verify_env(store_t *st, const char *dir, char *why, size_t size)
 		bad += n;
 	}
 	mdb_txn_abort(txn);
-	if (bad > 0) {
-		snprintf(why, size, "%s/data.mdb: %ld record(s) with a key or value out of bounds",
-		    dir, bad);
+	if (bad > 0 || pages > 0) {
+		if (bad > 0)
+			snprintf(why, size, "%s/data.mdb: %ld record(s) with a key or value out"
+			    " of bounds", dir, bad);
+		else
+			snprintf(why, size, "%s/data.mdb: %ld page(s) whose records' sizes do not"
+			    " fit the page", dir, pages);
 		return -1;
 	}
 	return 0;

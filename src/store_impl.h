@@ -69,6 +69,18 @@ int	store_fault(store_t *st, const char *what, int rc, int write);
 int	store_fault_broken(store_t *st, const char *what);
 int	store_node_ok(store_t *st, const MDB_val *k, const MDB_val *v);
 int	store_val_ok(store_t *st, const MDB_val *v);
+/* The records of one leaf page, to check that their sizes tile it. */
+#define STORE_PAGE_NODES 512
+typedef struct {
+	uintptr_t base;			/* page being collected, 0: none */
+	size_t	n;
+	uintptr_t start[STORE_PAGE_NODES], end[STORE_PAGE_NODES];
+	int	overflow;
+} store_page_t;
+int	store_page_add(store_t *st, store_page_t *pg, const MDB_val *k,
+	    const MDB_val *v);
+int	store_page_end(store_t *st, store_page_t *pg);
+
 /* 1 while this thread runs a read transaction: its pages are the map's,
  * page-aligned, so a node can be checked against its page's end */
 extern _Thread_local int store_in_read;

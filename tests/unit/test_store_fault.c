@@ -207,6 +207,36 @@ test_oversized_key(void **state)
 	store_close(st);
 }
 
+/* The key size field made smaller (still in bounds): the records no
+ * longer tile their page, and LMDB would delete by the wrong size. */
+static void
+patch_key_shrink(unsigned char *file, size_t size, size_t at)
+{
+	(void) size;
+	file[at - 2] = 20;
+	file[at - 1] = 0;
+}
+
+static void
+test_shrunk_key(void **state)
+{
+	const char *key = "192.0.2.0/shrink@x.org/r@y.org";
+	unsigned char val[20] = {1};
+	char	why[512];
+	store_t *st;
+
+	(void) state;
+	assert_non_null(st = store_open(dir, 64UL << 20));
+	assert_int_equal(store_put(st, STORE_DB_GREYLIST, key, strlen(key), val, sizeof(val)), 0);
+	assert_int_equal(store_put(st, STORE_DB_GREYLIST, "a/b/c", 5, val, sizeof(val)), 0);
+	st = store_close(st);
+	assert_true(patch_data(key, patch_key_shrink) >= 1);
+	assert_int_equal(store_verify(dir, why, sizeof(why)), -1);
+	assert_non_null(strstr(why, "1 page(s) whose records' sizes do not fit the page"));
+	assert_int_equal(store_verify_apart(dir, why, sizeof(why)), -1);
+	assert_non_null(strstr(why, "do not fit the page"));
+}
+
 /* A page of the wrong type at run time: broken, told, rebuilt. */
 static void
 test_corrupt_page_rebuild(void **state)
@@ -353,6 +383,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_oversized_key, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shrunk_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_corrupt_page_rebuild, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_empty_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_error_resumes, setup, teardown),
