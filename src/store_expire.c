@@ -9,7 +9,10 @@
  *	is one write transaction over at most BATCH records that resumes at
  *	the key where the previous one stopped, so writers from the milter
  *	never wait behind a long scan, and records written meanwhile are
- *	simply seen or not.
+ *	simply seen or not. Each batch is first read in a read transaction
+ *	(whole pages): a record out of bounds, or records that do not tile
+ *	their page, mark the store broken before anything is deleted next
+ *	to them (store_fault.c).
  * DIAGNOSTICS
  *	"store: expiry pass: N records, M expired" at LOG_INFO when
  *	anything was deleted.

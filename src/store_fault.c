@@ -20,8 +20,9 @@
  *	still counts), and store_set_aside() removes it.
  *
  *	Bounds: an empty key, a key longer than STORE_KEY_MAX, a value
- *	longer than STORE_VAL_MAX, or a record that does not end on its
- *	page (checked in read transactions, whose pages are the map's) can
+ *	longer than STORE_VAL_MAX, a record that does not end on its page,
+ *	or the records of a leaf page not tiling it exactly as LMDB packs
+ *	them (checked in read transactions, whose pages are the map's) can
  *	only come from a damaged file. Such a record is never copied
  *	or decoded: walks skip it and count it (store_bad_records()), and
  *	store_verify() calls the file corrupt.
