@@ -117,6 +117,7 @@ typedef struct config {
 	char   *state_directory;
 	long	state_max_size;
 	long	state_expire_interval;
+	int	state_corrupt_action;
 
 	/* bookkeeping, not parameters */
 	char  **raw;		/* the text of each parameter, by table index */
@@ -135,6 +136,7 @@ enum { SPF_HEADER_RECEIVED_SPF, SPF_HEADER_AUTH_RESULTS, SPF_HEADER_BOTH,
        SPF_HEADER_NONE };
 enum { S25R_REVERSE_AUTO, S25R_REVERSE_YES, S25R_REVERSE_NO };
 enum { TARPIT_PIPELINING_FAIL, TARPIT_PIPELINING_IGNORE };
+enum { STATE_CORRUPT_REBUILD, STATE_CORRUPT_REFUSE };
 
 config_t *config_load(const char *path, int missing_ok, FILE *err);
 config_t *config_free(config_t *cfg);

@@ -35,13 +35,53 @@
  *	import-postgrey: FILE:LINE: problem"; the counts at the end.
  */
 #include <ctype.h>
+#include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include "ctl_store.h"
 #include "greylist.h"
 
 #define DUMP_HEADER	"# targrey-milter dump 1"
-#define LINE_MAX_LEN	4096
+#define T_ANY		LLONG_MIN, LLONG_MAX	/* times: any i64 */
+
+static const ctl_field_t load_grey[] = {{"first", T_ANY}, {"last", T_ANY},
+	{"retries", 0, UINT16_MAX}, {"passed", 0, 1}};
+static const ctl_field_t load_client[] = {{"first", T_ANY}, {"last_pass", T_ANY},
+	{"last_seen", T_ANY}, {"passes", 0, UINT32_MAX}};
+static const ctl_field_t load_tarpit[] = {{"first", T_ANY}, {"last", T_ANY},
+	{"count", 0, UINT32_MAX}};
+static const ctl_field_t load_wl[] = {{"added", T_ANY}};
+
+/* One field at *P; moves *P past it. 0, or -1 when it is not NAME=N
+ * with N in bounds (an overflowing number is out of bounds). */
+static int
+ctl_field(const char **p, const ctl_field_t *f, long long *out)
+{
+	size_t	n = strlen(f->name);
+	const char *s = *p + strspn(*p, " \t");
+	char   *end;
+
+	if (strncmp(s, f->name, n) != 0 || s[n] != '=' || !(isdigit((unsigned char) s[n + 1])
+	    || (s[n + 1] == '-' && isdigit((unsigned char) s[n + 2]))))
+		return -1;
+	errno = 0;
+	*out = strtoll(s + n + 1, &end, 10);
+	if (errno != 0 || *out < f->lo || *out > f->hi || (*end && *end != ' ' && *end != '\t'))
+		return -1;
+	*p = end;
+	return 0;
+}
+
+/* The N fields F[] of TEXT, in order, nothing else; 0 or -1. */
+int
+ctl_store_fields(const char *text, const ctl_field_t *f, int n, long long *out)
+{
+	for (int i = 0; i < n; i++)
+		if (ctl_field(&text, &f[i], &out[i]) != 0)
+			return -1;
+	return text[strspn(text, " \t")] == 0 ? 0 : -1;
+}
 
 /* Write KEY with %XX escapes. */
 void
@@ -145,8 +185,9 @@ ctl_dump(const config_t *cfg, int argc, char **argv)
 	}
 	if (rc == 0)
 		rc = store_walk(st, STORE_DB_META, "whitelist/", dump_whitelist, &dc);
-	store_close(st);
-	return rc == 0 && fflush(dc.out) == 0 ? 0 : 1;
+	if (fflush(dc.out) != 0)
+		rc = 1;
+	return ctl_store_done(st, "dump", rc);
 }
 
 /* Store the record of one dump line; 0, or -1 when malformed. */
@@ -154,38 +195,33 @@ static int
 load_record(store_t *st, const char *db, char *key, const char *rest)
 {
 	unsigned char buf[RECORD_MAX_SIZE];
-	long long a, b, c;
-	unsigned int n;
-	int	passed;
+	long long v[4];
 	long	klen = ctl_store_unescape_key(key);
 
 	if (klen <= 0 || klen > STORE_KEY_MAX)
 		return -1;
-	if (strcmp(db, "greylist") == 0
-	    && sscanf(rest, "first=%lld last=%lld retries=%u passed=%d", &a, &b, &n, &passed) == 4) {
-		grey_record_t g = {a, b, (uint16_t) n, passed ? GREY_FLAG_PASSED : 0};
+	if (strcmp(db, "greylist") == 0 && ctl_store_fields(rest, load_grey, 4, v) == 0) {
+		grey_record_t g = {v[0], v[1], (uint16_t) v[2], v[3] ? GREY_FLAG_PASSED : 0};
 
 		return store_put(st, STORE_DB_GREYLIST, key, (size_t) klen, buf,
 		    record_grey_encode(&g, buf, sizeof(buf))) ? -1 : 0;
 	}
-	if (strcmp(db, "clients") == 0
-	    && sscanf(rest, "first=%lld last_pass=%lld last_seen=%lld passes=%u", &a, &b, &c, &n) == 4) {
-		client_record_t r = {a, b, c, n};
+	if (strcmp(db, "clients") == 0 && ctl_store_fields(rest, load_client, 4, v) == 0) {
+		client_record_t r = {v[0], v[1], v[2], (uint32_t) v[3]};
 
 		return store_put(st, STORE_DB_CLIENTS, key, (size_t) klen, buf,
 		    record_client_encode(&r, buf, sizeof(buf))) ? -1 : 0;
 	}
-	if (strcmp(db, "tarpit") == 0
-	    && sscanf(rest, "first=%lld last=%lld count=%u", &a, &b, &n) == 3) {
-		tarpit_record_t t = {a, b, n};
+	if (strcmp(db, "tarpit") == 0 && ctl_store_fields(rest, load_tarpit, 3, v) == 0) {
+		tarpit_record_t t = {v[0], v[1], (uint32_t) v[2]};
 
 		return store_put(st, STORE_DB_TARPIT, key, (size_t) klen, buf,
 		    record_tarpit_encode(&t, buf, sizeof(buf))) ? -1 : 0;
 	}
-	if (strcmp(db, "whitelist") == 0 && sscanf(rest, "added=%lld", &a) == 1) {
+	if (strcmp(db, "whitelist") == 0 && ctl_store_fields(rest, load_wl, 1, v) == 0) {
 		net_t	net;
 
-		return net_parse(key, &net) == 0 && store_whitelist_add(st, &net, a) == 0 ? 0 : -1;
+		return net_parse(key, &net) == 0 && store_whitelist_add(st, &net, v[0]) == 0 ? 0 : -1;
 	}
 	return -1;
 }
@@ -218,34 +254,47 @@ load_raw(store_t *st, char *fields)
 	return store_put(st, (store_db_t) d, key, (size_t) klen, val, n) ? -1 : 0;
 }
 
-/* Read dump lines from FP; number of bad lines. */
-static long
-load_stream(store_t *st, FILE *fp, const char *name, long *loaded)
+/* Store one dump line; 0 or -1. */
+static int
+load_line(store_t *st, char *line)
 {
-	char	line[LINE_MAX_LEN], *key, *rest;
+	char   *key, *rest;
+
+	if (strncmp(line, "raw\t", 4) == 0)
+		return load_raw(st, line + 4);
+	if ((key = strchr(line, '\t')) == NULL || (rest = strchr(key + 1, '\t')) == NULL)
+		return -1;
+	*key++ = 0;
+	*rest++ = 0;
+	return load_record(st, line, key, rest);
+}
+
+/* Read dump lines from FP, each whole however long; number of bad lines
+ * (each named FILE:LINE on standard error and skipped). */
+long
+ctl_load_stream(store_t *st, FILE *fp, const char *name, long *loaded)
+{
+	char   *line = NULL;
+	size_t	size = 0;
+	ssize_t	len;
 	long	lineno = 0, bad = 0;
 	int	rc;
 
-	while (fgets(line, sizeof(line), fp) != NULL) {
+	while ((len = getline(&line, &size, fp)) >= 0) {
 		lineno++;
+		rc = strlen(line) == (size_t) len ? 0 : -1;	/* a NUL inside: not text */
 		line[strcspn(line, "\r\n")] = 0;
-		if (line[0] == 0 || line[0] == '#')
+		if (rc == 0 && (line[0] == 0 || line[0] == '#'))
 			continue;
-		if (strncmp(line, "raw\t", 4) == 0)
-			rc = load_raw(st, line + 4);
-		else if ((key = strchr(line, '\t')) == NULL || (rest = strchr(key + 1, '\t')) == NULL)
-			rc = -1;
-		else {
-			*key++ = 0;
-			*rest++ = 0;
-			rc = load_record(st, line, key, rest);
-		}
+		if (rc == 0)
+			rc = load_line(st, line);
 		if (rc != 0) {
-			fprintf(stderr, "targreyctl: load: %s:%ld: bad line\n", name, lineno);
+			fprintf(ctl_store_err(), "targreyctl: load: %s:%ld: bad line\n", name, lineno);
 			bad++;
 		} else
 			++*loaded;
 	}
+	free(line);
 	return bad;
 }
 
@@ -271,7 +320,7 @@ ctl_load(const config_t *cfg, int argc, char **argv)
 			fclose(fp);
 		return 1;
 	}
-	bad = load_stream(st, fp, argv[1], &loaded);
+	bad = ctl_load_stream(st, fp, argv[1], &loaded);
 	if (fp != stdin)
 		fclose(fp);
 	store_close(st);

@@ -113,8 +113,10 @@ ctl_stats(const config_t *cfg, int argc, char **argv)
 	}
 	fprintf(ctl_store_out(), "\n");
 	ctl_stats_files(cfg, st);
-	store_close(st);
-	return rc ? 1 : 0;
+	fprintf(ctl_store_out(), "state: %s, %llu damaged record(s) skipped\n",
+	    store_bad_records(st) > 0 ? "corrupt" : rc && store_health(st) == STORE_HEALTHY
+	    ? "error" : store_health_name(store_health(st)), (unsigned long long) store_bad_records(st));
+	return ctl_store_done(st, "stats", rc);
 }
 
 /* Print the facts explain found. */

@@ -9,19 +9,45 @@
  *	error, then one summary line on standard output.
  */
 #include <ctype.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include "ctl_store.h"
 #include "greylist.h"
 
-#define IMPORT_LINE_MAX	4096
-
 typedef struct {
 	store_t *st;
 	const greylist_params_t *p;
 	int64_t	now;
+	const char *name;	/* file being read */
+	long	lineno;		/* its line */
 	long	triplets, passed, clients, skipped, expired, kept, errors;
 } import_t;
+
+/* Name a bad entry by file and line; it is skipped and counted. */
+static int
+import_bad(import_t *im, const char *what, const char *val)
+{
+	fprintf(ctl_store_err(), "targreyctl: import-postgrey: %s:%ld: %s \"%.80s\"\n",
+	    im->name, im->lineno, what, val);
+	return -1;
+}
+
+/* Read "N[,]" at *S: a time or count from 0 to INT64_MAX; 0 or -1. */
+static int
+import_number(const char **s, long long *out)
+{
+	char   *end;
+
+	if (!isdigit((unsigned char) **s))
+		return -1;
+	errno = 0;
+	*out = strtoll(*s, &end, 10);
+	if (errno != 0 || (*end && *end != ','))
+		return -1;
+	*s = *end ? end + 1 : end;
+	return 0;
+}
 
 /* Decode a db_dump -p line body in place ("\\" and "\xx"); 0 or -1. */
 static int
@@ -74,12 +100,13 @@ import_put(import_t *im, store_db_t db, const char *key, const unsigned char *bu
 static int
 import_triplet(import_t *im, char *key, const char *val)
 {
-	char	ourkey[GREYLIST_KEY_MAX], third[64] = "", *s1, *s2;
+	char	ourkey[GREYLIST_KEY_MAX], *s1, *s2;
 	unsigned char buf[RECORD_MAX_SIZE];
-	long long first, last;
+	const char *third = val;
+	long long first, last, retries = -1;
 	grey_record_t g = {0};
 	addr_t	a;
-	int	rc, n;
+	int	rc;
 
 	s1 = strchr(key, '/');
 	s2 = strrchr(key, '/');
@@ -87,19 +114,22 @@ import_triplet(import_t *im, char *key, const char *val)
 		return im->skipped++, 0;
 	*s1++ = 0;
 	*s2++ = 0;
-	n = sscanf(val, "%lld,%lld,%63s", &first, &last, third);
-	if (addr_parse(key, &a) != 0 || n < 2)
-		return im->skipped++, 0;
-	if (greylist_triplet_key(im->p, &a, s1, s2, ourkey, sizeof(ourkey)) == 0)
+	if (import_number(&third, &first) != 0 || import_number(&third, &last) != 0)
+		return import_bad(im, "want FIRST,LAST[,X] (times from 0 to 2^63-1), got", val);
+	if (*third && strspn(third, "0123456789") == strlen(third)
+	    && import_number(&third, &retries) != 0)
+		return import_bad(im, "retry count out of range in", val);
+	if (addr_parse(key, &a) != 0
+	    || greylist_triplet_key(im->p, &a, s1, s2, ourkey, sizeof(ourkey)) == 0)
 		return im->skipped++, 0;
 	g.first = first;
 	g.last = last;
-	if (last - first >= im->p->delay) {
+	if (last >= first && last - first >= im->p->delay) {	/* both >= 0: no overflow */
 		g.flags = GREY_FLAG_PASSED;
 		g.retries = (uint16_t) im->p->retry_count;
 	}
-	if (n == 3 && strspn(third, "0123456789") == strlen(third)) {
-		g.retries = (uint16_t) atoi(third);
+	if (retries >= 0) {
+		g.retries = retries > UINT16_MAX ? UINT16_MAX : (uint16_t) retries;
 		if (g.retries < im->p->retry_count)
 			g.flags = 0;
 	}
@@ -122,13 +152,15 @@ import_client(import_t *im, const char *key, const char *val)
 {
 	char	ourkey[GREYLIST_KEY_MAX];
 	unsigned char buf[RECORD_MAX_SIZE];
+	const char *s = val;
 	long long count, last;
 	client_record_t c;
 	addr_t	a;
 	int	rc;
 
-	if (addr_parse(key, &a) != 0 || sscanf(val, "%lld,%lld", &count, &last) != 2
-	    || count < 0 || greylist_net_key(im->p, &a, ourkey, sizeof(ourkey)) == 0)
+	if (import_number(&s, &count) != 0 || import_number(&s, &last) != 0 || *s)
+		return import_bad(im, "want COUNT,LAST (numbers from 0 to 2^63-1), got", val);
+	if (addr_parse(key, &a) != 0 || greylist_net_key(im->p, &a, ourkey, sizeof(ourkey)) == 0)
 		return im->skipped++, 0;
 	c.first = c.last_pass = c.last_seen = last;
 	c.passes = count > UINT32_MAX ? UINT32_MAX : (uint32_t) count;
@@ -143,16 +175,21 @@ import_client(import_t *im, const char *key, const char *val)
 	return rc < 0 ? -1 : 0;
 }
 
-/* Read one db_dump -p stream. */
+/* Read one db_dump -p stream, each line whole however long. */
 static void
 import_stream(import_t *im, FILE *fp, const char *name)
 {
-	char	line[IMPORT_LINE_MAX], key[IMPORT_LINE_MAX];
-	long	lineno = 0;
+	char   *line = NULL, *key = NULL;
+	size_t	size = 0;
+	ssize_t	len;
 	int	in_data = 0, have_key = 0;
 
-	while (fgets(line, sizeof(line), fp) != NULL) {
-		lineno++;
+	im->name = name;
+	im->lineno = 0;
+	while ((len = getline(&line, &size, fp)) >= 0) {
+		im->lineno++;
+		if (strlen(line) != (size_t) len)
+			line[0] = '!';		/* a NUL inside: not db_dump text */
 		line[strcspn(line, "\r\n")] = 0;
 		if (strcmp(line, "HEADER=END") == 0 || strcmp(line, "DATA=END") == 0) {
 			in_data = line[0] == 'H';
@@ -162,15 +199,16 @@ import_stream(import_t *im, FILE *fp, const char *name)
 		if (!in_data)
 			continue;
 		if (line[0] != ' ' || import_unescape(line + 1) != 0) {
-			fprintf(stderr, "targreyctl: import-postgrey: %s:%ld: not db_dump -p data\n",
-			    name, lineno);
+			fprintf(ctl_store_err(), "targreyctl: import-postgrey: %s:%ld: not db_dump -p data\n",
+			    name, im->lineno);
 			im->errors++;
 			have_key = 0;
 			continue;
 		}
 		if (!have_key) {
-			snprintf(key, sizeof(key), "%s", line + 1);
-			have_key = 1;
+			free(key);
+			have_key = (key = strdup(line + 1)) != NULL;
+			im->errors += !have_key;
 			continue;
 		}
 		have_key = 0;
@@ -178,6 +216,19 @@ import_stream(import_t *im, FILE *fp, const char *name)
 		    : import_client(im, key, line + 1)) != 0)
 			im->errors++;
 	}
+	free(key);
+	free(line);
+}
+
+/* import_stream() for one stream into ST (the fuzz harness); errors. */
+long
+ctl_import_stream(store_t *st, const greylist_params_t *p, int64_t now,
+		  FILE *fp, const char *name)
+{
+	import_t im = {.st = st, .p = p, .now = now};
+
+	import_stream(&im, fp, name);
+	return im.errors;
 }
 
 /* import-postgrey FILE... */

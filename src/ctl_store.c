@@ -15,7 +15,31 @@
 #include "greylist.h"
 
 static FILE *ctl_out;
+static FILE *ctl_err;
 static int64_t ctl_now;
+static int ctl_verified;
+
+/* YES: the caller ran store_verify() itself (the fuzz harness, which
+ * must see a crash in it); ctl_store_open() then does not. */
+void
+ctl_store_set_verified(int yes)
+{
+	ctl_verified = yes;
+}
+
+/* Where problems with the input and the store are told. */
+void
+ctl_store_set_errors(FILE *err)
+{
+	ctl_err = err;
+}
+
+/* The error stream. */
+FILE *
+ctl_store_err(void)
+{
+	return ctl_err ? ctl_err : stderr;
+}
 
 /* Where command output goes. */
 void
@@ -45,15 +69,42 @@ ctl_store_now(void)
 	return ctl_now ? ctl_now : (int64_t) time(NULL);
 }
 
-/* Open the configured store, or say why not. */
+/* Open the configured store, or say why not. It is walked first in a
+ * child (targreyctl runs as root on files the daemon's user can write):
+ * a damaged one is refused with the cause, never read. */
 store_t *
 ctl_store_open(const config_t *cfg)
 {
-	store_t *st = store_open(cfg->state_directory, (size_t) cfg->state_max_size);
+	char	why[1024];
+	store_t *st;
 
+	if (!ctl_verified && store_verify_apart(cfg->state_directory, why, sizeof(why)) < 0) {
+		fprintf(ctl_store_err(), "targreyctl: the state in %s is corrupt: %s (targrey-milter"
+		    " moves it aside at its next start, or at SIGHUP once it meets the damage)\n",
+		    cfg->state_directory, why);
+		return NULL;
+	}
+	st = store_open(cfg->state_directory, (size_t) cfg->state_max_size);
 	if (st == NULL)
-		fprintf(stderr, "targreyctl: cannot open the state in %s\n", cfg->state_directory);
+		fprintf(ctl_store_err(), "targreyctl: cannot open the state in %s\n", cfg->state_directory);
 	return st;
+}
+
+/* Close ST after CMD; RC, or 1 when records were skipped as damaged or
+ * the store broke (said on standard error). */
+int
+ctl_store_done(store_t *st, const char *cmd, int rc)
+{
+	uint64_t bad = store_bad_records(st);
+	store_health_t h = store_health(st);
+
+	if (bad > 0)
+		fprintf(ctl_store_err(), "targreyctl: %s: %llu damaged record(s) skipped (key or value"
+		    " out of bounds): the store is corrupt\n", cmd, (unsigned long long) bad);
+	if (h == STORE_BROKEN)
+		fprintf(ctl_store_err(), "targreyctl: %s: the store is corrupt (see the error above)\n", cmd);
+	store_close(st);
+	return rc == 0 && bad == 0 && h != STORE_BROKEN ? 0 : 1;
 }
 
 /* A time as UTC ISO 8601, or as seconds. */
@@ -151,8 +202,7 @@ ctl_list(const config_t *cfg, int argc, char **argv)
 		return 1;
 	lc.db = (store_db_t) db;
 	rc = store_walk(st, lc.db, argc == 3 ? argv[2] : NULL, ctl_list_one, &lc);
-	store_close(st);
-	return rc == 0 ? 0 : 1;
+	return ctl_store_done(st, "list", rc);
 }
 
 /* Print KEY of DB when present; 1 when it was. */
@@ -304,6 +354,5 @@ ctl_expire(const config_t *cfg, int argc, char **argv)
 		continue;
 	if (rc == 1)
 		fprintf(ctl_store_out(), "expired %zu of %zu records\n", ex.deleted, ex.seen);
-	store_close(st);
-	return rc == 1 ? 0 : 1;
+	return ctl_store_done(st, "expire", rc == 1 ? 0 : 1);
 }

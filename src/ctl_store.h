@@ -80,14 +80,28 @@ int	ctl_import_postgrey(const config_t *cfg, int argc, char **argv);
 
 void	ctl_store_set_output(FILE *out);
 void	ctl_store_set_clock(int64_t now);
+void	ctl_store_set_errors(FILE *err);	/* NULL: stderr */
+void	ctl_store_set_verified(int yes);	/* the caller walked the store */
+FILE   *ctl_store_err(void);
 
 /* Shared by ctl_store.c and ctl_dump.c. */
 FILE   *ctl_store_out(void);
 int64_t	ctl_store_now(void);
 store_t *ctl_store_open(const config_t *cfg);
+int	ctl_store_done(store_t *st, const char *cmd, int rc);
 void	ctl_store_print_key(FILE *out, const char *key, size_t klen);
 long	ctl_store_unescape_key(char *s);
 const char *ctl_store_time(int64_t t, char *buf, size_t size);
+
+/* One "NAME=INTEGER" field of a dump line and its bounds. */
+typedef struct {
+	const char *name;
+	long long lo, hi;
+} ctl_field_t;
+int	ctl_store_fields(const char *text, const ctl_field_t *f, int n, long long *out);
+long	ctl_load_stream(store_t *st, FILE *fp, const char *name, long *loaded);
+long	ctl_import_stream(store_t *st, const greylist_params_t *p, int64_t now,
+	    FILE *fp, const char *name);
 int	ctl_store_format(store_db_t db, const void *val, size_t len, int iso,
 	    char *buf, size_t size);
 

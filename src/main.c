@@ -247,59 +247,85 @@ main_start(const config_t *cfg, int foreground)
 
 /* In a child that becomes the daemon's user: can it open the state? */
 static void
-main_state_child(const config_t *cfg, int fd)
+main_state_child(const void *arg, int fd)
 {
+	const config_t *cfg = arg;
 	char	why[1024];
 	int	fd2;
+	int	nouser = geteuid() == 0
+	    && (getpwnam(cfg->user) == NULL || getgrnam(cfg->group) == NULL);
 
-	if (geteuid() == 0 && (getpwnam(cfg->user) == NULL || getgrnam(cfg->group) == NULL))
-		_exit(0);	/* daemon_drop_privileges() reports it */
 	if ((fd2 = open("/dev/null", O_WRONLY)) >= 0)
 		dup2(fd2, STDERR_FILENO);	/* the daemon says it once, not this check */
-	if (daemon_drop_privileges(cfg->user, cfg->group) < 0) {
+	/* no user: daemon_drop_privileges() reports it; still walk the store */
+	if (!nouser && daemon_drop_privileges(cfg->user, cfg->group) < 0) {
 		snprintf(why, sizeof(why), "cannot switch to user %s group %s", cfg->user, cfg->group);
 		if (write(fd, why, strlen(why)) < 0)
 			_exit(1);
 		_exit(1);
 	}
-	if (store_access(cfg->state_directory, why, sizeof(why)) < 0) {
+	if (!nouser && store_access(cfg->state_directory, why, sizeof(why)) < 0) {
 		if (write(fd, why, strlen(why)) < 0)
 			_exit(1);
 		_exit(1);
 	}
+	/* In this child a file damaged enough to crash LMDB ends only here. */
+	if (store_verify(cfg->state_directory, why, sizeof(why)) < 0) {
+		if (write(fd, why, strlen(why)) < 0)
+			_exit(2);
+		_exit(2);
+	}
 	_exit(0);
 }
 
-/* Refuse an existing state directory the daemon's user cannot write (a
- * read-only mount, wrong owner) before binding or detaching; -1 if so. */
+/* A state file that cannot be opened or walked (WHY): moved aside, or
+ * refused (state_corrupt_action, -t); 0 to go on, -1 not to start. */
 static int
-main_check_state(const config_t *cfg)
+main_corrupt_state(const config_t *cfg, const char *why, int test_only)
+{
+	char	where[4096];
+
+	if (test_only) {
+		log_error("state in %s is corrupt: %s", cfg->state_directory, why);
+		return -1;
+	}
+	if (cfg->state_corrupt_action == STATE_CORRUPT_REFUSE) {
+		log_error("state in %s is corrupt: %s; not starting (state_corrupt_action = refuse)",
+		    cfg->state_directory, why);
+		return -1;
+	}
+	if (store_set_aside(cfg->state_directory, where, sizeof(where)) < 0) {
+		log_error("state in %s is corrupt: %s; %s; not starting", cfg->state_directory,
+		    why, where);
+		return -1;
+	}
+	log_error("state in %s is corrupt: %s; moved to %s; starting on a fresh store",
+	    cfg->state_directory, why, where);
+	return 0;
+}
+
+/* Refuse an existing state directory the daemon's user cannot write (a
+ * read-only mount, wrong owner) before binding or detaching, and open
+ * and walk an existing store read-only (main_corrupt_state()); -1 when
+ * the daemon must not start. */
+static int
+main_check_state(const config_t *cfg, int test_only)
 {
 	char	why[1024];
 	struct stat sb;
-	int	fds[2], status = 0;
-	ssize_t	n;
-	pid_t	pid;
+	int	status;
 
 	if (stat(cfg->state_directory, &sb) != 0 && errno == ENOENT)
 		return 0;	/* store_open() creates it or says why not */
-	if (pipe(fds) < 0)
+	if (store_child_run(main_state_child, cfg, why, sizeof(why), &status) < 0)
 		return 0;	/* store_open() will tell */
-	if ((pid = fork()) < 0) {
-		close(fds[0]);
-		close(fds[1]);
-		return 0;
-	}
-	if (pid == 0)
-		main_state_child(cfg, fds[1]);
-	close(fds[1]);
-	n = read(fds[0], why, sizeof(why) - 1);
-	close(fds[0]);
-	why[n > 0 ? n : 0] = '\0';
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		continue;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return 0;
+	if (WIFSIGNALED(status))
+		snprintf(why, sizeof(why), "%s/data.mdb: walking it crashed (signal %d)",
+		    cfg->state_directory, WTERMSIG(status));
+	if (WIFSIGNALED(status) || (WIFEXITED(status) && WEXITSTATUS(status) == 2))
+		return main_corrupt_state(cfg, why, test_only);
 	if (why[0])
 		log_error("cannot use the state in %s as user %s: %s; not starting",
 		    cfg->state_directory, geteuid() == 0 ? cfg->user : "(this one)", why);
@@ -337,13 +363,13 @@ main(int argc, char **argv)
 		rc = rt->table_errors > 0;
 		if (rc)
 			fprintf(stderr, "targrey-milter: %d bad table line(s), see above\n", rt->table_errors);
-		if (main_check_state(rt->cfg) < 0)
+		if (main_check_state(rt->cfg, 1) < 0)
 			rc = 1;
 		(void) fdlimit_check(rt->cfg->tarpit_max_sessions);	/* a warning only */
 		runtime_release(rt);
 		return rc;
 	}
-	if (main_check_state(rt->cfg) < 0) {
+	if (main_check_state(rt->cfg, 0) < 0) {
 		runtime_release(rt);
 		strlist_clear(&opts.overrides);
 		return 1;

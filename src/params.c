@@ -28,6 +28,7 @@ static const char *const spf_header_words[] =
 	{"received_spf", "authentication_results", "both", "none", NULL};
 static const char *const reverse_words[] = {"auto", "yes", "no", NULL};
 static const char *const pipelining_words[] = {"fail", "ignore", NULL};
+static const char *const corrupt_words[] = {"rebuild", "refuse", NULL};
 
 /* An entry; a trailing START_ONLY marks a parameter read once at start. */
 #define P_ENTRY(n, t, d, lo, hi, w, g, text, ...) {.name = #n, .type = t, .def = d, \
@@ -197,6 +198,11 @@ const param_t params_table[] = {
 	    "eighth stays free so that expiry and deletions can always empty a full map.", START_ONLY),
 	P_TIME(state_expire_interval, "10m", 1 * SEC, 1 * DAY, "state",
 	    "How often the background expiry walks the state."),
+	P_ENUM(state_corrupt_action, "rebuild", corrupt_words, "state",
+	    "What the daemon does at start with a state file it cannot open or walk (damaged, "
+	    "or 0 bytes): rebuild moves it aside as data.mdb.corrupt-TIME and starts on a fresh "
+	    "store (greylisting state only delays mail); refuse logs the cause and does not start.",
+	    START_ONLY),
 };
 
 const size_t params_count = sizeof(params_table) / sizeof(params_table[0]);

@@ -6,7 +6,8 @@
  *	own; sessions hold one each.
  * DIAGNOSTICS
  *	runtime_build() writes "parameter NAME: reason" lines to ERR;
- *	runtime_reload() logs "reload: ..." lines.
+ *	runtime_reload() logs "reload: ..." lines. A reload (SIGHUP) also
+ *	rebuilds a store marked broken (store_rebuild()).
  */
 #include <grp.h>
 #include <pthread.h>
@@ -319,6 +320,7 @@ runtime_reload(const char *path)
 		return -1;
 	}
 	log_reopen();		/* first: logrotate's SIGHUP works with a broken file too */
+	store_rebuild(runtime_state);	/* a broken store: moved aside, fresh */
 	if ((cfg = config_load(path, 1, err)) != NULL) {
 		if (runtime_apply_overrides(cfg, err) < 0)
 			cfg = config_free(cfg);

@@ -285,7 +285,7 @@ stage_rcpt_decide(session_t *s, const char *rcpt, const stage_waiter_t *w, stage
 	else if (v == GREYLIST_TARPIT)
 		stage_tarpit(s, rcpt, w, r);
 	else if (v == GREYLIST_UNAVAILABLE)
-		session_log_to(s, rcpt, "rcpt", "accept", "store_unavailable", NULL);
+		session_log_to(s, rcpt, "rcpt", "accept", "store_unavailable", g.reason);
 	if (entered)
 		tarpit_leave();
 }

@@ -84,9 +84,31 @@
  *	error. EX holds the position between calls; zero it to start.
  *
  *	store_sync() writes the verdict counters into meta and forces the
- *	map to disk. Writes use MDB_WRITEMAP | MDB_NOSYNC: a killed process
- *	(kill -9 at any moment) loses at most the transaction in flight; a
- *	power failure loses the last second (see store.c).
+ *	map to disk. Writes use MDB_NOSYNC (no MDB_WRITEMAP: a full disk is
+ *	an error code, see store.c): a killed process (kill -9 at any
+ *	moment) loses at most the transaction in flight; a power failure
+ *	loses the last second.
+ *
+ *	Faults (store_fault.c). store_health() says whether the store is
+ *	healthy, full (state_max_size), refused writes by the file system
+ *	(ENOSPC, EROFS, EIO, ...; cleared by the next write that works) or
+ *	broken (LMDB reported corruption or a record was out of bounds: no
+ *	transaction touches it again, every call fails at once, logged at
+ *	most once a minute); store_check() then answers
+ *	GREYLIST_UNAVAILABLE with the reason "store=HEALTH".
+ *	store_rebuild() (SIGHUP) moves a broken store's data.mdb aside and
+ *	opens a fresh one in place; it returns 0, or -1 (logged) when the
+ *	store stays broken. store_bad_records() counts the records skipped
+ *	as out of bounds (key empty or over STORE_KEY_MAX, value over
+ *	STORE_VAL_MAX, or not within its page). store_verify() opens DIR
+ *	read-only and walks every record: 0 (no data.mdb counts as fine),
+ *	or -1 with the cause in WHY (cannot open, cannot walk, records out
+ *	of bounds, a 0-byte file, or DIR/data.mdb.broken left by a process
+ *	that found the store broken). store_verify_apart() runs it in a child
+ *	(store_child_run(): FN writes a reason to its descriptor and exits),
+ *	so that a file damaged enough to crash LMDB kills only the child.
+ *	store_set_aside() renames DIR/data.mdb to
+ *	data.mdb.corrupt-YYYYmmddTHHMMSS (UTC) and gives the new path.
  * THREADS
  *	Every function may be called from any number of threads at once,
  *	except store_close(), which must come after every other call has
@@ -95,7 +117,8 @@
  *	No LMDB transaction outlives the call that began it; a read-write
  *	lock keeps transactions out while the map grows.
  * DIAGNOSTICS
- *	Errors go to log.c as "store: WHAT: LMDB error"; together with the
+ *	Faults: see store_fault.c. Other errors go to log.c as "store: WHAT:
+ *	LMDB error"; together with the
  *	unknown-version warnings below, at most ten lines a second (a full
  *	map must not flood the log). A record with an
  *	unknown version is logged and treated as absent; the expiry leaves
@@ -112,6 +135,15 @@
 
 typedef struct store store_t;
 
+/* What store_health() reports; anything but HEALTHY makes store_check()
+ * answer GREYLIST_UNAVAILABLE with a reason naming it. */
+typedef enum {
+	STORE_HEALTHY,
+	STORE_FULL,		/* map at state_max_size */
+	STORE_NOSPACE,		/* the file system refuses writes */
+	STORE_BROKEN		/* corrupt: unused until store_rebuild() */
+} store_health_t;
+
 typedef enum {
 	STORE_DB_GREYLIST,
 	STORE_DB_CLIENTS,
@@ -122,6 +154,7 @@ typedef enum {
 
 #define STORE_SCHEMA		1
 #define STORE_KEY_MAX		511	/* LMDB's default key limit */
+#define STORE_VAL_MAX		512	/* largest value targreyctl load writes */
 #define STORE_EXPIRE_BATCH	500
 #define STORE_INITIAL_MAP	(8UL * 1024 * 1024)
 
@@ -193,6 +226,17 @@ int	store_count(store_t *st, store_db_t db, size_t *count);
 const char *store_db_name(store_db_t db);
 int	store_db_by_name(const char *name);
 size_t	store_map_size(store_t *st);
+
+/* Faults (store_fault.c). */
+store_health_t store_health(store_t *st);
+const char *store_health_name(store_health_t h);
+uint64_t store_bad_records(store_t *st);
+int	store_verify(const char *dir, char *why, size_t size);
+int	store_verify_apart(const char *dir, char *why, size_t size);
+int	store_child_run(void (*fn)(const void *arg, int fd), const void *arg,
+	    char *why, size_t size, int *status);
+int	store_set_aside(const char *dir, char *where, size_t size);
+int	store_rebuild(store_t *st);
 
 /* Manual whitelist of client networks, kept in meta. */
 int	store_whitelist_add(store_t *st, const net_t *net, int64_t now);

@@ -10,7 +10,10 @@
  *	is one write transaction over at most BATCH records that resumes at
  *	the key where the previous one stopped, so writers from the milter
  *	never wait behind a long scan, and records written meanwhile are
- *	simply seen or not.
+ *	simply seen or not. Each batch is first read in a read transaction
+ *	(whole pages): a record out of bounds, or records that do not tile
+ *	their page, mark the store broken before anything is deleted next
+ *	to them (store_fault.c).
  * DIAGNOSTICS
  *	"store: expiry pass: N records, M expired" at LOG_INFO when
  *	anything was deleted.
@@ -54,6 +57,64 @@ expire_record(const greylist_params_t *p, int64_t now, store_db_t db,
 	}
 }
 
+/* Open a cursor at EX's position, its first record in K, V and the
+ * result in *RC; -1 (the LMDB error in *RC) when no cursor opened. */
+static int
+expire_cursor(store_t *st, MDB_txn *txn, const store_expire_t *ex, MDB_cursor **c,
+	      MDB_val *k, MDB_val *v, int *rc)
+{
+	if ((*rc = mdb_cursor_open(txn, st->dbi[ex->db], c)) != 0)
+		return -1;
+	k->mv_size = ex->klen;
+	k->mv_data = (void *) ex->key;
+	*rc = mdb_cursor_get(*c, k, v, ex->klen ? MDB_SET_RANGE : MDB_FIRST);
+	return 0;
+}
+
+/* Step C back to the first record of the page K is on. */
+static int
+expire_page_start(store_t *st, MDB_cursor *c, MDB_val *k, MDB_val *v)
+{
+	uintptr_t mask = ~(uintptr_t) (st->psize - 1), base = (uintptr_t) k->mv_data & mask;
+	int	rc;
+
+	while ((rc = mdb_cursor_get(c, k, v, MDB_PREV)) == 0)
+		if (((uintptr_t) k->mv_data & mask) != base)
+			return mdb_cursor_get(c, k, v, MDB_NEXT);
+	return rc == MDB_NOTFOUND ? mdb_cursor_get(c, k, v, MDB_FIRST) : rc;
+}
+
+/* Before a batch: check its records, and that they tile the pages they
+ * are on (whole pages), where the pages are the map's (a read
+ * transaction): the write transaction's deletes trust the sizes. */
+static int
+expire_scan(store_t *st, MDB_txn *txn, void *ctx)
+{
+	static _Thread_local store_page_t pg;
+	expire_op_t *op = ctx;
+	MDB_cursor *c;
+	MDB_val	k, v;
+	size_t	n = 0;
+	int	rc;
+
+	if (expire_cursor(st, txn, op->ex, &c, &k, &v, &rc) < 0)
+		return rc;
+	if (rc == 0)
+		rc = expire_page_start(st, c, &k, &v);
+	for (; rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (n++ > op->batch && ((uintptr_t) k.mv_data & ~(uintptr_t) (st->psize - 1)) != pg.base)
+			break;		/* the batch and its last page are done */
+		if (!store_node_ok(st, &k, &v) || store_page_add(st, &pg, &k, &v) != 0) {
+			rc = MDB_CORRUPTED;
+			break;
+		}
+	}
+	if (pg.base != 0 && store_page_end(st, &pg) != 0 && (rc == 0 || rc == MDB_NOTFOUND))
+		rc = MDB_CORRUPTED;
+	mdb_cursor_close(c);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
 /* One batch in one write transaction. */
 static int
 expire_body(store_t *st, MDB_txn *txn, void *ctx)
@@ -61,14 +122,20 @@ expire_body(store_t *st, MDB_txn *txn, void *ctx)
 	expire_op_t *op = ctx;
 	store_expire_t *ex = op->ex;
 	MDB_cursor *c;
-	MDB_val	k = {ex->klen, ex->key}, v;
+	MDB_val	k, v;
 	size_t	n = 0, seen = 0, deleted = 0;
 	int	rc;
 
-	if ((rc = mdb_cursor_open(txn, st->dbi[ex->db], &c)) != 0)
+	if (expire_cursor(st, txn, ex, &c, &k, &v, &rc) < 0)
 		return rc;
-	rc = mdb_cursor_get(c, &k, &v, ex->klen ? MDB_SET_RANGE : MDB_FIRST);
-	while (rc == 0 && n++ < op->batch) {
+	while (rc == 0 && n < op->batch) {
+		if (!store_node_ok(st, &k, &v)) {
+			/* never copied; and no write may go near it (LMDB
+			 * moves nodes by their size): the store is broken */
+			rc = MDB_CORRUPTED;
+			break;
+		}
+		n++;
 		seen++;
 		if (expire_record(op->p, op->now, ex->db, &v)) {
 			if ((rc = mdb_cursor_del(c, 0)) != 0)
@@ -105,7 +172,8 @@ store_expire_step(store_t *st, const greylist_params_t *p, int64_t now,
 		ex->klen = 0;
 		ex->seen = ex->deleted = 0;
 	}
-	if (store_txn_run(st, STORE_TXN_FREE, "expire", expire_body, &op) != 0)
+	if (store_txn_run(st, STORE_TXN_READ, "expire", expire_scan, &op) != 0
+	    || store_txn_run(st, STORE_TXN_FREE, "expire", expire_body, &op) != 0)
 		return -1;
 	if (ex->db > STORE_DB_TARPIT) {
 		if (ex->deleted > 0)
@@ -248,14 +316,14 @@ store_event_name(store_event_t e)
 int
 store_sync(store_t *st)
 {
-	int	rc;
+	int	rc = 0;
 
 	store_counters_flush(st);
-	if ((rc = mdb_env_sync(st->env, 1)) != 0) {
-		store_log_mdb("sync", rc);
-		return -1;
-	}
-	return 0;
+	pthread_rwlock_rdlock(&st->resize_lock);	/* store_rebuild() */
+	if (st->env && atomic_load(&st->health) != STORE_BROKEN)
+		rc = mdb_env_sync(st->env, 1);
+	pthread_rwlock_unlock(&st->resize_lock);
+	return rc == 0 ? 0 : store_fault(st, "sync", rc, 1);
 }
 
 /* Wait until ABS or until stopped; 1 when stopped. Holds st->lock. */

@@ -157,6 +157,22 @@ grey_keys(const greylist_params_t *p, const addr_t *a, const char *sender,
 	return 0;
 }
 
+/* Why store_check() could not decide: "store=HEALTH" for the log. */
+static const char *
+grey_unavailable_reason(store_t *st)
+{
+	switch (store_health(st)) {
+	case STORE_BROKEN:
+		return "store=broken";
+	case STORE_FULL:
+		return "store=full";
+	case STORE_NOSPACE:
+		return "store=write_error";
+	default:
+		return "store=error";
+	}
+}
+
 /* The taRgrey decision at the first RCPT; see store.h. */
 greylist_verdict_t
 store_check(store_t *st, const greylist_params_t *p, int64_t now,
@@ -180,7 +196,7 @@ store_check(store_t *st, const greylist_params_t *p, int64_t now,
 unavailable:
 	memset(r, 0, sizeof(*r));
 	r->verdict = GREYLIST_UNAVAILABLE;
-	r->reason = "store unavailable";
+	r->reason = grey_unavailable_reason(st);
 	if (st)
 		atomic_fetch_add_explicit(&st->pending[r->verdict], 1, memory_order_relaxed);
 	return r->verdict;

@@ -21,9 +21,16 @@
 #define STORE_TXN_ADD	1	/* may add records: stops short of the reserve */
 #define STORE_TXN_FREE	2	/* deletes or small updates: may use the reserve */
 #define STORE_RESERVE_DIV 8	/* the last 1/8 of max_size is kept for deletions */
+#define STORE_EFULL_BOGUS (-30700)	/* MDB_MAP_FULL with the map half empty */
+#define STORE_MARK	"data.mdb.broken"	/* see store_fault.c */
 
 struct store {
 	MDB_env *env;
+	char   *dir;		/* state directory, for a rebuild */
+	/* store_health_t; set by store_fault(), cleared by a good write */
+	_Atomic int health;
+	_Atomic uint64_t bad_records;	/* records skipped as out of bounds */
+	_Atomic int64_t fault_logged[4];	/* last line of each health kind */
 	MDB_dbi	dbi[STORE_DB_COUNT];
 	size_t	max_size;
 	size_t	psize;		/* LMDB page size */
@@ -56,5 +63,28 @@ int	store_log_allowed(long *dropped);
 int	store_get_txn(store_t *st, MDB_txn *txn, store_db_t db,
 	    const char *key, size_t klen, MDB_val *val);
 int	store_whitelist_match(store_t *st, MDB_txn *txn, const addr_t *a);
+
+/* store_fault.c */
+int	store_env_open(store_t *st, const char *dir, unsigned flags);
+int	store_open_dbs(store_t *st, MDB_txn *txn, void *ctx);
+int	store_fault(store_t *st, const char *what, int rc, int write);
+int	store_fault_broken(store_t *st, const char *what);
+int	store_node_ok(store_t *st, const MDB_val *k, const MDB_val *v);
+int	store_val_ok(store_t *st, const MDB_val *v);
+/* The records of one leaf page, to check that their sizes tile it. */
+#define STORE_PAGE_NODES 512
+typedef struct {
+	uintptr_t base;			/* page being collected, 0: none */
+	size_t	n;
+	uintptr_t start[STORE_PAGE_NODES], end[STORE_PAGE_NODES];
+	int	overflow;
+} store_page_t;
+int	store_page_add(store_t *st, store_page_t *pg, const MDB_val *k,
+	    const MDB_val *v);
+int	store_page_end(store_t *st, store_page_t *pg);
+
+/* 1 while this thread runs a read transaction: its pages are the map's,
+ * page-aligned, so a node can be checked against its page's end */
+extern _Thread_local int store_in_read;
 
 #endif

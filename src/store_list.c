@@ -58,9 +58,14 @@ walk_body(store_t *st, MDB_txn *txn, void *ctx)
 	if (rc == 0 && op->llen && k.mv_size == op->llen
 	    && memcmp(k.mv_data, op->last, op->llen) == 0)
 		rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
-	for (; rc == 0 && n < WALK_CHUNK; n++) {
+	while (rc == 0 && n < WALK_CHUNK) {
+		if (!store_node_ok(st, &k, &v)) {	/* skipped, counted */
+			rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+			continue;
+		}
 		if (k.mv_size < op->plen || memcmp(k.mv_data, op->prefix, op->plen) != 0)
 			break;
+		n++;
 		memcpy(op->last, k.mv_data, k.mv_size);
 		op->llen = k.mv_size;
 		op->last[op->llen] = 0;
@@ -69,7 +74,7 @@ walk_body(store_t *st, MDB_txn *txn, void *ctx)
 		rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
 	}
 	mdb_cursor_close(c);
-	if (rc == MDB_NOTFOUND || n < WALK_CHUNK) {
+	if (rc == MDB_NOTFOUND || (rc == 0 && n < WALK_CHUNK)) {	/* else an error */
 		op->done = 1;
 		rc = 0;
 	}

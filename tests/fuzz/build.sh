@@ -13,8 +13,8 @@
 # Exit status: 0 built, 1 build error, 77 no usable clang/libFuzzer.
 set -e
 . "$1"
-FUZZ_NAMES="config table spf_record addr record stage"
-FUZZ_NAMES="$FUZZ_NAMES dns_wire"	# the DNS answer parser (dns_net.c)
+FUZZ_NAMES="config table spf_record addr record stage store ctl_load"
+FUZZ_NAMES="$FUZZ_NAMES dns_wire"	# the DNS answer parser (dns_wire.c)
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
 CFLAGS="-g -O1 -std=gnu11 -pthread $SAN -fno-omit-frame-pointer"
 out="$FUZZ_BUILDDIR/tests/fuzz"

@@ -14,8 +14,8 @@
 builddir=$(cd "${TG_BUILDDIR:-.}" && pwd) || exit 1
 srcdir=$(cd "${TG_SRCDIR:-.}" && pwd) || exit 1
 env="$builddir/tests/fuzz/fuzz.env"
-names="config table spf_record addr record stage"
-names="$names dns_wire"	# the DNS answer parser (dns_net.c)
+names="config table spf_record addr record stage store ctl_load"
+names="$names dns_wire"	# the DNS answer parser (dns_wire.c)
 
 [ -f "$env" ] || { echo "missing $env (run make check or make fuzz)" >&2; exit 1; }
 smoke_time=$FUZZ_SMOKE_TIME

@@ -6,7 +6,9 @@
  *	output: import-postgrey of a real Postgrey 1.37 database (made
  *	with Debian's postgrey and db_dump -p, tests/unit/data) and of a
  *	taRgrey-style one with the retry field, dump | load round trip,
- *	whitelist, show, delete, explain, expire, stats, usage errors.
+ *	whitelist, show, delete, explain, expire, stats, usage errors;
+ *	lines longer than any buffer and numbers that overflow, named by
+ *	file and line.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include "ctl_store.h"
 #include "log.h"
@@ -227,6 +231,100 @@ test_load_bad_lines(void **state)
 	want_output(fx, "loaded 1 records, 3 bad lines");
 }
 
+/* Run FN like run(), standard error kept in ERR (SIZE bytes). */
+static int
+run_err(fixture_t *fx, int (*fn)(const config_t *, int, char **), const char *cmd,
+	const char *path, char *err, size_t size)
+{
+	char	errpath[96];
+	int	saved, fd, rc;
+	FILE   *fp;
+	size_t	n;
+
+	snprintf(errpath, sizeof(errpath), "%s/stderr.txt", fx->dir);
+	fflush(stderr);
+	saved = dup(2);
+	fd = open(errpath, O_CREAT | O_TRUNC | O_WRONLY, 0600);
+	assert_true(saved >= 0 && fd >= 0);
+	dup2(fd, 2);
+	close(fd);
+	rc = run(fx, NULL, fn, cmd, path, NULL);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	fp = fopen(errpath, "r");
+	assert_non_null(fp);
+	n = fread(err, 1, size - 1, fp);
+	err[n] = 0;
+	fclose(fp);
+	return rc;
+}
+
+/* Fail unless TEXT holds WANT (or, with NOT, does not). */
+static void
+want_text(const char *what, const char *text, const char *want, int not)
+{
+	if ((strstr(text, want) == NULL) != not)
+		fail_msg("%s: got\n%s\nwant it %sto contain \"%s\"", what, text,
+		    not ? "not " : "", want);
+}
+
+/* Long lines are read whole: one bad line, named by its own number;
+ * numbers that overflow or leave their field's range are bad lines. */
+static void
+test_load_long_lines(void **state)
+{
+	fixture_t *fx = *state;
+	char	path[96], want[160], err[4096];
+	FILE   *fp;
+
+	snprintf(path, sizeof(path), "%s/long.txt", fx->dir);
+	fp = fopen(path, "w");
+	fputs("# targrey-milter dump 1\ngreylist\t", fp);
+	for (int i = 0; i < 6000; i++)
+		fputc('k', fp);
+	fputs("\tfirst=1 last=2 retries=0 passed=0\n"
+	    "tarpit\t192.0.2.1\tfirst=1 last=2 count=3\n"
+	    "greylist\ta/b/c\tfirst=1 last=2 retries=70000 passed=0\n"
+	    "clients\t192.0.2.0\tfirst=1 last_pass=2 last_seen=3 passes=99999999999999999999\n"
+	    "tarpit\t192.0.2.2\tfirst=-99999999999999999999 last=2 count=3\n", fp);
+	fclose(fp);
+	assert_int_equal(run_err(fx, ctl_load, "load", path, err, sizeof(err)), 1);
+	want_output(fx, "loaded 1 records, 4 bad lines");
+	for (int line = 2; line <= 6; line++) {
+		snprintf(want, sizeof(want), "targreyctl: load: %s:%d: bad line", path, line);
+		want_text("load errors", err, want, line == 3);
+	}
+}
+
+/* import-postgrey: times that would overflow LAST - FIRST are errors
+ * named by file and line; the good entry after them is imported. */
+static void
+test_import_overflow(void **state)
+{
+	fixture_t *fx = *state;
+	char	path[96], want[160], err[4096];
+	FILE   *fp;
+
+	snprintf(path, sizeof(path), "%s/overflow.dump", fx->dir);
+	fp = fopen(path, "w");
+	fputs("VERSION=3\nformat=print\nHEADER=END\n"
+	    " 192.0.2.0/a@b/c@d\n -5,99999999999999999999\n"
+	    " 192.0.2.0/e@f/g@h\n 5,99999999999999999999\n"
+	    " 192.0.2.0/i@j/k@l\n 1795425000,1795425400,99999999999999999999\n"
+	    " 192.0.2.0/x@y/z@w\n 1795425000,1795425400\nDATA=END\n", fp);
+	fclose(fp);
+	assert_int_equal(run_err(fx, ctl_import_postgrey, "import-postgrey", path, err,
+	    sizeof(err)), 1);
+	want_output(fx, "imported 1 triplets (1 passed) and 0 clients");
+	want_output(fx, "3 errors");
+	for (int line = 5; line <= 9; line += 2) {
+		snprintf(want, sizeof(want), "targreyctl: import-postgrey: %s:%d: ", path, line);
+		want_text("import errors", err, want, 0);
+	}
+	want_text("import errors", err, "99999999999999999999", 0);
+}
+
 static void
 test_whitelist_show_delete(void **state)
 {
@@ -338,6 +436,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_import_rejects_garbage, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dump_load_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_load_bad_lines, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_load_long_lines, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_import_overflow, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_whitelist_show_delete, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_explain, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_expire_and_stats, setup, teardown),

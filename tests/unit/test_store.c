@@ -255,7 +255,7 @@ test_map_full_is_unavailable(void **state)
 	int	unavailable;
 
 	fill_map(fx, 1, &r);
-	assert_string_equal(r.reason, "store unavailable");
+	assert_string_equal(r.reason, "store=full");
 	assert_non_null(strstr(log_lines, "store: map full at state_max_size 1048576 bytes"));
 	/* a storm of failing writes does not flood the log: ten lines a second */
 	unavailable = 0;
