@@ -2,8 +2,10 @@
  * NAME
  *	store - LMDB environment, transactions, map growth, raw access
  * DESCRIPTION
- *	See store.h. The taRgrey operations are in store_grey.c, expiry,
- *	counters and sync in store_expire.c.
+ *	See store.h. Opening and closing are in store_open.c, the taRgrey
+ *	operations in store_grey.c, expiry, counters and sync in
+ *	store_expire.c, faults in store_fault.c (below this file),
+ *	verification and rebuilding in store_rebuild.c.
  *
  *	Environment flags: MDB_NOTLS (reader slots belong to transactions,
  *	not threads: thousands of milter threads, few slots), MDB_NOSYNC
@@ -38,8 +40,6 @@
 #include "log.h"
 #include "store_impl.h"
 
-#define STORE_LOG_BURST	10	/* problem lines a second */
-
 static const char *const store_db_names[STORE_DB_COUNT] =
 	{"greylist", "clients", "tarpit", "meta"};
 
@@ -58,39 +58,6 @@ store_db_by_name(const char *name)
 		if (strcmp(store_db_names[i], name) == 0)
 			return i;
 	return -1;
-}
-
-/* Rate limit for problem lines: STORE_LOG_BURST a second, then a note. */
-int
-store_log_allowed(long *dropped)
-{
-	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-	static int64_t second;
-	static long lines, suppressed;
-	int64_t	now = (int64_t) time(NULL);
-	int	ok;
-
-	pthread_mutex_lock(&lock);
-	if (now != second) {
-		second = now;
-		lines = 0;
-	}
-	ok = lines++ < STORE_LOG_BURST;
-	*dropped = ok ? suppressed : 0;
-	suppressed = ok ? 0 : suppressed + 1;
-	pthread_mutex_unlock(&lock);
-	return ok;
-}
-
-/* Log an LMDB (or errno) failure, at most once a second. */
-void
-store_log_mdb(const char *what, int rc)
-{
-	long	dropped;
-
-	if (store_log_allowed(&dropped))
-		log_error("store: %s: %s%s", what, mdb_strerror(rc),
-		    dropped ? " (and earlier lines not logged)" : "");
 }
 
 /* Pages in use by every B-tree, the free list's own included (pages on
@@ -307,88 +274,6 @@ store_env_open(store_t *st, const char *dir, unsigned flags)
 	if (rc == 0 && (rc = mdb_env_stat(st->env, &s)) == 0)
 		st->psize = s.ms_psize;
 	return rc;
-}
-
-/* Open (creating) the store under DIR; NULL on failure (logged). */
-store_t *
-store_open(const char *dir, size_t max_size)
-{
-	store_t *st;
-	int	rc;
-
-	if (mkdir(dir, 0750) != 0 && errno != EEXIST) {
-		log_error("store: mkdir %s: %s", dir, strerror(errno));
-		return NULL;
-	}
-	if ((st = calloc(1, sizeof(*st))) == NULL)
-		return NULL;
-	st->max_size = max_size;
-	if ((st->dir = strdup(dir)) == NULL) {
-		free(st);
-		return NULL;
-	}
-	pthread_rwlock_init(&st->resize_lock, NULL);
-	pthread_rwlock_init(&st->wl_lock, NULL);
-	pthread_mutex_init(&st->lock, NULL);
-	pthread_cond_init(&st->cond, NULL);
-	if ((rc = store_env_open(st, dir, 0)) != 0) {
-		log_error("store: open %s: %s", dir, mdb_strerror(rc));
-		return store_close(st);
-	}
-	if (store_txn_run(st, STORE_TXN_FREE, "open databases", store_open_dbs, NULL) != 0)
-		return store_close(st);
-	return st;
-}
-
-/* Could store_open(DIR) work with our credentials? 0, or -1 and WHY. */
-int
-store_access(const char *dir, char *why, size_t size)
-{
-	static const char *const files[] = {"data.mdb", "lock.mdb"};
-	char	path[4096];
-	int	missing = 0;
-
-	if (access(dir, X_OK) != 0) {
-		snprintf(why, size, "%s: %s", dir, strerror(errno));
-		return -1;
-	}
-	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
-		if (access(path, R_OK | W_OK) == 0)
-			continue;
-		if (errno != ENOENT) {
-			snprintf(why, size, "%s: %s", path, strerror(errno));
-			return -1;
-		}
-		missing = 1;
-	}
-	if (missing && access(dir, W_OK) != 0) {
-		snprintf(why, size, "%s: %s (cannot create the database files)", dir, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
-/* Stop the thread, flush, sync and close; returns NULL. */
-store_t *
-store_close(store_t *st)
-{
-	if (st == NULL)
-		return NULL;
-	if (st->env) {
-		store_expire_stop(st);
-		if (st->dbi[STORE_DB_META])
-			store_sync(st);
-		mdb_env_close(st->env);
-	}
-	pthread_rwlock_destroy(&st->resize_lock);
-	pthread_rwlock_destroy(&st->wl_lock);
-	pthread_mutex_destroy(&st->lock);
-	pthread_cond_destroy(&st->cond);
-	free(st->wl);
-	free(st->dir);
-	free(st);
-	return NULL;
 }
 
 /* Current map size in bytes (0 for a broken store). */
