@@ -1,6 +1,6 @@
 /*
  * NAME
- *	ctl_dump - targreyctl dump, load and import-postgrey
+ *	ctl_dump - targreyctl dump and load; the import-postgrey format
  * DESCRIPTION
  *	dump writes one line per record, fields separated by one TAB:
  *	  # targrey-milter dump 1
@@ -15,7 +15,7 @@
  *	identity on the three databases and the whitelist; counters are
  *	not dumped); lines starting with '#' and empty lines are skipped.
  *
- *	import-postgrey reads `db_dump -p` output (Berkeley DB print
+ *	import-postgrey (ctl_import.c) reads `db_dump -p` output (Berkeley DB print
  *	format: HEADER=END, then key and value lines that start with a
  *	space, "\\" for a backslash and "\xx" for other bytes, DATA=END)
  *	of Postgrey's databases, several files or sections at once:
@@ -81,41 +81,6 @@ ctl_store_fields(const char *text, const ctl_field_t *f, int n, long long *out)
 		if (ctl_field(&text, &f[i], &out[i]) != 0)
 			return -1;
 	return text[strspn(text, " \t")] == 0 ? 0 : -1;
-}
-
-/* Write KEY with %XX escapes. */
-void
-ctl_store_print_key(FILE *out, const char *key, size_t klen)
-{
-	for (size_t i = 0; i < klen; i++) {
-		unsigned char c = (unsigned char) key[i];
-
-		if (c <= ' ' || c > '~' || c == '%')
-			fprintf(out, "%%%02X", c);
-		else
-			fputc(c, out);
-	}
-}
-
-/* Undo ctl_store_print_key() in place; length, or -1 when malformed. */
-long
-ctl_store_unescape_key(char *s)
-{
-	char   *out = s, *p = s;
-	unsigned int c;
-
-	while (*p) {
-		if (*p == '%') {
-			if (!isxdigit((unsigned char) p[1]) || !isxdigit((unsigned char) p[2])
-			    || sscanf(p + 1, "%2x", &c) != 1)
-				return -1;
-			*out++ = (char) c;
-			p += 3;
-		} else
-			*out++ = *p++;
-	}
-	*out = 0;
-	return out - s;
 }
 
 typedef struct {

@@ -1,12 +1,17 @@
 /*
  * NAME
- *	ctl_store - targreyctl list, show, delete, whitelist, expire, stats, explain
+ *	ctl_store - targreyctl list, show, delete, whitelist, expire, stats
  * DESCRIPTION
- *	See ctl_store.h. dump, load and import-postgrey are in ctl_dump.c.
+ *	See ctl_store.h. Also the helpers the other store commands share:
+ *	opening the store, where output and problems go, the %XX key
+ *	escapes. dump and load are in ctl_dump.c, import-postgrey in
+ *	ctl_import.c, explain in ctl_explain.c.
  * DIAGNOSTICS
  *	"targreyctl: COMMAND: problem" on standard error; the store's own
  *	errors are logged by store.c.
  */
+#include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -355,4 +360,39 @@ ctl_expire(const config_t *cfg, int argc, char **argv)
 	if (rc == 1)
 		fprintf(ctl_store_out(), "expired %zu of %zu records\n", ex.deleted, ex.seen);
 	return ctl_store_done(st, "expire", rc == 1 ? 0 : 1);
+}
+
+/* Write KEY with %XX escapes. */
+void
+ctl_store_print_key(FILE *out, const char *key, size_t klen)
+{
+	for (size_t i = 0; i < klen; i++) {
+		unsigned char c = (unsigned char) key[i];
+
+		if (c <= ' ' || c > '~' || c == '%')
+			fprintf(out, "%%%02X", c);
+		else
+			fputc(c, out);
+	}
+}
+
+/* Undo ctl_store_print_key() in place; length, or -1 when malformed. */
+long
+ctl_store_unescape_key(char *s)
+{
+	char   *out = s, *p = s;
+	unsigned int c;
+
+	while (*p) {
+		if (*p == '%') {
+			if (!isxdigit((unsigned char) p[1]) || !isxdigit((unsigned char) p[2])
+			    || sscanf(p + 1, "%2x", &c) != 1)
+				return -1;
+			*out++ = (char) c;
+			p += 3;
+		} else
+			*out++ = *p++;
+	}
+	*out = 0;
+	return out - s;
 }
