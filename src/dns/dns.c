@@ -40,68 +40,6 @@ typedef struct zentry {
 	char	data[];
 } zentry_t;
 
-struct dns {
-	dns_opts_t opts;
-	dns_server_t *servers;
-	size_t	nservers;
-	zentry_t *zone, **zone_tail;
-	pthread_mutex_t lock;		/* guards everything below */
-	centry_t **buckets;
-	size_t	nbuckets, count;
-	centry_t *oldest, *newest;
-	atomic_ulong queries;
-};
-
-dns_answer_t *
-dns_answer_pack(dns_status_t st, int type, unsigned ttl, const dns_item_t *items,
-    size_t n)
-{
-	dns_answer_t *a;
-	size_t	i, size = sizeof(*a) + n * sizeof(dns_rr_t), off;
-
-	for (i = 0; i < n; i++)
-		size += items[i].len + 1;
-	if ((a = calloc(1, size)) == NULL)
-		return NULL;
-	a->status = st;
-	a->type = type;
-	a->ttl = ttl;
-	a->size = size;
-	a->count = n;
-	off = sizeof(*a) + n * sizeof(dns_rr_t);
-	for (i = 0; i < n; i++) {
-		a->rr[i].pref = items[i].pref;
-		a->rr[i].off = (unsigned)off;
-		a->rr[i].len = (unsigned)items[i].len;
-		memcpy((char *)a + off, items[i].data, items[i].len);
-		off += items[i].len + 1;
-	}
-	return a;
-}
-
-dns_answer_t *
-dns_answer_free(dns_answer_t *ans)
-{
-	free(ans);
-	return NULL;
-}
-
-const char *
-dns_rr_data(const dns_answer_t *ans, size_t i)
-{
-	return (const char *)ans + ans->rr[i].off;
-}
-
-long
-dns_now_ms(const dns_t *dns)
-{
-	struct timespec ts;
-
-	if (dns && dns->opts.clock)
-		return dns->opts.clock(dns->opts.clock_ctx);
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
 
 unsigned long
 dns_queries(const dns_t *dns)

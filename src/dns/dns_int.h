@@ -28,6 +28,8 @@
 #ifndef TG_DNS_INT_H
 #define TG_DNS_INT_H
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <sys/socket.h>
 #include "dns.h"
 
@@ -45,6 +47,19 @@ typedef struct {
 #define DNS_TRY_MS	1000	/* first UDP wait; doubles on each round */
 #define DNS_TRY_MAX_MS	64000	/* ... up to this */
 #define DNS_MSG_MAX	65535
+/* The resolver (dns.c owns it; dns_now_ms() in dns_net.c reads its clock). */
+struct dns {
+	dns_opts_t opts;
+	dns_server_t *servers;
+	size_t	nservers;
+	struct zentry *zone, **zone_tail;
+	pthread_mutex_t lock;		/* guards everything below */
+	struct centry **buckets;
+	size_t	nbuckets, count;
+	struct centry *oldest, *newest;
+	atomic_ulong queries;
+};
+
 #define DNS_TTL_UNKNOWN	0xffffffffu	/* no TTL known: cache for negative_ttl */
 
 dns_answer_t *dns_answer_pack(dns_status_t st, int type, unsigned ttl,

@@ -8,7 +8,8 @@
  *	again without EDNS (servers that do not know it). Answers are
  *	checked against the question (id, source, name, type) before use:
  *	anything else on the socket is ignored. Every wait is a poll()
- *	bounded by the caller's deadline.
+ *	bounded by the caller's deadline on the resolver's clock (dns_now_ms(),
+ *	here because every wait reads it).
  *
  *	A socket that cannot be had (descriptors or memory exhausted) or a
  *	question that cannot be sent ends the lookup at once as a temporary
@@ -28,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 #include "dns_int.h"
 #include "log.h"
@@ -425,4 +427,15 @@ dns_net_query(const dns_server_t *srv, size_t nsrv, const char *name, int type,
 	/* A timeout is cached only when it outlasted one full try. */
 	return dns_answer_pack(DNS_TEMPFAIL, type,
 	    dns_now_ms(dns) - start >= DNS_TRY_MS ? DNS_TTL_UNKNOWN : 0, NULL, 0);
+}
+
+long
+dns_now_ms(const dns_t *dns)
+{
+	struct timespec ts;
+
+	if (dns && dns->opts.clock)
+		return dns->opts.clock(dns->opts.clock_ctx);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
