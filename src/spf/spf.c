@@ -8,8 +8,8 @@
  *	never come back from libspf2 as its result-less INVALID, then lets
  *	libspf2 evaluate the clean record (SPF_request_query_fallback()).
  *	Includes and redirects come back through the layer. libspf2's
- *	SPF_error() handler ends in abort(); ours jumps back to the check
- *	that called libspf2, which becomes a temperror.
+ *	SPF_error() handler ends in abort(); ours (spf_lib.c) jumps back
+ *	to the check that called libspf2, which becomes a temperror.
  * DIAGNOSTICS
  *	libspf2 errors and warnings are logged with the prefix "libspf2:".
  */
@@ -25,63 +25,6 @@
 #include "spf_int.h"
 #include "spf_layer.h"
 #include "spf_record.h"
-
-__thread sigjmp_buf *spf_jump;	/* armed around every libspf2 call */
-
-/* libspf2 error handler: never returns into libspf2, never aborts. */
-__attribute__((noreturn)) static void
-spf_lib_error(const char *file, int line, const char *msg)
-{
-	log_error("libspf2: error at %s:%d: %s", file ? file : "?", line,
-	    msg ? msg : "?");
-	if (spf_jump)
-		siglongjmp(*spf_jump, 1);
-	/* Only reachable from a libspf2 call outside spf.c: cannot go on. */
-	log_error("libspf2: fatal error outside a check");
-	_exit(70);
-}
-
-static void
-spf_lib_warning(const char *file, int line, const char *msg)
-{
-	(void)file;
-	(void)line;
-	log_debug(1, "libspf2: %s", msg ? msg : "?");
-}
-
-static void
-spf_lib_quiet(const char *file, int line, const char *msg)
-{
-	(void)file;
-	(void)line;
-	log_debug(3, "libspf2: %s", msg ? msg : "?");
-}
-
-const char *
-spf_result_name(spf_res_t r)
-{
-	static const char *const names[] = {"none", "neutral", "pass", "fail",
-	    "softfail", "temperror", "permerror"};
-
-	return (unsigned)r < sizeof(names) / sizeof(names[0]) ? names[r] : "permerror";
-}
-
-size_t
-spf_clean(char *dst, size_t size, const char *src)
-{
-	size_t	n = 0;
-	unsigned char c;
-
-	if (size == 0)
-		return 0;
-	for (; src && *src && n + 1 < size; src++) {
-		c = (unsigned char)*src;
-		dst[n++] = (c < ' ' || c > 0x7e || c == '"' || c == '\\'
-		    || c == '%' || c == ';' || c == '(' || c == ')') ? '?' : (char)c;
-	}
-	dst[n] = 0;
-	return n;
-}
 
 spf_t *
 spf_create(const config_t *cfg, char *err, size_t len)
@@ -153,10 +96,7 @@ spf_create_dns(const config_t *cfg, dns_t *dns, char *err, size_t len)
 {
 	spf_t  *spf;
 
-	SPF_error_handler = spf_lib_error;
-	SPF_warning_handler = spf_lib_warning;
-	SPF_info_handler = spf_lib_quiet;
-	SPF_debug_handler = spf_lib_quiet;
+	spf_lib_handlers();
 	if ((spf = calloc(1, sizeof(*spf))) == NULL) {
 		snprintf(err, len, "out of memory");
 		return NULL;

@@ -36,7 +36,9 @@ struct spf {
 	size_t	nwhitelist;
 };
 
-extern __thread sigjmp_buf *spf_jump;
+extern __thread sigjmp_buf *spf_jump;	/* spf_lib.c */
+
+void	spf_lib_handlers(void);
 
 int	spf_policy_setup(spf_t *spf, char *err, size_t len);
 void	spf_copy_printable(char *dst, size_t size, const char *src);
