@@ -2,9 +2,9 @@
  * NAME
  *	table - open, look up and free Postfix-style tables; table lists
  * DESCRIPTION
- *	See table.h. This file holds what every table type shares: the
- *	spec parser, the logical-line reader (Postfix readlline(3)
- *	semantics), warnings and the first-answer-wins list.
+ *	See table.h. This file picks a table's type from its spec and
+ *	holds the first-answer-wins list; the line reader, warnings and
+ *	answers every type uses are in table_read.c.
  * DIAGNOSTICS
  *	"FILE:LINE: reason" warnings for bad lines; open errors in WHY.
  */
@@ -25,108 +25,6 @@ struct tablelist {
 static const table_ops_t *const table_types[] = {
 	&table_regexp_ops, &table_pcre_ops, &table_cidr_ops, &table_list_ops, NULL,
 };
-
-/* Postfix's ISSPACE: the C locale white space characters. */
-int
-table_is_space(int c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-}
-
-/* Log "FILE:LINE: reason" and count one error. */
-void
-table_warn(table_t *t, int line, const char *fmt, ...)
-{
-	char	why[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, sizeof(why), fmt, ap);
-	va_end(ap);
-	log_warning("%s:%d: %s", t->path, line, why);
-	t->errors++;
-}
-
-/* Fill in an answer; text longer than the buffer is cut. */
-void
-table_answer_set(table_answer_t *a, const table_t *t, int line, const char *text)
-{
-	snprintf(a->text, sizeof(a->text), "%s", text);
-	a->table = t->spec;
-	a->line = line;
-}
-
-/* Append LEN bytes to the reader's logical line buffer. */
-static int
-table_reader_append(table_reader_t *r, const char *s, size_t len)
-{
-	char   *nbuf;
-
-	if (r->len + len + 1 > r->size) {
-		size_t	nsize = (r->len + len + 1) * 2;
-
-		if ((nbuf = realloc(r->buf, nsize)) == NULL)
-			return -1;
-		r->buf = nbuf;
-		r->size = nsize;
-	}
-	memcpy(r->buf + r->len, s, len);
-	r->len += len;
-	r->buf[r->len] = '\0';
-	return 0;
-}
-
-/* Read one physical line into the buffer unless it is blank or a comment. */
-static int
-table_reader_physical(table_reader_t *r, int *first)
-{
-	const char *s = r->pos;
-	const char *e = memchr(s, '\n', (size_t) (r->end - s));
-	const char *cp;
-
-	if (e == NULL)
-		e = r->end;
-	r->pos = (e < r->end) ? e + 1 : e;
-	r->lineno++;
-	for (cp = s; cp < e && table_is_space((unsigned char) *cp); cp++)
-		;
-	if (cp == e || *cp == '#')
-		return 0;
-	if (r->len == 0)
-		*first = r->lineno;
-	return table_reader_append(r, s, (size_t) (e - s));
-}
-
-/* Next logical line, trailing white space removed; 0 at the end. */
-int
-table_reader_next(table_reader_t *r, char **line, int *lineno)
-{
-	int	first = 0;
-
-	for (;;) {
-		r->len = 0;
-		if (r->buf)
-			r->buf[0] = '\0';
-		while (r->pos < r->end) {
-			if (table_reader_physical(r, &first) < 0)
-				return -1;
-			/* A line that starts with white space continues this one. */
-			if (r->len > 0 && (r->pos >= r->end
-			    || (*r->pos != '#' && !table_is_space((unsigned char) *r->pos))))
-				break;
-		}
-		if (r->len == 0)
-			return 0;
-		while (r->len > 0 && table_is_space((unsigned char) r->buf[r->len - 1]))
-			r->buf[--r->len] = '\0';
-		if (!table_is_space((unsigned char) r->buf[0]))
-			break;
-		table_warn(r->table, first, "logical line must not start with white space");
-	}
-	*line = r->buf;
-	*lineno = first;
-	return 1;
-}
 
 /* Read a whole file into memory; NULL with errno set on failure. */
 static char *
