@@ -73,6 +73,19 @@ dns_create(const dns_opts_t *opts, char *err, size_t errlen)
 	return dns;
 }
 
+/* A resolver with the dns_* parameters of CFG; NULL and ERR on failure. */
+dns_t *
+dns_create_config(const config_t *cfg, char *err, size_t errlen)
+{
+	dns_opts_t opts = {0};
+
+	opts.servers = &cfg->dns_servers;
+	opts.cache_size = cfg->dns_cache_size;
+	opts.max_ttl_ms = cfg->dns_cache_max_ttl;
+	opts.negative_ttl_ms = cfg->dns_negative_ttl;
+	return dns_create(&opts, err, errlen);
+}
+
 dns_t *
 dns_free(dns_t *dns)
 {

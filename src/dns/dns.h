@@ -5,6 +5,7 @@
  *	#include "dns.h"
  *
  *	dns_t *dns_create(const dns_opts_t *opts, char *err, size_t errlen);
+ *	dns_t *dns_create_config(const config_t *cfg, char *err, size_t errlen);
  *	dns_t *dns_free(dns_t *dns);
  *	int dns_zone_add(dns_t *dns, const char *name, int type, unsigned ttl,
  *	    const void *data, size_t len, unsigned pref);
@@ -66,6 +67,7 @@
 
 #include <stddef.h>
 #include "addr.h"
+#include "config.h"
 #include "strlist.h"
 
 #define DNS_T_A		1
@@ -120,6 +122,7 @@ typedef struct dns dns_t;
 enum { DNS_FCRDNS_FOUND = 0, DNS_FCRDNS_NOTFOUND = 1, DNS_FCRDNS_TEMPFAIL = -1 };
 
 dns_t  *dns_create(const dns_opts_t *opts, char *err, size_t errlen);
+dns_t  *dns_create_config(const config_t *cfg, char *err, size_t errlen);
 dns_t  *dns_free(dns_t *dns);
 int	dns_zone_add(dns_t *dns, const char *name, int type, unsigned ttl,
 	    const void *data, size_t len, unsigned pref);

@@ -35,6 +35,7 @@ runtime_free(runtime_t *rt)
 	s25r_free(rt->s25r);
 	whitelist_free(rt->whitelist);
 	spf_free(rt->spf);
+	dns_free(rt->dns);
 	config_free(rt->cfg);
 	free(rt);
 }
@@ -115,7 +116,8 @@ runtime_compile(runtime_t *rt, FILE *err)
 			fprintf(err, "%s: %s\n", file, why);
 		return -1;
 	}
-	if ((rt->spf = spf_create(rt->cfg, why, sizeof(why))) == NULL) {
+	if ((rt->dns = dns_create_config(rt->cfg, why, sizeof(why))) == NULL
+	    || (rt->spf = spf_create_dns(rt->cfg, rt->dns, why, sizeof(why))) == NULL) {
 		fprintf(err, "%s: %s\n", file, why);
 		return -1;
 	}

@@ -58,7 +58,8 @@ typedef struct runtime {
 	size_t	trusted_count;
 	s25r_t *s25r;			/* S25R rules and tables */
 	whitelist_t *whitelist;		/* client/sender/recipient whitelists */
-	spf_t  *spf;			/* SPF engine with its DNS resolver and cache */
+	dns_t  *dns;			/* the resolver and its cache: SPF, reverse lookups */
+	spf_t  *spf;			/* SPF engine (on dns) */
 	greylist_params_t grey;		/* greylist_* parameters, in seconds */
 	int	table_errors;		/* bad table lines (skipped, logged) */
 	long	smtpd_limit;		/* smtpd_process_limit, or learned */

@@ -7,7 +7,11 @@
  *	{client_resolve} = FAIL, the same as for a client without a PTR, so
  *	"auto" asks DNS itself whenever there is no verified name and
  *	Postfix's lookup did not fail temporarily (TEMP); the answers are
- *	cached, so a client Postfix did look up costs little.
+ *	cached, so a client Postfix did look up costs little. The lookup
+ *	uses the daemon's resolver (runtime.h: rt->dns, shared with SPF
+ *	for its cache) and, as its time limit, spf_lookup_time: the one
+ *	DNS time limit the configuration has (a limit of its own would be
+ *	a new parameter, and a change of behaviour).
  * DIAGNOSTICS
  *	A temporary DNS failure of the reverse lookup is logged; it counts
  *	as rule 0 only with s25r_tempfail_is_unknown = yes.
@@ -36,7 +40,7 @@ stage_wants_lookup(const session_t *s, const char *client_resolve)
 static int
 stage_reverse_lookup(session_t *s)
 {
-	dns_t  *dns = spf_dns(s->rt->spf);
+	dns_t  *dns = s->rt->dns;
 	char	name[SESSION_NAME_MAX];
 	int	rc;
 

@@ -29,15 +29,10 @@
 spf_t *
 spf_create(const config_t *cfg, char *err, size_t len)
 {
-	dns_opts_t opts = {0};
 	dns_t  *dns;
 	spf_t  *spf;
 
-	opts.servers = &cfg->dns_servers;
-	opts.cache_size = cfg->dns_cache_size;
-	opts.max_ttl_ms = cfg->dns_cache_max_ttl;
-	opts.negative_ttl_ms = cfg->dns_negative_ttl;
-	if ((dns = dns_create(&opts, err, len)) == NULL)
+	if ((dns = dns_create_config(cfg, err, len)) == NULL)
 		return NULL;
 	if ((spf = spf_create_dns(cfg, dns, err, len)) == NULL) {
 		dns_free(dns);
