@@ -2,8 +2,8 @@
  * NAME
  *	ctl_explain - targreyctl stats and explain
  * DESCRIPTION
- *	See ctl_store.h. explain walks the stages in the order of
- *	ARCHITECTURE.md with the daemon's own modules: trusted_networks,
+ *	See ctl_store.h. explain walks the stages in the daemon's order
+ *	(docs/architecture.md) with the daemon's own modules: trusted_networks,
  *	client_whitelist (skip everything), S25R classification of NAME
  *	as given (s25r.c; no DNS lookup: a clean client is not delayed),
  *	recipient_whitelist and sender_whitelist (pass), then the taRgrey

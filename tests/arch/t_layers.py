@@ -27,18 +27,22 @@ import subprocess
 import sys
 
 # folder: the folders its files may include (and whose names they may
-# use), bottom layer first. A new folder needs a row here and in
-# docs/architecture.md.
+# use), bottom layer first; the same table is in docs/architecture.md.
+# metrics and report are reserved for the Prometheus endpoint and the
+# report. A new folder needs a row here and there.
 LAYERS = {
-    'base':   [],
-    'dns':    ['base'],
-    'spf':    ['base', 'dns'],
-    'table':  ['base'],
-    'tarpit': ['base'],
-    'policy': ['base', 'table', 'spf'],
-    'state':  ['base', 'policy'],
-    'milter': ['base', 'dns', 'spf', 'table', 'tarpit', 'policy', 'state'],
-    'ctl':    ['base', 'dns', 'spf', 'table', 'tarpit', 'policy', 'state'],
+    'base':    [],
+    'dns':     ['base', 'metrics'],
+    'spf':     ['base', 'dns', 'metrics'],
+    'table':   ['base', 'metrics'],
+    'tarpit':  ['base', 'metrics'],
+    'policy':  ['base', 'table', 'spf'],
+    'state':   ['base', 'policy', 'metrics'],
+    'metrics': ['base'],
+    'report':  ['base', 'policy', 'state', 'metrics'],
+    'milter':  ['base', 'dns', 'spf', 'table', 'tarpit', 'policy', 'state', 'metrics'],
+    'ctl':     ['base', 'dns', 'spf', 'table', 'tarpit', 'policy', 'state', 'metrics',
+                'report'],
 }
 GENERATED = {'autoconfig.h'}	# configure's header: allowed everywhere
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
