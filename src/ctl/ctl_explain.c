@@ -2,14 +2,15 @@
  * NAME
  *	ctl_explain - targreyctl stats and explain
  * DESCRIPTION
- *	See ctl_store.h. explain walks the stages in the daemon's order
- *	(docs/architecture.md) with the daemon's own modules: trusted_networks,
- *	client_whitelist (skip everything), S25R classification of NAME
- *	as given (s25r.c; no DNS lookup: a clean client is not delayed),
- *	recipient_whitelist and sender_whitelist (pass), then the taRgrey
- *	step: it reads the records the milter would read (store_lookup())
- *	and runs greylist_decide(), the milter's decision code, on them at
- *	the current time. It writes nothing.
+ *	See ctl_store.h. explain gathers the facts the milter would
+ *	(trusted_networks, client_whitelist, S25R classification of NAME
+ *	as given: no DNS lookup, recipient_whitelist, sender_whitelist)
+ *	and hands them to policy_decide() (policy.c), the milter's own
+ *	decision; when it asks for the store step, explain reads the
+ *	records the milter would read (store_lookup()) and runs the same
+ *	step on them at the current time (store_decide()); it assumes a
+ *	free tarpit slot and writes nothing. It prints the decision's
+ *	trace, the records and the verdict.
  * DIAGNOSTICS
  *	"targreyctl: COMMAND: problem" on standard error.
  */
@@ -18,6 +19,7 @@
 #include <sys/stat.h>
 #include "ctl_store.h"
 #include "greylist.h"
+#include "policy.h"
 #include "s25r.h"
 #include "whitelist.h"
 
@@ -176,89 +178,101 @@ ctl_explain_verdict(const config_t *cfg, const greylist_result_t *r)
 		fprintf(out, "dry_run = yes: the milter would only log this and accept\n");
 }
 
-/* Print one whitelist stage; 1 when it matched. */
+/* The store step as the milter runs it, on the records as they are. */
 static int
-ctl_explain_table(const char *stage, int hit, const table_answer_t *a)
-{
-	if (hit)
-		fprintf(ctl_store_out(), "  %s: %s:%d answers %s\n", stage, a->table, a->line, a->text);
-	else
-		fprintf(ctl_store_out(), "  %s: no\n", stage);
-	return hit;
-}
-
-/* The stages before taRgrey; a static reason when one of them decides. */
-static const char *
-ctl_explain_before(const config_t *cfg, const addr_t *a, char **argv, int *err)
-{
-	char	why[256];
-	const char *decided = NULL;
-	table_answer_t ans;
-	s25r_verdict_t v;
-	whitelist_t *w = NULL;
-	s25r_t *s = NULL;
-	net_t  *trusted = NULL;
-	size_t	ntrusted;
-	int	nerr = 0, hit;
-
-	*err = netlist_parse(&cfg->trusted_networks, &trusted, &ntrusted, why, sizeof(why)) != 0
-	    || (w = whitelist_create(cfg, &nerr, why, sizeof(why))) == NULL
-	    || (s = s25r_create(cfg, &nerr, why, sizeof(why))) == NULL;
-	if (*err) {
-		fprintf(stderr, "targreyctl: explain: %s\n", why);
-		goto out;
-	}
-	hit = netlist_contains(trusted, ntrusted, a);
-	fprintf(ctl_store_out(), "  trusted_networks: %s\n", hit ? "yes" : "no");
-	if (hit && (decided = "trusted_networks"))
-		goto out;
-	if (ctl_explain_table("client_whitelist", whitelist_client(w, argv[2], a, &ans), &ans)
-	    && (decided = "client_whitelist"))
-		goto out;
-	s25r_classify(s, argv[2], a, &v);
-	fprintf(ctl_store_out(), "  S25R: %s (%s)\n", v.suspicious ? "suspicious" : "clean", v.reason);
-	if (!v.suspicious && (decided = "S25R clean"))
-		goto out;
-	if (ctl_explain_table("recipient_whitelist", whitelist_recipient(w, argv[4], &ans), &ans)
-	    && (decided = "recipient_whitelist"))
-		goto out;
-	if (ctl_explain_table("sender_whitelist", whitelist_sender(w, argv[3], &ans), &ans))
-		decided = "sender_whitelist";
-out:
-	free(trusted);
-	whitelist_free(w);
-	s25r_free(s);
-	return decided;
-}
-
-/* The taRgrey step on the stored records. */
-static int
-ctl_explain_targrey(const config_t *cfg, const addr_t *a, char **argv)
+ctl_explain_store(const config_t *cfg, const addr_t *a, char **argv, int flags,
+		  store_facts_t *sf, greylist_result_t *g)
 {
 	greylist_params_t p;
-	greylist_result_t r;
-	greylist_facts_t gf;
-	store_facts_t f;
 	store_t *st;
 	int	rc;
 
 	if ((st = ctl_store_open(cfg)) == NULL)
-		return 1;
+		return -1;
 	greylist_params_init(&p, cfg);
-	rc = store_lookup(st, &p, a, argv[3], argv[4], &f);
+	rc = store_lookup(st, &p, a, argv[3], argv[4], sf);
 	store_close(st);
 	if (rc != 0)
-		return 1;
-	gf = (greylist_facts_t) {
-		.client = f.has_client ? &f.client : NULL,
-		.triplet = f.has_triplet ? &f.triplet : NULL,
-		.tarpit = f.has_tarpit ? &f.tarpit : NULL,
-		.whitelisted = f.whitelisted,
-	};
-	greylist_decide(&p, ctl_store_now(), &gf, 0, &r);
-	ctl_explain_facts(&p, &f);
-	ctl_explain_verdict(cfg, &r);
+		return -1;
+	store_decide(&p, ctl_store_now(), sf, flags, g);
 	return 0;
+}
+
+/* Answer what policy_decide() asks for until it decides; -1 on error. */
+static int
+ctl_explain_decide(const config_t *cfg, const addr_t *a, char **argv, policy_facts_t *f,
+		   policy_result_t *r, store_facts_t *sf, greylist_result_t *g)
+{
+	for (int asked = 0; asked <= 2; asked++) {
+		policy_decide(f, r);
+		if (r->verdict == POLICY_ASK_SLOT)
+			f->slot = POLICY_SLOT_ASSUMED;
+		else if (r->verdict == POLICY_ASK_STORE) {
+			if (ctl_explain_store(cfg, a, argv, r->grey_flags, sf, g) != 0)
+				return -1;
+			f->grey = g;
+		} else
+			return 0;
+	}
+	return -1;
+}
+
+/* Gather the facts (no DNS: NAME as given), decide, print the trace. */
+static int
+ctl_explain_run(const config_t *cfg, const addr_t *a, char **argv, whitelist_t *w,
+		s25r_t *s, const net_t *trusted, size_t ntrusted)
+{
+	greylist_params_t p;
+	table_answer_t ca, ra, sa;
+	s25r_verdict_t v;
+	policy_facts_t f = {.client_known = 1, .rcpt = argv[4], .dry_run = cfg->dry_run};
+	policy_result_t r;
+	store_facts_t sf;
+	greylist_result_t g;
+
+	f.trusted = netlist_contains(trusted, ntrusted, a);
+	f.client_wl = whitelist_client(w, argv[2], a, &ca) ? &ca : NULL;
+	s25r_classify(s, argv[2], a, &v);
+	f.s25r = &v;
+	f.rcpt_wl = whitelist_recipient(w, argv[4], &ra) ? &ra : NULL;
+	f.sender_wl = whitelist_sender(w, argv[3], &sa) ? &sa : NULL;
+	f.grey_replies_left = cfg->greylist_rcpt_replies;
+	if (ctl_explain_decide(cfg, a, argv, &f, &r, &sf, &g) != 0)
+		return 1;
+	for (size_t i = 0; i < r.ntrace; i++)
+		fprintf(ctl_store_out(), "  %s: %s\n", r.trace[i].step, r.trace[i].text);
+	if (f.grey == NULL) {
+		fprintf(ctl_store_out(), "verdict: pass (%s%s): accepted without delay\n", r.step,
+		    r.verdict == POLICY_CLEAN ? " clean" : "");
+		return 0;
+	}
+	greylist_params_init(&p, cfg);
+	ctl_explain_facts(&p, &sf);
+	ctl_explain_verdict(cfg, &g);
+	return 0;
+}
+
+/* Build the tables explain needs, run it, free them. */
+static int
+ctl_explain_tables(const config_t *cfg, const addr_t *a, char **argv)
+{
+	char	why[256];
+	whitelist_t *w = NULL;
+	s25r_t *s = NULL;
+	net_t  *trusted = NULL;
+	size_t	ntrusted;
+	int	nerr = 0, rc = 1;
+
+	if (netlist_parse(&cfg->trusted_networks, &trusted, &ntrusted, why, sizeof(why)) != 0
+	    || (w = whitelist_create(cfg, &nerr, why, sizeof(why))) == NULL
+	    || (s = s25r_create(cfg, &nerr, why, sizeof(why))) == NULL)
+		fprintf(stderr, "targreyctl: explain: %s\n", why);
+	else
+		rc = ctl_explain_run(cfg, a, argv, w, s, trusted, ntrusted);
+	free(trusted);
+	whitelist_free(w);
+	s25r_free(s);
+	return rc;
 }
 
 /* explain IP NAME SENDER RECIPIENT */
@@ -267,9 +281,7 @@ ctl_explain(const config_t *cfg, int argc, char **argv)
 {
 	char	net[ADDR_TEXT_MAX];
 	greylist_params_t p;
-	const char *decided;
 	addr_t	a;
-	int	err;
 
 	if (argc != 5) {
 		fprintf(stderr, "usage: targreyctl explain IP NAME SENDER RECIPIENT\n");
@@ -283,12 +295,5 @@ ctl_explain(const config_t *cfg, int argc, char **argv)
 	greylist_net_key(&p, &a, net, sizeof(net));
 	fprintf(ctl_store_out(), "client %s (%s), network %s, first RCPT from <%s> to <%s>:\n",
 	    argv[1], argv[2], net, argv[3], argv[4]);
-	decided = ctl_explain_before(cfg, &a, argv, &err);
-	if (err)
-		return 1;
-	if (decided) {
-		fprintf(ctl_store_out(), "verdict: pass (%s): accepted without delay\n", decided);
-		return 0;
-	}
-	return ctl_explain_targrey(cfg, &a, argv);
+	return ctl_explain_tables(cfg, &a, argv);
 }

@@ -9,8 +9,8 @@
  *	work on every message.
  *
  *	Per stage (the decisions themselves are in stage_*.c):
- *	connect	session, client facts; trusted network -> accept (skip all);
- *		while the daemon drains for a stop -> tempfail; else
+ *	connect	session, client facts; while the daemon drains for a stop
+ *		-> tempfail; else trusted network -> accept (skip all),
  *		whitelist, reverse lookup, S25R (stage_connect)
  *	helo	remember the HELO name (no reply)
  *	mail	queue id; authenticated client -> accept (skip all); SPF
@@ -125,14 +125,8 @@ milter_connect_run(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 	milter_macro(ctx, "{daemon_addr}", s->daemon_addr, sizeof(s->daemon_addr));
 	milter_macro(ctx, "{daemon_port}", port, sizeof(port));
 	s->daemon_port = (unsigned) strtoul(port, NULL, 10);
-	if (netlist_contains(rt->trusted, rt->trusted_count, &s->client)) {
-		s->skip_reason = "trusted_network";
-		session_log(s, "connect", "skip", s->skip_reason, NULL);
-		return SMFIS_ACCEPT;
-	}
 	milter_macro(ctx, "{client_resolve}", resolve, sizeof(resolve));
-	stage_connect(s, resolve);
-	return SMFIS_CONTINUE;
+	return stage_connect(s, resolve) ? SMFIS_ACCEPT : SMFIS_CONTINUE;
 }
 
 /* HELO/EHLO: remember the name (the reply is switched off). */

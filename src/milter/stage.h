@@ -4,7 +4,7 @@
  * SYNOPSIS
  *	#include "stage.h"
  *
- *	void stage_connect(session_t *s, const char *client_resolve);
+ *	int stage_connect(session_t *s, const char *client_resolve);
  *	void stage_mail(session_t *s, stage_reply_t *r);
  *	void stage_rcpt(session_t *s, const char *rcpt, const stage_waiter_t *w,
  *		stage_reply_t *r);
@@ -21,10 +21,12 @@
  *	what Postfix does (reject, defer, tarpit, greylist) and, in dry_run
  *	mode, "would ..." lines instead while everything continues.
  *
- *	stage_connect() looks the client up in client_whitelist, does the
- *	milter's own forward-confirmed reverse lookup when Postfix did not
- *	look the name up (s25r_reverse_lookup), and classifies the client
- *	with S25R.
+ *	stage_connect() returns 1 for a client in trusted_networks (it
+ *	skips everything); otherwise it does the milter's own
+ *	forward-confirmed reverse lookup when Postfix did not look the name
+ *	up (s25r_reverse_lookup), looks the client up in client_whitelist
+ *	and classifies it with S25R, and returns 0. The decisions of every
+ *	stage but MAIL's are policy_decide()'s (policy.h).
  *
  *	stage_mail() runs the SPF checks (HELO, then MAIL FROM) and fills R
  *	with a reject or defer per the spf_* policy.
@@ -80,7 +82,7 @@ typedef struct {
 	void   *arg;
 } stage_waiter_t;
 
-void	stage_connect(session_t *s, const char *client_resolve);
+int	stage_connect(session_t *s, const char *client_resolve);
 void	stage_mail(session_t *s, stage_reply_t *r);
 void	stage_rcpt(session_t *s, const char *rcpt, const stage_waiter_t *w, stage_reply_t *r);
 void	stage_data(session_t *s);

@@ -1,8 +1,10 @@
 /*
  * NAME
- *	stage_connect - client whitelist, reverse lookup and S25R at connect
+ *	stage_connect - trusted network, client whitelist, reverse lookup
+ *	and S25R at connect
  * DESCRIPTION
- *	See stage.h. Postfix gives the milter the verified name or "[ADDR]".
+ *	See stage.h. The stage gathers the facts policy_decide() (policy.c)
+ *	asks for, in its order, and logs the decision. Postfix gives the milter the verified name or "[ADDR]".
  *	With smtpd_peername_lookup = no it looks nothing up but still says
  *	{client_resolve} = FAIL, the same as for a client without a PTR, so
  *	"auto" asks DNS itself whenever there is no verified name and
@@ -19,6 +21,7 @@
 #include <string.h>
 #include "dns.h"
 #include "log.h"
+#include "policy.h"
 #include "stage.h"
 #include "whitelist.h"
 
@@ -51,32 +54,60 @@ stage_reverse_lookup(session_t *s)
 	return rc == DNS_FCRDNS_TEMPFAIL ? -1 : 0;
 }
 
-/* Whitelist, reverse lookup, S25R. */
-void
+/* Act on the connect decision R; 1 when the client skips everything. */
+static int
+stage_connect_apply(session_t *s, const policy_result_t *r)
+{
+	if (r->step == NULL) {		/* cannot happen: policy_decide() asks at most twice */
+		log_error("connect: no decision (%s)", policy_verdict_name(r->verdict));
+		return 0;
+	}
+	if (r->verdict == POLICY_SKIP && strcmp(r->step, "trusted_networks") == 0) {
+		s->skip_reason = POLICY_TRUSTED;
+		session_log(s, "connect", "skip", s->skip_reason, NULL);
+		return 1;
+	}
+	snprintf(s->s25r_reason, sizeof(s->s25r_reason), "%s", r->reason);
+	if (r->verdict == POLICY_SKIP) {
+		s->tg_skip = "client_whitelist";
+		if (log_get_level() >= 1)
+			session_log(s, "connect", "skip", s->s25r_reason, NULL);
+	} else if (strcmp(r->step, "reverse_lookup") == 0)
+		session_log(s, "connect", "clean", s->s25r_reason, "(temporary DNS failure, not rule 0)");
+	else {
+		s->suspicious = r->verdict == POLICY_SUSPICIOUS;
+		if (log_get_level() >= 1)
+			session_log(s, "connect", r->action, s->s25r_reason, NULL);
+	}
+	return 0;
+}
+
+/* Trusted network, reverse lookup, whitelist, S25R (policy_decide() asks
+ * for each fact when it needs it); 1 when the client skips everything. */
+int
 stage_connect(session_t *s, const char *client_resolve)
 {
 	const runtime_t *rt = s->rt;
+	policy_facts_t f = {.tempfail_is_unknown = rt->cfg->s25r_tempfail_is_unknown};
+	policy_result_t r;
 	table_answer_t a;
 	s25r_verdict_t v;
-	int	tempfail = 0;
 
-	if (stage_wants_lookup(s, client_resolve))
-		tempfail = stage_reverse_lookup(s) < 0;
-	if (whitelist_client(rt->whitelist, s->client_name, &s->client, &a)) {
-		s->tg_skip = "client_whitelist";
-		snprintf(s->s25r_reason, sizeof(s->s25r_reason), "whitelist_%s:%d", a.table, a.line);
-		if (log_get_level() >= 1)
-			session_log(s, "connect", "skip", s->s25r_reason, NULL);
-		return;
+	f.trusted = netlist_contains(rt->trusted, rt->trusted_count, &s->client);
+	for (int asked = 0; asked <= 2; asked++) {
+		policy_decide(&f, &r);
+		if (r.verdict == POLICY_ASK_CLIENT) {
+			if (stage_wants_lookup(s, client_resolve))
+				f.reverse_tempfail = stage_reverse_lookup(s) < 0;
+			f.client_wl = whitelist_client(rt->whitelist, s->client_name, &s->client, &a)
+			    ? &a : NULL;
+			f.client_known = 1;
+		} else if (r.verdict == POLICY_ASK_S25R) {
+			s25r_classify(rt->s25r, s->client_name[0] ? s->client_name : NULL,
+			    &s->client, &v);
+			f.s25r = &v;
+		} else
+			break;
 	}
-	if (tempfail && !rt->cfg->s25r_tempfail_is_unknown) {
-		snprintf(s->s25r_reason, sizeof(s->s25r_reason), "reverse_lookup_tempfail");
-		session_log(s, "connect", "clean", s->s25r_reason, "(temporary DNS failure, not rule 0)");
-		return;
-	}
-	s25r_classify(rt->s25r, s->client_name[0] ? s->client_name : NULL, &s->client, &v);
-	s->suspicious = v.suspicious;
-	memcpy(s->s25r_reason, v.reason, sizeof(s->s25r_reason));
-	if (log_get_level() >= 1)
-		session_log(s, "connect", s->suspicious ? "suspicious" : "clean", s->s25r_reason, NULL);
+	return stage_connect_apply(s, &r);
 }

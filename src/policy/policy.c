@@ -82,7 +82,7 @@ policy_connect(const policy_facts_t *f, policy_result_t *r)
 
 	policy_trace(r, "trusted_networks", "%s", f->trusted ? "yes" : "no");
 	if (f->trusted)
-		return policy_end(r, POLICY_SKIP, "trusted_networks", "skip", "trusted_network"), 1;
+		return policy_end(r, POLICY_SKIP, "trusted_networks", "skip", POLICY_TRUSTED), 1;
 	if (!f->client_known)
 		return policy_end(r, POLICY_ASK_CLIENT, NULL, NULL, NULL), 1;
 	if (policy_table(r, "client_whitelist", f->client_wl)) {
@@ -113,16 +113,18 @@ policy_slot(const policy_facts_t *f, policy_result_t *r)
 	r->grey_flags = 0;
 	if (f->tarpit_done) {
 		r->grey_flags = GREYLIST_NO_TARPIT;
-		policy_trace(r, "tarpit", "done in this session");
+		policy_trace(r, "tarpit_slot", "done in this session");
 	} else if (f->dry_run)
-		policy_trace(r, "tarpit", "dry_run: no slot taken");
+		policy_trace(r, "tarpit_slot", "dry_run: no slot taken");
 	else if (f->slot == POLICY_SLOT_UNASKED)
 		return policy_end(r, POLICY_ASK_SLOT, NULL, NULL, NULL), 1;
 	else if (f->slot == POLICY_SLOT_DENIED) {
 		r->grey_flags = GREYLIST_NO_TARPIT;
-		policy_trace(r, "tarpit", "no slot: %s", f->slot_denied ? f->slot_denied : "?");
-	} else
-		policy_trace(r, "tarpit", "slot taken");
+		policy_trace(r, "tarpit_slot", "no slot: %s", f->slot_denied ? f->slot_denied : "?");
+	} else if (f->slot == POLICY_SLOT_ASSUMED)
+		policy_trace(r, "tarpit_slot", "assumed free (none taken)");
+	else
+		policy_trace(r, "tarpit_slot", "taken");
 	return 0;
 }
 

@@ -57,7 +57,10 @@ typedef enum {
 	POLICY_SLOT_UNASKED = 0,
 	POLICY_SLOT_TAKEN,
 	POLICY_SLOT_DENIED,
+	POLICY_SLOT_ASSUMED,		/* targreyctl explain: none taken, assumed free */
 } policy_slot_t;
+
+#define POLICY_TRUSTED	"trusted_network"	/* reason word of a trusted client */
 
 typedef struct {
 	/* connect */
@@ -80,7 +83,7 @@ typedef struct {
 } policy_facts_t;
 
 #define POLICY_TRACE_MAX	10
-#define POLICY_REASON_MAX	(S25R_REASON_MAX + 16)
+#define POLICY_REASON_MAX	S25R_REASON_MAX
 
 typedef struct {
 	const char *step;		/* "trusted_networks", "S25R", ... */

@@ -173,6 +173,11 @@ typedef struct {
 	tarpit_record_t tarpit;
 } store_facts_t;
 
+/* The store step on records read (store_lookup()): greylist_decide()
+ * on them, as store_check() does inside its transaction. */
+void	store_decide(const greylist_params_t *p, int64_t now, const store_facts_t *f,
+	    int flags, greylist_result_t *r);
+
 typedef struct {
 	int	db;			/* database being walked */
 	char	key[STORE_KEY_MAX + 1];	/* resume at this key */

@@ -90,11 +90,11 @@ grey_put(store_t *st, MDB_txn *txn, store_db_t db, const char *key,
 	return mdb_put(txn, st->dbi[db], &k, &v, 0);
 }
 
-/* Decide from the facts in OP. */
-static void
-grey_decide(grey_op_t *op)
+/* The store step on records read: greylist_decide() on F; see store.h. */
+void
+store_decide(const greylist_params_t *p, int64_t now, const store_facts_t *f, int flags,
+	     greylist_result_t *r)
 {
-	store_facts_t *f = op->f;
 	greylist_facts_t gf = {
 		.client = f->has_client ? &f->client : NULL,
 		.triplet = f->has_triplet ? &f->triplet : NULL,
@@ -102,7 +102,7 @@ grey_decide(grey_op_t *op)
 		.whitelisted = f->whitelisted,
 	};
 
-	greylist_decide(op->p, op->now, &gf, op->flags, op->r);
+	greylist_decide(p, now, &gf, flags, r);
 }
 
 /* Read transaction of store_check(): 0, or 1 when a write is needed. */
@@ -114,7 +114,7 @@ grey_check_read(store_t *st, MDB_txn *txn, void *ctx)
 
 	if ((rc = grey_read_facts(st, txn, op->f, op->client)) != 0)
 		return rc;
-	grey_decide(op);
+	store_decide(op->p, op->now, op->f, op->flags, op->r);
 	return 0;
 }
 

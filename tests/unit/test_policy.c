@@ -65,15 +65,18 @@ static const row_t rows[] = {
 	 .last_trace = "sender_whitelist: no", .grey = G_NONE},
 	{.client_known = 1, .s25r = SUSPICIOUS_NAME, .rcpt = 1, .tarpit_done = 1,
 	 ASK(POLICY_ASK_STORE), .reason = "", .flags = GREYLIST_NO_TARPIT,
-	 .last_trace = "tarpit: done in this session", .grey = G_NONE},
+	 .last_trace = "tarpit_slot: done in this session", .grey = G_NONE},
 	{.client_known = 1, .s25r = SUSPICIOUS_NAME, .rcpt = 1, .dry_run = 1,
-	 ASK(POLICY_ASK_STORE), .reason = "", .last_trace = "tarpit: dry_run: no slot taken",
+	 ASK(POLICY_ASK_STORE), .reason = "", .last_trace = "tarpit_slot: dry_run: no slot taken",
 	 .grey = G_NONE},
 	{.client_known = 1, .s25r = SUSPICIOUS_NAME, .rcpt = 1, .slot = POLICY_SLOT_DENIED,
 	 ASK(POLICY_ASK_STORE), .reason = "", .flags = GREYLIST_NO_TARPIT,
-	 .last_trace = "tarpit: no slot: tarpit=full", .grey = G_NONE},
+	 .last_trace = "tarpit_slot: no slot: tarpit=full", .grey = G_NONE},
 	{.client_known = 1, .s25r = SUSPICIOUS_NAME, .rcpt = 1, .slot = POLICY_SLOT_TAKEN,
-	 ASK(POLICY_ASK_STORE), .reason = "", .last_trace = "tarpit: slot taken", .grey = G_NONE},
+	 ASK(POLICY_ASK_STORE), .reason = "", .last_trace = "tarpit_slot: taken", .grey = G_NONE},
+	{.client_known = 1, .s25r = SUSPICIOUS_NAME, .rcpt = 1, .slot = POLICY_SLOT_ASSUMED,
+	 ASK(POLICY_ASK_STORE), .reason = "", .last_trace = "tarpit_slot: assumed free (none taken)",
+	 .grey = G_NONE},
 	/* RCPT: the store step */
 	{.client_known = 1, .s25r = SUSPICIOUS_NAME, .rcpt = 1, .slot = POLICY_SLOT_TAKEN,
 	 .grey = GREYLIST_GREYLIST, .replies_left = 1, .verdict = POLICY_GREYLIST, .step = "store",
@@ -181,7 +184,7 @@ static void
 test_trace_order(void **state)
 {
 	static const char *const want[] = {"trusted_networks", "client_whitelist", "S25R",
-	    "recipient_whitelist", "sender_whitelist", "tarpit", "store"};
+	    "recipient_whitelist", "sender_whitelist", "tarpit_slot", "store"};
 	policy_facts_t f;
 	s25r_verdict_t v;
 	greylist_result_t g;
