@@ -1,4 +1,6 @@
 /*
+ * Copyright (c) 2026, the targrey-milter authors; BSD-2-Clause, see LICENSE
+ *
  * NAME
  *	config - parsed, validated, immutable configuration snapshot
  * DESCRIPTION
@@ -308,25 +310,25 @@ config_raw(const config_t *cfg, const char *name)
 
 /* Print "name = value" for parameter I: the default, or as written. */
 static void
-config_print_one(const config_t *cfg, FILE *fp, int only_changed, size_t i)
+config_print_one(const config_t *cfg, FILE *fp, int only_set, size_t i)
 {
-	if (only_changed && !cfg->from_file[i])
+	if (only_set && !cfg->from_file[i])
 		return;
-	fprintf(fp, "%s = %s\n", params_table[i].name, !only_changed ? params_table[i].def
+	fprintf(fp, "%s = %s\n", params_table[i].name, !only_set ? params_table[i].def
 	    : cfg->text[i] ? cfg->text[i] : cfg->raw[i]);
 }
 
 /* Print "name = value" for every parameter, or only the changed ones. */
 void
-config_print(const config_t *cfg, FILE *fp, int only_changed)
+config_print(const config_t *cfg, FILE *fp, int only_set)
 {
 	for (size_t i = 0; i < params_count; i++)
-		config_print_one(cfg, fp, only_changed, i);
+		config_print_one(cfg, fp, only_set, i);
 }
 
 /* The same for the parameters NAMES only; returns how many are unknown. */
 int
-config_print_names(const config_t *cfg, FILE *fp, int only_changed, char *const *names,
+config_print_names(const config_t *cfg, FILE *fp, int only_set, char *const *names,
     int count, FILE *err)
 {
 	const param_t *p;
@@ -338,7 +340,7 @@ config_print_names(const config_t *cfg, FILE *fp, int only_changed, char *const 
 			unknown++;
 			continue;
 		}
-		config_print_one(cfg, fp, only_changed, (size_t) (p - params_table));
+		config_print_one(cfg, fp, only_set, (size_t) (p - params_table));
 	}
 	return unknown;
 }

@@ -1,4 +1,6 @@
 /*
+ * Copyright (c) 2026, the targrey-milter authors; BSD-2-Clause, see LICENSE
+ *
  * NAME
  *	config - parsed, validated, immutable configuration snapshot
  * SYNOPSIS
@@ -7,8 +9,8 @@
  *	config_t *config_load(const char *path, int missing_ok, FILE *err);
  *	config_t *config_free(config_t *cfg);
  *	int config_set(config_t *cfg, const char *name, const char *value, FILE *err);
- *	void config_print(const config_t *cfg, FILE *fp, int only_changed);
- *	int config_print_names(const config_t *cfg, FILE *fp, int only_changed,
+ *	void config_print(const config_t *cfg, FILE *fp, int only_set);
+ *	int config_print_names(const config_t *cfg, FILE *fp, int only_set,
  *		char *const *names, int count, FILE *err);
  *	int config_where(const config_t *cfg, const char *name, char *buf, size_t len);
  *	const char *config_raw(const config_t *cfg, const char *name);
@@ -25,11 +27,11 @@
  *
  *	config_set() overrides one parameter (command line -p) before the
  *	snapshot is published. config_print() writes "name = value" lines:
- *	every parameter with its default, or (ONLY_CHANGED) those the file
+ *	every parameter with its default, or (ONLY_SET) those the file
  *	or the command line set, with the text as written there ($name
  *	references not expanded, as postconf -n does). config_print_names()
  *	does the same for the COUNT parameters NAMES only, in that order (a
- *	parameter the file does not set prints nothing with ONLY_CHANGED);
+ *	parameter the file does not set prints nothing with ONLY_SET);
  *	it returns the number of unknown names, each reported to ERR.
  *	config_where() writes "FILE:LINE" (or "FILE" for a default, or
  *	"command line") of parameter NAME's setting into BUF.
@@ -141,8 +143,8 @@ enum { STATE_CORRUPT_REBUILD, STATE_CORRUPT_REFUSE };
 config_t *config_load(const char *path, int missing_ok, FILE *err);
 config_t *config_free(config_t *cfg);
 int	config_set(config_t *cfg, const char *name, const char *value, FILE *err);
-void	config_print(const config_t *cfg, FILE *fp, int only_changed);
-int	config_print_names(const config_t *cfg, FILE *fp, int only_changed,
+void	config_print(const config_t *cfg, FILE *fp, int only_set);
+int	config_print_names(const config_t *cfg, FILE *fp, int only_set,
 	    char *const *names, int count, FILE *err);
 int	config_where(const config_t *cfg, const char *name, char *buf, size_t len);
 const char *config_raw(const config_t *cfg, const char *name);

@@ -1,4 +1,6 @@
 /*
+ * Copyright (c) 2026, the targrey-milter authors; BSD-2-Clause, see LICENSE
+ *
  * NAME
  *	log - one greppable line per decision, to syslog and/or stderr
  * SYNOPSIS

@@ -1,4 +1,6 @@
 /*
+ * Copyright (c) 2026, the targrey-milter authors; BSD-2-Clause, see LICENSE
+ *
  * NAME
  *	paramdoc - write the sample configuration and the man page's
  *	parameter list from the parameter table

@@ -1,4 +1,6 @@
 /*
+ * Copyright (c) 2026, the targrey-milter authors; BSD-2-Clause, see LICENSE
+ *
  * NAME
  *	pidfile - the daemon's pid file, safe against links, removed at exit
  * SYNOPSIS

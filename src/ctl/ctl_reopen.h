@@ -1,4 +1,6 @@
 /*
+ * Copyright (c) 2026, the targrey-milter authors; BSD-2-Clause, see LICENSE
+ *
  * NAME
  *	ctl_reopen - "targreyctl reopen": the running daemon opens its log
  *	file again (for logrotate)

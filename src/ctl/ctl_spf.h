@@ -1,4 +1,6 @@
 /*
+ * Copyright (c) 2026, the targrey-milter authors; BSD-2-Clause, see LICENSE
+ *
  * NAME
  *	ctl_spf - "targreyctl spf IP HELO SENDER": one SPF check, explained
  * SYNOPSIS

@@ -1,4 +1,6 @@
 /*
+ * Copyright (c) 2026, the targrey-milter authors; BSD-2-Clause, see LICENSE
+ *
  * NAME
  *	dns - stub resolver front end: cache, in-memory zone, FCrDNS
  * DESCRIPTION

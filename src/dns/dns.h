@@ -1,4 +1,6 @@
 /*
+ * Copyright (c) 2026, the targrey-milter authors; BSD-2-Clause, see LICENSE
+ *
  * NAME
  *	dns - stub resolver with deadlines, a TTL cache and an in-memory zone
  * SYNOPSIS

@@ -1,4 +1,6 @@
 /*
+ * Copyright (c) 2026, the targrey-milter authors; BSD-2-Clause, see LICENSE
+ *
  * NAME
  *	dns_int - pieces shared by dns.c and dns_net.c (not a public API)
  * SYNOPSIS

@@ -1,4 +1,6 @@
 /*
+ * Copyright (c) 2026, the targrey-milter authors; BSD-2-Clause, see LICENSE
+ *
  * NAME
  *	dns_wire - decode a DNS reply from the network (untrusted bytes)
  * DESCRIPTION

@@ -1,4 +1,6 @@
 /*
+ * Copyright (c) 2026, the targrey-milter authors; BSD-2-Clause, see LICENSE
+ *
  * NAME
  *	targrey-milter - SPF, S25R, tarpit and greylisting milter for Postfix
  * SYNOPSIS
@@ -45,7 +47,7 @@ typedef struct {
 	const char *config_path;
 	int	explicit_config;
 	int	foreground;
-	int	print_changed;
+	int	print_set;
 	int	print_defaults;
 	int	test_only;
 	char  **names;		/* -n/-d NAME...: print only these */
@@ -94,7 +96,7 @@ main_parse_args(int argc, char **argv, main_options_t *o)
 			}
 			strlist_add(&o->overrides, optarg, strlen(optarg));
 			break;
-		case 'n': o->print_changed = 1; break;
+		case 'n': o->print_set = 1; break;
 		case 'd': o->print_defaults = 1; break;
 		case 't': o->test_only = 1; break;
 		case 'h': main_usage(stdout); exit(0);
@@ -102,7 +104,7 @@ main_parse_args(int argc, char **argv, main_options_t *o)
 		default: main_usage(stderr); exit(1);
 		}
 	}
-	if (optind != argc && !o->print_changed && !o->print_defaults) {
+	if (optind != argc && !o->print_set && !o->print_defaults) {
 		main_usage(stderr);
 		exit(1);
 	}
@@ -138,11 +140,11 @@ main_load(main_options_t *o, int *status)
 		return NULL;
 	if (main_apply_overrides(cfg, &o->overrides) < 0)
 		return config_free(cfg), NULL;
-	if (o->print_changed || o->print_defaults) {
+	if (o->print_set || o->print_defaults) {
 		*status = 0;
 		if (o->nnames == 0)
-			config_print(cfg, stdout, o->print_changed);
-		else if (config_print_names(cfg, stdout, o->print_changed, o->names, o->nnames,
+			config_print(cfg, stdout, o->print_set);
+		else if (config_print_names(cfg, stdout, o->print_set, o->names, o->nnames,
 		    stderr) > 0)
 			*status = 1;
 		return config_free(cfg), NULL;
@@ -359,7 +361,7 @@ main(int argc, char **argv)
 	if (rt == NULL || opts.test_only) {
 		strlist_clear(&opts.overrides);
 		if (rt == NULL)
-			return opts.print_changed || opts.print_defaults ? rc : 1;
+			return opts.print_set || opts.print_defaults ? rc : 1;
 		rc = rt->table_errors > 0;
 		if (rc)
 			fprintf(stderr, "targrey-milter: %d bad table line(s), see above\n", rt->table_errors);

@@ -1,4 +1,6 @@
 /*
+ * Copyright (c) 2026, the targrey-milter authors; BSD-2-Clause, see LICENSE
+ *
  * NAME
  *	stage_connect - trusted network, client whitelist, reverse lookup
  *	and S25R at connect

@@ -1,4 +1,6 @@
 /*
+ * Copyright (c) 2026, the targrey-milter authors; BSD-2-Clause, see LICENSE
+ *
  * NAME
  *	stage_data - the tarpit's outcome at DATA, greylisting at the end
  *	of message, a pending pass at the end of the session

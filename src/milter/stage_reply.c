@@ -1,4 +1,6 @@
 /*
+ * Copyright (c) 2026, the targrey-milter authors; BSD-2-Clause, see LICENSE
+ *
  * NAME
  *	stage_reply - what every stage shares: the reply, the SPF headers
  *	and the facts summarised on a decision line

@@ -1,4 +1,6 @@
 /*
+ * Copyright (c) 2026, the targrey-milter authors; BSD-2-Clause, see LICENSE
+ *
  * NAME
  *	stage_tarpit - running the tarpit for RCPT and recording its outcome
  * DESCRIPTION

@@ -1,4 +1,6 @@
 /*
+ * Copyright (c) 2026, the targrey-milter authors; BSD-2-Clause, see LICENSE
+ *
  * NAME
  *	greylist - taRgrey decision and Postgrey-style greylisting, pure
  * SYNOPSIS

@@ -1,4 +1,6 @@
 /*
+ * Copyright (c) 2026, the targrey-milter authors; BSD-2-Clause, see LICENSE
+ *
  * NAME
  *	spf - SPF checks of HELO and MAIL FROM, and the policy on results
  * SYNOPSIS

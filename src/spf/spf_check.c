@@ -1,4 +1,6 @@
 /*
+ * Copyright (c) 2026, the targrey-milter authors; BSD-2-Clause, see LICENSE
+ *
  * NAME
  *	spf_check - one SPF check of the HELO or MAIL FROM identity
  * DESCRIPTION

@@ -1,4 +1,6 @@
 /*
+ * Copyright (c) 2026, the targrey-milter authors; BSD-2-Clause, see LICENSE
+ *
  * NAME
  *	spf_int - the spf_t structure, shared by spf*.c (not a public API)
  * SYNOPSIS

@@ -1,4 +1,6 @@
 /*
+ * Copyright (c) 2026, the targrey-milter authors; BSD-2-Clause, see LICENSE
+ *
  * NAME
  *	spf_layer - libspf2 DNS layer on dns.c with a per-check budget
  * SYNOPSIS

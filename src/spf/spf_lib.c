@@ -1,4 +1,6 @@
 /*
+ * Copyright (c) 2026, the targrey-milter authors; BSD-2-Clause, see LICENSE
+ *
  * NAME
  *	spf_lib - below the SPF files: libspf2's handlers, result names,
  *	cleaning text we quote

@@ -1,4 +1,6 @@
 /*
+ * Copyright (c) 2026, the targrey-milter authors; BSD-2-Clause, see LICENSE
+ *
  * NAME
  *	spf_policy - what to do with SPF results (pypolicyd-spf semantics)
  * SYNOPSIS

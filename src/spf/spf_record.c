@@ -1,4 +1,6 @@
 /*
+ * Copyright (c) 2026, the targrey-milter authors; BSD-2-Clause, see LICENSE
+ *
  * NAME
  *	spf_record - strict RFC 7208 record checks before libspf2 sees text
  * DESCRIPTION

@@ -1,4 +1,6 @@
 /*
+ * Copyright (c) 2026, the targrey-milter authors; BSD-2-Clause, see LICENSE
+ *
  * NAME
  *	store_impl - internals shared by store.c, store_grey.c, store_expire.c
  * DESCRIPTION

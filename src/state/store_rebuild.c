@@ -1,4 +1,6 @@
 /*
+ * Copyright (c) 2026, the targrey-milter authors; BSD-2-Clause, see LICENSE
+ *
  * NAME
  *	store_rebuild - verify a store, set a broken one aside, rebuild
  * DESCRIPTION

@@ -1,4 +1,6 @@
 /*
+ * Copyright (c) 2026, the targrey-milter authors; BSD-2-Clause, see LICENSE
+ *
  * NAME
  *	s25r - S25R classification: built-in rules, whitelist and access tables
  * DESCRIPTION

@@ -1,4 +1,6 @@
 /*
+ * Copyright (c) 2026, the targrey-milter authors; BSD-2-Clause, see LICENSE
+ *
  * NAME
  *	table_pattern - rules, if/endif and $N results of regexp and pcre tables
  * DESCRIPTION

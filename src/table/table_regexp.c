@@ -1,4 +1,6 @@
 /*
+ * Copyright (c) 2026, the targrey-milter authors; BSD-2-Clause, see LICENSE
+ *
  * NAME
  *	table_regexp - regexp: tables (POSIX regular expressions, regcomp(3))
  * DESCRIPTION

@@ -1,4 +1,6 @@
 /*
+ * Copyright (c) 2026, the targrey-milter authors; BSD-2-Clause, see LICENSE
+ *
  * NAME
  *	pool - keep libmilter's worker pool serving while a callback waits
  * DESCRIPTION

@@ -1,4 +1,6 @@
 /*
+ * Copyright (c) 2026, the targrey-milter authors; BSD-2-Clause, see LICENSE
+ *
  * NAME
  *	pool_int - handoff sessions, shared by pool.c and pool_watch.c
  * SYNOPSIS

@@ -1,4 +1,6 @@
 /*
+ * Copyright (c) 2026, the targrey-milter authors; BSD-2-Clause, see LICENSE
+ *
  * NAME
  *	pool_watch - when to hand off: explicitly, or when a callback blocks
  * DESCRIPTION

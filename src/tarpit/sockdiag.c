@@ -1,4 +1,6 @@
 /*
+ * Copyright (c) 2026, the targrey-milter authors; BSD-2-Clause, see LICENSE
+ *
  * NAME
  *	sockdiag - ask the Linux kernel about one TCP socket by its 4-tuple
  * DESCRIPTION

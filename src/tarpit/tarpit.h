@@ -1,4 +1,6 @@
 /*
+ * Copyright (c) 2026, the targrey-milter authors; BSD-2-Clause, see LICENSE
+ *
  * NAME
  *	tarpit - delay a reply against a deadline, watching the client
  * SYNOPSIS
@@ -78,29 +80,39 @@
  *	drain hook so that SIGTERM does not wait 125 s). It
  *	cannot be undone.
  * EXAMPLE
- *	The RCPT callback, first recipient, when the decision is "tarpit"
- *	(see pool.h for pool_handoff()):
+ *	The RCPT callback when the decision is "tarpit" (the real code is
+ *	src/milter/stage_tarpit.c and stage_rcpt.c; see pool.h for
+ *	pool_handoff()):
  *
- *	if (!tarpit_try_enter(cfg->tarpit_max_sessions))
- *		greylist instead, log "tarpit full";
- *	else if (pool_handoff() < 0) {
- *		tarpit_leave();
- *		greylist instead, log "no free worker";
- *	} else {
- *		tarpit_req_t req = {cfg->tarpit_delay, cfg->tarpit_poll_interval,
- *		    cfg->tarpit_progress_interval,
- *		    cfg->tarpit_pipelining_action == TARPIT_PIPELINING_FAIL,
- *		    have_daemon_port ? &s->tuple : NULL, call_smfi_progress, ctx};
+ *	cap = the smaller of tarpit_max_sessions and tarpit_max_share
+ *	    percent of smtpd's process limit;
+ *	if (!fdlimit_tarpit_enter(cap))	(also bounded by descriptors)
+ *		greylist instead, log "tarpit=full limit=...";
+ *	else {
+ *		if (pool_handoff() < 0)
+ *			log a warning and wait all the same;
+ *		tarpit_req_t req = {.delay_ms = cfg->tarpit_delay,
+ *		    .poll_ms = cfg->tarpit_poll_interval,
+ *		    .progress_ms = cfg->tarpit_progress_interval,
+ *		    .stop_on_pipelining = cfg->tarpit_pipelining_action
+ *			== TARPIT_PIPELINING_FAIL,
+ *		    .grace_ms = cfg->tarpit_pipelining_grace,
+ *		    .tuple = have_daemon_port ? &tuple : NULL,
+ *		    .progress = call_smfi_progress, .progress_arg = ctx};
  *		tarpit_wait(&req, &res);
+ *		PASSED: continue (provisionally when res.grace_bytes: judged
+ *		    at DATA); NO_PROBE: continue, "detection=off";
+ *		HALF_CLOSED: continue, judged at DATA;
+ *		DISCONNECTED: mark failed, 450 4.7.1, "lost connection
+ *		    after N.N s"; PIPELINING: mark failed, 450 4.5.0;
+ *		ABORTED: log it, no reply of its own;
  *		tarpit_leave();
- *		PASSED, NO_PROBE: continue ("detection off" for NO_PROBE);
- *		DISCONNECTED: mark failed, log "lost connection after N.N s";
- *		PIPELINING: mark failed, 450 4.5.0;  ABORTED: tempfail.
  *	}
  *
  *	where call_smfi_progress(arg) returns smfi_progress(arg) ==
- *	MI_SUCCESS ? 0 : -1, and s->tuple was filled at connect from
- *	{daemon_addr}, {daemon_port} and the connect callback's hostaddr.
+ *	MI_SUCCESS ? 0 : -1, and the tuple is filled at RCPT from
+ *	{daemon_addr}, {daemon_port} and the client's address and port
+ *	of the connect callback.
  * DIAGNOSTICS
  *	tarpit_wait() returns 0 with RES filled, or -EINVAL for a null
  *	argument, a negative delay, or a poll or progress interval below
