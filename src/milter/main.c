@@ -112,23 +112,6 @@ main_parse_args(int argc, char **argv, main_options_t *o)
 	o->nnames = argc - optind;
 }
 
-/* Apply -p/-o overrides; -1 after an error. */
-static int
-main_apply_overrides(config_t *cfg, strlist_t *overrides)
-{
-	for (size_t i = 0; i < overrides->n; i++) {
-		char   *eq = strchr(overrides->items[i], '=');
-		int	rc;
-
-		*eq = '\0';
-		rc = config_set(cfg, overrides->items[i], eq + 1, stderr);
-		*eq = '=';
-		if (rc < 0)
-			return -1;
-	}
-	return 0;
-}
-
 /* Load, override and compile the configuration (or print it for -n/-d). */
 static runtime_t *
 main_load(main_options_t *o, int *status)
@@ -138,7 +121,7 @@ main_load(main_options_t *o, int *status)
 	*status = 1;
 	if ((cfg = config_load(o->config_path, !o->explicit_config, stderr)) == NULL)
 		return NULL;
-	if (main_apply_overrides(cfg, &o->overrides) < 0)
+	if (runtime_apply_overrides(cfg, &o->overrides, stderr) < 0)
 		return config_free(cfg), NULL;
 	if (o->print_set || o->print_defaults) {
 		*status = 0;

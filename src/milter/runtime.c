@@ -260,20 +260,21 @@ runtime_set_overrides(const strlist_t *overrides)
 			log_error("out of memory saving command-line overrides");
 }
 
-/* Apply "name=value" overrides to CFG. */
-static int
-runtime_apply_overrides(config_t *cfg, FILE *err)
+/* Apply "name=value" OVERRIDES to CFG (start-up and every reload);
+ * problems go to ERR; -1 after the first error. */
+int
+runtime_apply_overrides(config_t *cfg, const strlist_t *overrides, FILE *err)
 {
-	for (size_t i = 0; i < runtime_overrides.n; i++) {
-		char	name[128];
-		const char *eq = strchr(runtime_overrides.items[i], '=');
-		size_t	len = eq ? (size_t) (eq - runtime_overrides.items[i]) : 0;
+	for (size_t i = 0; i < overrides->n; i++) {
+		char   *item = overrides->items[i], *eq = strchr(item, '=');
+		int	rc;
 
-		if (eq == NULL || len >= sizeof(name))
+		if (eq == NULL)
 			return -1;
-		memcpy(name, runtime_overrides.items[i], len);
-		name[len] = '\0';
-		if (config_set(cfg, name, eq + 1, err) < 0)
+		*eq = '\0';		/* put back below: the list stays as it was */
+		rc = config_set(cfg, item, eq + 1, err);
+		*eq = '=';
+		if (rc < 0)
 			return -1;
 	}
 	return 0;
@@ -326,7 +327,7 @@ runtime_reload(const char *path)
 	log_reopen();		/* first: logrotate's SIGHUP works with a broken file too */
 	store_rebuild(runtime_state);	/* a broken store: moved aside, fresh */
 	if ((cfg = config_load(path, 1, err)) != NULL) {
-		if (runtime_apply_overrides(cfg, err) < 0)
+		if (runtime_apply_overrides(cfg, &runtime_overrides, err) < 0)
 			cfg = config_free(cfg);
 		else
 			rt = runtime_build(cfg, err);
