@@ -139,11 +139,38 @@ config_read_file(config_reader_t *rd, config_t *cfg, FILE *fp)
 	return ferror(fp) ? -1 : 0;
 }
 
+/* The name of the $name, ${name} or $(name) reference after the '$' at
+ * *SRCP, into NM[SIZE]; moves *SRCP past it. 0, or -1 (logged). */
+static int
+config_ref_name(config_reader_t *rd, size_t index, const char **srcp, char *nm, size_t size)
+{
+	const char *src = *srcp, *name, *close = NULL;
+	size_t	nlen;
+
+	if (*src == '{' || *src == '(') {
+		close = strchr(src, *src == '{' ? '}' : ')');
+		name = src + 1;
+		nlen = close ? (size_t) (close - name) : 0;
+	} else {
+		name = src;
+		nlen = strspn(src, "abcdefghijklmnopqrstuvwxyz0123456789_");
+	}
+	if (nlen == 0 || nlen >= size) {
+		config_error(rd, rd->lines[index], params_table[index].name,
+		    "bad $name reference");
+		return -1;
+	}
+	memcpy(nm, name, nlen);
+	nm[nlen] = '\0';
+	*srcp = close ? close + 1 : name + nlen;
+	return 0;
+}
+
 /* Expand $name, ${name} and $(name) in parameter INDEX, recursively. */
 static char *
 config_expand(config_reader_t *rd, config_t *cfg, size_t index, int depth)
 {
-	const char *src = cfg->raw[index], *name, *close;
+	const char *src = cfg->raw[index];
 	char   *out = NULL, *sub, nm[64];
 	size_t	len = 0, nlen;
 	const param_t *p;
@@ -164,23 +191,8 @@ config_expand(config_reader_t *rd, config_t *cfg, size_t index, int depth)
 			continue;
 		}
 		src++;
-		close = NULL;
-		if (*src == '{' || *src == '(') {
-			close = strchr(src, *src == '{' ? '}' : ')');
-			name = src + 1;
-			nlen = close ? (size_t) (close - name) : 0;
-		} else {
-			name = src;
-			nlen = strspn(src, "abcdefghijklmnopqrstuvwxyz0123456789_");
-		}
-		if (nlen == 0 || nlen >= sizeof(nm) || ((*src == '{' || *src == '(') && !close)) {
-			config_error(rd, rd->lines[index], params_table[index].name,
-			    "bad $name reference");
+		if (config_ref_name(rd, index, &src, nm, sizeof(nm)) < 0)
 			goto fail;
-		}
-		memcpy(nm, name, nlen);
-		nm[nlen] = '\0';
-		src = close ? close + 1 : name + nlen;
 		if ((p = params_find(nm)) == NULL) {
 			char	why[128];
 
