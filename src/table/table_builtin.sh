@@ -2,7 +2,7 @@
 # table_builtin.sh FILE - write the builtin: tables as C (FILE is
 # conf/s25r_whitelist, which becomes builtin:s25r_whitelist).
 set -e
-echo '/* Generated from conf/s25r_whitelist by src/table_builtin.sh: do not edit. */'
+echo '/* Generated from conf/s25r_whitelist by src/table/table_builtin.sh: do not edit. */'
 echo '#include <stddef.h>'
 echo '#include "table_impl.h"'
 echo ''
