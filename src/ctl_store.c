@@ -78,6 +78,8 @@ ctl_store_open(const config_t *cfg)
 	char	why[1024];
 	store_t *st;
 
+	if (cfg->state_backend == STATE_BACKEND_REDIS)
+		return store_open_config(cfg);
 	if (!ctl_verified && store_verify_apart(cfg->state_directory, why, sizeof(why)) < 0) {
 		fprintf(ctl_store_err(), "targreyctl: the state in %s is corrupt: %s (targrey-milter"
 		    " moves it aside at its next start, or at SIGHUP once it meets the damage)\n",

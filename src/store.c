@@ -37,6 +37,7 @@
 #include <unistd.h>
 #include "log.h"
 #include "store_impl.h"
+#include "store_redis.h"
 
 #define STORE_LOG_BURST	10	/* problem lines a second */
 
@@ -206,6 +207,8 @@ store_txn_run(store_t *st, int mode, const char *what,
 	MDB_txn *txn;
 	int	rc = 0, grown;
 
+	if (st->redis)
+		return STORE_ERROR;	/* no LMDB behind it (store_redis.h) */
 	if (atomic_load(&st->health) == STORE_BROKEN)
 		return store_fault_broken(st, what);
 	for (int attempt = 0; attempt < 8; attempt++) {
@@ -381,6 +384,7 @@ store_close(store_t *st)
 			store_sync(st);
 		mdb_env_close(st->env);
 	}
+	st->redis = store_redis_close(st->redis);
 	pthread_rwlock_destroy(&st->resize_lock);
 	pthread_rwlock_destroy(&st->wl_lock);
 	pthread_mutex_destroy(&st->lock);
@@ -442,6 +446,8 @@ store_get(store_t *st, store_db_t db, const char *key, size_t klen,
 
 	if (klen == 0 || klen > STORE_KEY_MAX)
 		return STORE_NOTFOUND;
+	if (st->redis)
+		return store_redis_get(st->redis, db, key, klen, val, vlen);
 	rc = store_txn_run(st, STORE_TXN_READ, "get", store_get_body, &r);
 	*vlen = r.vlen;
 	return rc;
@@ -466,6 +472,8 @@ store_put(store_t *st, store_db_t db, const char *key, size_t klen,
 
 	if (klen == 0 || klen > STORE_KEY_MAX)
 		return STORE_ERROR;
+	if (st->redis)
+		return store_redis_put(st->redis, db, key, klen, val, vlen);
 	return store_txn_run(st, STORE_TXN_ADD, "put", store_put_body, &r);
 }
 
@@ -489,6 +497,8 @@ store_delete(store_t *st, store_db_t db, const char *key, size_t klen)
 
 	if (klen == 0 || klen > STORE_KEY_MAX)
 		return STORE_NOTFOUND;
+	if (st->redis)
+		return store_redis_delete(st->redis, db, key, klen);
 	return store_txn_run(st, STORE_TXN_FREE, "delete", store_delete_body, &r);
 }
 
@@ -512,6 +522,8 @@ store_count(store_t *st, store_db_t db, size_t *count)
 	store_raw_t r = {.db = db};
 	int	rc;
 
+	if (st->redis)
+		return store_redis_count(st->redis, db, count);
 	rc = store_txn_run(st, STORE_TXN_READ, "count", store_count_body, &r);
 	*count = r.count;
 	return rc;

@@ -172,6 +172,8 @@ store_expire_step(store_t *st, const greylist_params_t *p, int64_t now,
 		ex->klen = 0;
 		ex->seen = ex->deleted = 0;
 	}
+	if (st->redis)
+		return 1;	/* the server expires records (TTL) */
 	if (store_txn_run(st, STORE_TXN_READ, "expire", expire_scan, &op) != 0
 	    || store_txn_run(st, STORE_TXN_FREE, "expire", expire_body, &op) != 0)
 		return -1;

@@ -32,6 +32,7 @@ struct store {
 	_Atomic uint64_t bad_records;	/* records skipped as out of bounds */
 	_Atomic int64_t fault_logged[4];	/* last line of each health kind */
 	MDB_dbi	dbi[STORE_DB_COUNT];
+	struct store_redis *redis;	/* state_backend = redis; env is then NULL */
 	size_t	max_size;
 	size_t	psize;		/* LMDB page size */
 	/* transactions hold it shared; growing the map holds it exclusive */
@@ -62,6 +63,8 @@ void	store_log_mdb(const char *what, int rc);
 int	store_log_allowed(long *dropped);
 int	store_get_txn(store_t *st, MDB_txn *txn, store_db_t db,
 	    const char *key, size_t klen, MDB_val *val);
+int	store_grey_keys(const greylist_params_t *p, const addr_t *a,
+	    const char *sender, const char *rcpt, store_facts_t *f);
 int	store_whitelist_match(store_t *st, MDB_txn *txn, const addr_t *a);
 
 /* store_fault.c */

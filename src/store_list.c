@@ -24,6 +24,7 @@
 #include <string.h>
 #include "log.h"
 #include "store_impl.h"
+#include "store_redis.h"
 
 #define WALK_CHUNK	1000
 #define WL_PREFIX	"whitelist/"
@@ -91,6 +92,8 @@ store_walk(store_t *st, store_db_t db, const char *prefix,
 	op.plen = strlen(op.prefix);
 	if (op.plen > STORE_KEY_MAX)
 		return STORE_ERROR;
+	if (st->redis)
+		return store_redis_walk(st->redis, db, prefix, fn, ctx);
 	while (!op.done)
 		if (store_txn_run(st, STORE_TXN_READ, "walk", walk_body, &op) != 0)
 			return STORE_ERROR;
