@@ -351,6 +351,11 @@ ctl_expire(const config_t *cfg, int argc, char **argv)
 	}
 	if ((st = ctl_store_open(cfg)) == NULL)
 		return 1;
+	if (store_is_redis(st)) {
+		fprintf(ctl_store_out(), "server-side expiry: Redis removes each record at the end"
+		    " of its TTL; nothing to do\n");
+		return ctl_store_done(st, "expire", 0);
+	}
 	greylist_params_init(&p, cfg);
 	while ((rc = store_expire_step(st, &p, ctl_store_now(), STORE_EXPIRE_BATCH, &ex)) == 0)
 		continue;

@@ -3,8 +3,9 @@
  *	store_redis - taRgrey decisions on Redis: read, decide, compare-and-set
  * DESCRIPTION
  *	See store_redis.h. The records of a decision are REC_CLIENT,
- *	REC_TARPIT and (store_redis_check()) REC_TRIPLET, or the triplets
- *	of the recipients (store_redis_tarpit_passed()).
+ *	REC_TARPIT, REC_REV (the revision of the manual whitelist, read
+ *	only) and (store_redis_check()) REC_TRIPLET, or the triplets of the
+ *	recipients (store_redis_tarpit_passed()).
  * DIAGNOSTICS
  *	"store: DB KEY: record version N unknown, treated as absent", at
  *	most once a minute; connection faults: redis_conn.h.
@@ -16,7 +17,7 @@
 #include "store_impl.h"
 #include "store_redis_int.h"
 
-enum { REC_CLIENT, REC_TARPIT, REC_TRIPLET };
+enum { REC_CLIENT, REC_TARPIT, REC_REV, REC_TRIPLET };
 
 static log_limit_t unknown_lim = LOG_LIMIT_INIT;
 
@@ -88,8 +89,10 @@ rec_keys(store_redis_t *rs, const greylist_params_t *p, const addr_t *client,
 {
 	if (store_grey_keys(p, client, sender, rcpt, f) != 0
 	    || rec_init(rs, &rec[REC_CLIENT], STORE_DB_CLIENTS, f->net_key) != 0
-	    || rec_init(rs, &rec[REC_TARPIT], STORE_DB_TARPIT, f->addr_key) != 0)
+	    || rec_init(rs, &rec[REC_TARPIT], STORE_DB_TARPIT, f->addr_key) != 0
+	    || rec_init(rs, &rec[REC_REV], STORE_DB_META, RS_WL_REV) != 0)
 		return -1;
+	rec[REC_REV].expect = RS_EXPECT_ANY;
 	return rcpt ? rec_init(rs, &rec[REC_TRIPLET], STORE_DB_GREYLIST, f->triplet_key) : 0;
 }
 
@@ -99,8 +102,8 @@ store_redis_check(store_redis_t *rs, const greylist_params_t *p, int64_t now,
 		  int flags, greylist_result_t *r)
 {
 	store_facts_t f;
-	rs_rec_t rec[3];
-	size_t	n = recipient ? 3 : 2;
+	rs_rec_t rec[4];
+	size_t	n = recipient ? 4 : 3;
 
 	memset(r, 0, sizeof(*r));
 	if (rec_keys(rs, p, client, sender, recipient, &f, rec) != 0)
@@ -112,10 +115,13 @@ store_redis_check(store_redis_t *rs, const greylist_params_t *p, int64_t now,
 		if (rs_read(rs, rec, n) != 0)
 			goto unavailable;
 		rec_facts(rec, n, &f);
+		if ((f.whitelisted = rs_whitelist_match(rs, &rec[REC_REV], client)) < 0)
+			goto unavailable;
 		gf = (greylist_facts_t) {
 			.client = f.has_client ? &f.client : NULL,
 			.triplet = f.has_triplet ? &f.triplet : NULL,
 			.tarpit = f.has_tarpit ? &f.tarpit : NULL,
+			.whitelisted = f.whitelisted,
 		};
 		greylist_decide(p, now, &gf, flags, r);
 		if (!r->write_triplet && !r->write_client)
@@ -142,7 +148,7 @@ store_redis_tarpit_failed(store_redis_t *rs, const greylist_params_t *p, int64_t
 			  const addr_t *client)
 {
 	store_facts_t f;
-	rs_rec_t rec[2];
+	rs_rec_t rec[3];
 	tarpit_record_t upd;
 
 	if (rec_keys(rs, p, client, NULL, NULL, &f, rec) != 0)
@@ -238,11 +244,12 @@ int
 store_redis_lookup(store_redis_t *rs, const greylist_params_t *p, const addr_t *client,
 		   const char *sender, const char *recipient, store_facts_t *out)
 {
-	rs_rec_t rec[3];
-	size_t	n = recipient ? 3 : 2;
+	rs_rec_t rec[4];
+	size_t	n = recipient ? 4 : 3;
 
 	if (rec_keys(rs, p, client, sender, recipient, out, rec) != 0 || rs_read(rs, rec, n) != 0)
 		return -1;
 	rec_facts(rec, n, out);
-	return 0;
+	out->whitelisted = rs_whitelist_match(rs, &rec[REC_REV], client);
+	return out->whitelisted < 0 ? -1 : 0;
 }

@@ -35,9 +35,11 @@
  *	reason "store=redis": the milter accepts. See redis_conn.h for the
  *	bounded waits and the back-off.
  *
- *	Not kept in Redis (yet): the manual whitelist (store_whitelist_*
- *	fail with a message) and the verdict counters, which stay in the
- *	memory of each process.
+ *	The manual whitelist is kept as in LMDB (meta "whitelist/NET"
+ *	entries); every change INCRs meta "whitelist_rev", read with the
+ *	records of each decision, and a process reloads its cached list when
+ *	it moved. Not kept in Redis (yet): the verdict counters, which stay
+ *	in the memory of each process (targreyctl stats shows zeros).
  * DIAGNOSTICS
  *	redis_conn.h; records of unknown versions are treated as absent.
  */
@@ -75,6 +77,7 @@ int	store_redis_delete(store_redis_t *rs, store_db_t db, const char *key,
 int	store_redis_walk(store_redis_t *rs, store_db_t db, const char *prefix,
 	    store_walk_fn fn, void *ctx);
 int	store_redis_count(store_redis_t *rs, store_db_t db, size_t *count);
+int	store_redis_whitelist(store_redis_t *rs, const net_t *net, int64_t now, int add);
 int64_t	store_redis_ttl_ms(const greylist_params_t *p, int64_t now, store_db_t db,
 	    const void *val, size_t vlen);
 

@@ -9,6 +9,7 @@
 #ifndef TG_STORE_REDIS_INT_H
 #define TG_STORE_REDIS_INT_H
 
+#include <pthread.h>
 #include "record.h"
 #include "store_redis.h"
 
@@ -17,11 +18,18 @@
 
 #define RS_EXPECT_ANY	2	/* written whatever it holds */
 
+#define RS_WL_REV	"whitelist_rev"	/* meta: INCR at every whitelist change */
+
 struct store_redis {
 	redis_link_t *link;
 	char	prefix[RS_PREFIX_MAX];
 	greylist_params_t p;
 	char	cas_sha[REDIS_SHA_SIZE];
+	/* manual whitelist cache, reloaded when RS_WL_REV moves */
+	pthread_rwlock_t wl_lock;
+	long long wl_rev;		/* 0: not loaded */
+	net_t  *wl;
+	size_t	wl_count;
 };
 
 typedef struct {
@@ -40,5 +48,7 @@ size_t	rs_key(const store_redis_t *rs, store_db_t db, const char *key, size_t kl
 	    char *buf, size_t size);
 int	rs_read(store_redis_t *rs, rs_rec_t *rec, size_t n);
 int	rs_cas(store_redis_t *rs, rs_rec_t *rec, size_t n);
+int	rs_wl_changed(store_redis_t *rs, store_db_t db, const char *key, size_t klen);
+int	rs_whitelist_match(store_redis_t *rs, const rs_rec_t *rev, const addr_t *a);
 
 #endif

@@ -58,7 +58,7 @@ store_redis_put(store_redis_t *rs, store_db_t db, const char *key, size_t klen,
 		return STORE_ERROR;
 	rc = r->type == REDIS_REPLY_STATUS ? STORE_OK : STORE_ERROR;
 	freeReplyObject(r);
-	return rc;
+	return rc == STORE_OK ? rs_wl_changed(rs, db, key, klen) : rc;
 }
 
 int
@@ -74,7 +74,7 @@ store_redis_delete(store_redis_t *rs, store_db_t db, const char *key, size_t kle
 		return STORE_ERROR;
 	rc = r->type != REDIS_REPLY_INTEGER ? STORE_ERROR : r->integer ? STORE_OK : STORE_NOTFOUND;
 	freeReplyObject(r);
-	return rc;
+	return rc == STORE_OK ? rs_wl_changed(rs, db, key, klen) : rc;
 }
 
 /* The SCAN pattern of DB and PREFIX: glob characters escaped, then '*'. */

@@ -49,6 +49,7 @@ store_redis_open(const redis_conf_t *conf, const char *prefix, const greylist_pa
 		return NULL;
 	}
 	snprintf(rs->prefix, sizeof(rs->prefix), "%s", prefix);
+	pthread_rwlock_init(&rs->wl_lock, NULL);
 	rs->p = *p;
 	return rs;
 }
@@ -58,6 +59,8 @@ store_redis_close(store_redis_t *rs)
 {
 	if (rs) {
 		redis_link_free(rs->link);
+		pthread_rwlock_destroy(&rs->wl_lock);
+		free(rs->wl);
 		free(rs);
 	}
 	return NULL;

@@ -3,7 +3,8 @@
  *	test_store_redis - the store tests on the Redis backend, real redis-server
  * DESCRIPTION
  *	Runs the backend-neutral tests of test_store.c (flow, tarpit passed,
- *	auto-whitelist, counters and walk, concurrent updates) on a store
+ *	auto-whitelist, manual whitelist, counters and walk, concurrent
+ *	updates) on a store
  *	opened with state_backend = redis against a private redis-server,
  *	and then what only Redis has: the stored bytes are record.c's
  *	encoding with a TTL from the max-age parameters, keys are
@@ -306,6 +307,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_tarpit_passed, setup_redis, teardown_redis),
 		cmocka_unit_test_setup_teardown(test_auto_whitelist, setup_redis, teardown_redis),
 		cmocka_unit_test_setup_teardown(test_counters_and_walk, setup_redis, teardown_redis),
+		cmocka_unit_test_setup_teardown(test_whitelist, setup_redis, teardown_redis),
 		cmocka_unit_test_setup_teardown(test_concurrent_updates, setup_redis, teardown_redis),
 		/* Redis only */
 		cmocka_unit_test_setup_teardown(test_encoding_and_ttl, setup_redis, teardown_redis),
