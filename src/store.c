@@ -378,8 +378,8 @@ store_close(store_t *st)
 {
 	if (st == NULL)
 		return NULL;
+	store_expire_stop(st);	/* also on Redis: the thread syncs counters */
 	if (st->env) {
-		store_expire_stop(st);
 		if (st->dbi[STORE_DB_META])
 			store_sync(st);
 		mdb_env_close(st->env);

@@ -1,0 +1,202 @@
+#!/usr/bin/env python3
+"""
+NAME
+	t_redis_mx - two MX hosts, one taRgrey state in Redis
+DESCRIPTION
+	Starts a private redis-server (free loopback port, own directory, no
+	persistence) and two rigs, mx1 and mx2: each its own nsd, Postfix and
+	targrey-milter, both milters with state_backend = redis and the same
+	redis_server and redis_key_prefix. tarpit_delay = 3s,
+	greylist_delay = 8s, greylist_retry_count = 2,
+	auto_whitelist_clients = 1, greylist_ipv4_prefix = 32,
+	redis_timeout = 500ms.
+	  shared       127.0.0.41 resets in mx1's tarpit (lost_connection);
+	               mx2 greylists it at once ("new", not a tarpit); an
+	               early retry at mx1 is "early-retry"; after the delay a
+	               retry at mx2 is counted (retries_left=1), and the next
+	               at mx1 passes (pass-triplet) and is delivered.
+	  awl          the pass at mx1 whitelisted the client
+	               (auto_whitelist_clients = 1): a new triplet of it at
+	               mx2 is accepted as pass-awl.
+	  redis_down   redis-server killed: a new suspicious client at mx2 is
+	               answered at once (under 5 s for the whole session),
+	               its mail delivered, the decision says
+	               store_unavailable store=redis and the milter log says
+	               why ("redis: ..."). Started again on the same port:
+	               a new client at mx1 is tarpitted again within 15 s,
+	               without restarting the milter.
+"""
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import rig
+from rig import check
+
+RCPT = "bob@example.org"
+GREYLISTED = (450, "4.7.1 Greylisted, please try again later")
+GREY_DELAY = 8
+IPS = ("127.0.0.41", "127.0.0.42", "127.0.0.43")
+
+
+def name_of(ip):
+	return "dyn-%s.pool.example.net" % ip.replace(".", "-")
+
+
+class Redis:
+	"""A private redis-server; start() again after stop() reuses the port."""
+
+	def __init__(self, directory):
+		self.dir = directory
+		os.makedirs(directory, exist_ok=True)
+		s = socket.socket()
+		s.bind(("127.0.0.1", 0))
+		self.port = s.getsockname()[1]
+		s.close()
+		self.proc = None
+
+	def start(self):
+		self.proc = subprocess.Popen(["redis-server", "--port", str(self.port),
+		    "--bind", "127.0.0.1", "--dir", self.dir, "--save", "",
+		    "--appendonly", "no", "--daemonize", "no"],
+		    stdout=open(os.path.join(self.dir, "log"), "a"),
+		    stderr=subprocess.STDOUT)
+		for _ in range(100):
+			try:
+				socket.create_connection(("127.0.0.1", self.port), 0.2).close()
+				return
+			except OSError:
+				time.sleep(0.1)
+		raise rig.RigError("redis-server on %d did not start" % self.port)
+
+	def stop(self):
+		if self.proc and self.proc.poll() is None:
+			self.proc.kill()
+			self.proc.wait(10)
+		self.proc = None
+
+
+def attempt(r, ip, sender, want_reason, want_tg=None):
+	"""One delivery attempt at rig r: greylisted (want_reason) or delivered."""
+	since = r.milter.log.mark()
+	res = r.swaks(source=ip, sender=sender, to=RCPT,
+	    helo="client.example.com", timeout=30)
+	if want_tg is None:
+		check(GREYLISTED in res.replies, "attempt from %s <%s>" % (ip, sender),
+		    res.replies, GREYLISTED, res.transcript)
+		d = r.milter.wait_decision(since, addr=ip, action="greylist")
+		check(d["reason"] == want_reason, "greylist reason", d["reason"],
+		    want_reason, d["line"])
+		return d
+	check(res.rc == 0, "swaks exit status from %s <%s>" % (ip, sender),
+	    res.rc, 0, res.transcript)
+	r.postfix.wait_delivered(res.queue_id)
+	d = r.milter.wait_decision(since, queue_id=res.queue_id)
+	check(d["action"] == "accept" and ("tg=%s" % want_tg) in d["extra"],
+	    "eom decision", d["line"], "action=accept ... tg=%s" % want_tg)
+	return d
+
+
+def hang_up_in_tarpit(r, ip):
+	since = r.milter.log.mark()
+	c = r.smtp(source=ip)
+	check(c.banner().code == 220, "banner")
+	check(c.command("EHLO client.example.com").code == 250, "EHLO")
+	check(c.command("MAIL FROM:<alice@example.com>").code == 250, "MAIL")
+	c.send("RCPT TO:<%s>\r\n" % RCPT)
+	r.milter.log.wait(r"tarpit: start client=\[%s\]" % re.escape(ip), 60, since)
+	time.sleep(0.5)
+	c.reset()
+	d = r.milter.wait_decision(since, addr=ip, action="tarpit")
+	check(d["reason"] == "lost_connection", "tarpit outcome after RST",
+	    d["reason"], "lost_connection", d["line"])
+
+
+def test_shared(mx1, mx2, redis):
+	"""greylisted at mx1 after its tarpit, retried at mx2, passes at mx1"""
+	ip = IPS[0]
+	hang_up_in_tarpit(mx1, ip)
+	g = attempt(mx2, ip, "alice@example.com", "new")
+	check("retries_left=2" in g["extra"], "retries left at mx2", g["extra"],
+	    "retries_left=2")
+	first = time.monotonic()
+	attempt(mx1, ip, "alice@example.com", "early-retry")
+	time.sleep(max(0, first + GREY_DELAY + 0.5 - time.monotonic()))
+	g = attempt(mx2, ip, "alice@example.com", "retry-counted")
+	check("retries_left=1" in g["extra"], "retries left", g["extra"],
+	    "retries_left=1")
+	attempt(mx1, ip, "alice@example.com", None, "pass-triplet")
+
+
+def test_awl(mx1, mx2, redis):
+	"""the pass learned at mx1 auto-whitelists the client at mx2"""
+	attempt(mx2, IPS[0], "carol@example.com", None, "pass-awl")
+
+
+def test_redis_down(mx1, mx2, redis):
+	"""Redis killed: mail accepted at once, logged; back: decisions resume"""
+	ip = IPS[1]
+	redis.stop()
+	since = mx2.milter.log.mark()
+	res = mx2.swaks(source=ip, sender="dave@example.com", to=RCPT,
+	    helo="client.example.com", timeout=30)
+	check(res.rc == 0, "swaks with Redis down", res.rc, 0, res.transcript)
+	check(res.elapsed < 5, "session time with Redis down", round(res.elapsed, 2),
+	    "< 5 s")
+	mx2.postfix.wait_delivered(res.queue_id)
+	d = mx2.milter.wait_decision(since, addr=ip, stage="rcpt")
+	check(d["action"] == "accept" and "store=redis" in d["line"],
+	    "rcpt decision with Redis down", d["line"], "accept ... store=redis")
+	mx2.milter.log.wait(r"redis: ", 10, since)
+	redis.start()
+	ip = IPS[2]
+	deadline = time.monotonic() + 15
+	while True:
+		since = mx1.milter.log.mark()
+		c = mx1.smtp(source=ip)
+		c.banner()
+		c.command("EHLO client.example.com")
+		c.command("MAIL FROM:<erin@example.com>")
+		c.send("RCPT TO:<%s>\r\n" % RCPT)
+		try:
+			mx1.milter.log.wait(r"tarpit: start client=\[%s\]" % re.escape(ip), 3, since)
+			c.reset()
+			return
+		except Exception:
+			c.reset()
+		check(time.monotonic() < deadline, "tarpit again after Redis restarted",
+		    mx1.milter.decisions(since), "a tarpit within 15 s")
+		time.sleep(0.5)
+
+
+def main(mx1):
+	redis = Redis(os.path.join(mx1.dir, "redis"))
+	redis.start()
+	params = dict(PARAMS, redis_server="127.0.0.1:%d" % redis.port)
+	mx1.milter.params.update(params)
+	try:
+		with rig.Rig(milter_params=params) as mx2:
+			for r in (mx1, mx2):
+				for ip in IPS:
+					r.dns.add_host(name_of(ip), ip)
+				r.start()
+			for t in (test_shared, test_awl, test_redis_down):
+				t(mx1, mx2, redis)
+				print("ok - %s: %s" % (t.__name__, t.__doc__))
+	finally:
+		redis.stop()
+
+
+PARAMS = {
+	"log_level": "2",
+	"tarpit_delay": "3s", "tarpit_poll_interval": "250ms",
+	"greylist_delay": "%ds" % GREY_DELAY, "greylist_retry_count": "2",
+	"auto_whitelist_clients": "1", "greylist_ipv4_prefix": "32",
+	"s25r_reverse_lookup": "yes",
+	"state_backend": "redis", "redis_key_prefix": "mx:", "redis_timeout": "500ms",
+}
+rig.main(main, timeout=300, milter_params=dict(PARAMS))
