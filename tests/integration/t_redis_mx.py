@@ -28,14 +28,13 @@ DESCRIPTION
 """
 import os
 import re
-import socket
-import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import rig
 from rig import check
+from rig_redis import Redis
 
 RCPT = "bob@example.org"
 GREYLISTED = (450, "4.7.1 Greylisted, please try again later")
@@ -45,39 +44,6 @@ IPS = ("127.0.0.41", "127.0.0.42", "127.0.0.43")
 
 def name_of(ip):
 	return "dyn-%s.pool.example.net" % ip.replace(".", "-")
-
-
-class Redis:
-	"""A private redis-server; start() again after stop() reuses the port."""
-
-	def __init__(self, directory):
-		self.dir = directory
-		os.makedirs(directory, exist_ok=True)
-		s = socket.socket()
-		s.bind(("127.0.0.1", 0))
-		self.port = s.getsockname()[1]
-		s.close()
-		self.proc = None
-
-	def start(self):
-		self.proc = subprocess.Popen(["redis-server", "--port", str(self.port),
-		    "--bind", "127.0.0.1", "--dir", self.dir, "--save", "",
-		    "--appendonly", "no", "--daemonize", "no"],
-		    stdout=open(os.path.join(self.dir, "log"), "a"),
-		    stderr=subprocess.STDOUT)
-		for _ in range(100):
-			try:
-				socket.create_connection(("127.0.0.1", self.port), 0.2).close()
-				return
-			except OSError:
-				time.sleep(0.1)
-		raise rig.RigError("redis-server on %d did not start" % self.port)
-
-	def stop(self):
-		if self.proc and self.proc.poll() is None:
-			self.proc.kill()
-			self.proc.wait(10)
-		self.proc = None
 
 
 def attempt(r, ip, sender, want_reason, want_tg=None):
