@@ -34,52 +34,15 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import rig
 from rig import check
-from rig_redis import Redis
+from rig_redis import Redis, attempt, hang_up_in_tarpit
 
 RCPT = "bob@example.org"
-GREYLISTED = (450, "4.7.1 Greylisted, please try again later")
 GREY_DELAY = 8
 IPS = ("127.0.0.41", "127.0.0.42", "127.0.0.43")
 
 
 def name_of(ip):
 	return "dyn-%s.pool.example.net" % ip.replace(".", "-")
-
-
-def attempt(r, ip, sender, want_reason, want_tg=None):
-	"""One delivery attempt at rig r: greylisted (want_reason) or delivered."""
-	since = r.milter.log.mark()
-	res = r.swaks(source=ip, sender=sender, to=RCPT,
-	    helo="client.example.com", timeout=30)
-	if want_tg is None:
-		check(GREYLISTED in res.replies, "attempt from %s <%s>" % (ip, sender),
-		    res.replies, GREYLISTED, res.transcript)
-		d = r.milter.wait_decision(since, addr=ip, action="greylist")
-		check(d["reason"] == want_reason, "greylist reason", d["reason"],
-		    want_reason, d["line"])
-		return d
-	check(res.rc == 0, "swaks exit status from %s <%s>" % (ip, sender),
-	    res.rc, 0, res.transcript)
-	r.postfix.wait_delivered(res.queue_id)
-	d = r.milter.wait_decision(since, queue_id=res.queue_id)
-	check(d["action"] == "accept" and ("tg=%s" % want_tg) in d["extra"],
-	    "eom decision", d["line"], "action=accept ... tg=%s" % want_tg)
-	return d
-
-
-def hang_up_in_tarpit(r, ip):
-	since = r.milter.log.mark()
-	c = r.smtp(source=ip)
-	check(c.banner().code == 220, "banner")
-	check(c.command("EHLO client.example.com").code == 250, "EHLO")
-	check(c.command("MAIL FROM:<alice@example.com>").code == 250, "MAIL")
-	c.send("RCPT TO:<%s>\r\n" % RCPT)
-	r.milter.log.wait(r"tarpit: start client=\[%s\]" % re.escape(ip), 60, since)
-	time.sleep(0.5)
-	c.reset()
-	d = r.milter.wait_decision(since, addr=ip, action="tarpit")
-	check(d["reason"] == "lost_connection", "tarpit outcome after RST",
-	    d["reason"], "lost_connection", d["line"])
 
 
 def test_shared(mx1, mx2, redis):

@@ -24,24 +24,10 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import rig
 from rig import check
-from rig_redis import Redis, Sentinel, cli
+from rig_redis import GREYLISTED, Redis, Sentinel, cli, hang_up_in_tarpit
 
 RCPT = "bob@example.org"
-GREYLISTED = (450, "4.7.1 Greylisted, please try again later")
 IP = "127.0.0.51"
-
-
-def hang_up_in_tarpit(r, ip):
-	since = r.milter.log.mark()
-	c = r.smtp(source=ip)
-	check(c.banner().code == 220, "banner")
-	check(c.command("EHLO client.example.com").code == 250, "EHLO")
-	check(c.command("MAIL FROM:<alice@example.com>").code == 250, "MAIL")
-	c.send("RCPT TO:<%s>\r\n" % RCPT)
-	r.milter.log.wait(r"tarpit: start client=\[%s\]" % re.escape(ip), 60, since)
-	time.sleep(0.5)
-	c.reset()
-	r.milter.wait_decision(since, addr=ip, action="tarpit", reason="lost_connection")
 
 
 def wait_for(what, fn, timeout):
