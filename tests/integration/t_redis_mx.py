@@ -18,6 +18,12 @@ DESCRIPTION
 	  awl          the pass at mx1 whitelisted the client
 	               (auto_whitelist_clients = 1): a new triplet of it at
 	               mx2 is accepted as pass-awl.
+	  concurrent   127.0.0.61 (tarpit-failed, loaded with targreyctl): one
+	               milterload session through each milter ("new" and
+	               "early-retry"); after the delay 200 sessions of the same
+	               triplet through each milter at once (8 at a time each):
+	               exactly one of the 400 is greylisted (retry-counted),
+	               the rest pass, as one host would decide.
 	  redis_down   redis-server killed: a new suspicious client at mx2 is
 	               answered at once (under 5 s for the whole session),
 	               its mail delivered, the decision says
@@ -64,6 +70,48 @@ def test_shared(mx1, mx2, redis):
 def test_awl(mx1, mx2, redis):
 	"""the pass learned at mx1 auto-whitelists the client at mx2"""
 	attempt(mx2, IPS[0], "carol@example.com", None, "pass-awl")
+
+
+def load_both(mx1, mx2, ip, n):
+	"""n sessions of one triplet from ip through each milter at once."""
+	from concurrent.futures import ThreadPoolExecutor
+	args = ("-c", 8, "-n", n, "-a", "127.0.0.2", "-A", ip, "-f", "zed@example.com",
+	    "-t", RCPT)
+	with ThreadPoolExecutor(2) as ex:
+		runs = [ex.submit(rig.milterload, r.milter.port, *args, timeout=120)
+		    for r in (mx1, mx2)]
+		for run in runs:
+			res = run.result()
+			check(res.returncode in (0, 3), "milterload", res.returncode, 0,
+			    res.stdout + res.stderr)
+
+
+def greylisted(r, since, ip):
+	return [d for d in r.milter.decisions(since)
+	    if d["addr"] == ip and d["action"] == "greylist"]
+
+
+def test_concurrent(mx1, mx2, redis):
+	"""hundreds of decisions for one triplet from both hosts at once: one host's counts"""
+	ip = "127.0.0.61"
+	now = int(time.time())
+	out = mx1.milter.ctl("load", "-", stdin="# targrey-milter dump 1\n"
+	    "tarpit\t%s\tfirst=%d last=%d count=1\n" % (ip, now, now))
+	check(out.returncode == 0, "targreyctl load tarpit", out.returncode, 0,
+	    out.stdout + out.stderr)
+	since1, since2 = mx1.milter.log.mark(), mx2.milter.log.mark()
+	load_both(mx1, mx2, ip, 1)
+	first = time.monotonic()
+	new = greylisted(mx1, since1, ip) + greylisted(mx2, since2, ip)
+	check([d["reason"] for d in new] == ["new", "early-retry"], "first two decisions",
+	    [d["line"] for d in new], "new, early-retry")
+	time.sleep(max(0, first + GREY_DELAY + 0.5 - time.monotonic()))
+	since1, since2 = mx1.milter.log.mark(), mx2.milter.log.mark()
+	load_both(mx1, mx2, ip, 200)
+	grey = greylisted(mx1, since1, ip) + greylisted(mx2, since2, ip)
+	check([d["reason"] for d in grey] == ["retry-counted"],
+	    "greylisted among 400 concurrent retries from both hosts",
+	    [d["line"] for d in grey], "exactly one retry-counted")
 
 
 def test_redis_down(mx1, mx2, redis):
@@ -113,7 +161,7 @@ def main(mx1):
 				for ip in IPS:
 					r.dns.add_host(name_of(ip), ip)
 				r.start()
-			for t in (test_shared, test_awl, test_redis_down):
+			for t in (test_shared, test_awl, test_concurrent, test_redis_down):
 				t(mx1, mx2, redis)
 				print("ok - %s: %s" % (t.__name__, t.__doc__))
 	finally:
