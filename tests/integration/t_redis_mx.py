@@ -24,12 +24,17 @@ DESCRIPTION
 	               triplet through each milter at once (8 at a time each):
 	               exactly one of the 400 is greylisted (retry-counted),
 	               the rest pass, as one host would decide.
-	  redis_down   redis-server killed: a new suspicious client at mx2 is
+	  stopped_mid_load  milterload through mx2 (8 at a time, 4 s) from a
+	               tarpit-failed client; redis-server killed after 1.5 s:
+	               every session completes, the slowest rcpt reply is
+	               under redis_timeout + 1 s, and the decisions are
+	               greylist "new" before and store_unavailable after.
+	  redis_down   redis-server killed: a new suspicious client at mx1 is
 	               answered at once (under 5 s for the whole session),
 	               its mail delivered, the decision says
 	               store_unavailable store=redis and the milter log says
 	               why ("redis: ..."). Started again on the same port:
-	               a new client at mx1 is tarpitted again within 15 s,
+	               a new client at mx2 is tarpitted again within 15 s,
 	               without restarting the milter.
 """
 import os
@@ -103,8 +108,9 @@ def test_concurrent(mx1, mx2, redis):
 	load_both(mx1, mx2, ip, 1)
 	first = time.monotonic()
 	new = greylisted(mx1, since1, ip) + greylisted(mx2, since2, ip)
-	check([d["reason"] for d in new] == ["new", "early-retry"], "first two decisions",
-	    [d["line"] for d in new], "new, early-retry")
+	check(sorted(d["reason"] for d in new) == ["early-retry", "new"],
+	    "first two decisions (one through each milter, at once)",
+	    [d["line"] for d in new], "one new, one early-retry")
 	time.sleep(max(0, first + GREY_DELAY + 0.5 - time.monotonic()))
 	since1, since2 = mx1.milter.log.mark(), mx2.milter.log.mark()
 	load_both(mx1, mx2, ip, 200)
@@ -114,39 +120,75 @@ def test_concurrent(mx1, mx2, redis):
 	    [d["line"] for d in grey], "exactly one retry-counted")
 
 
+def rcpt_max_ms(out):
+	"""The max rcpt reply latency (ms) of milterload's report."""
+	m = re.search(r"^reply\s+rcpt\s+\d+\s+\S+\s+\S+\s+\S+\s+(\S+)$", out, re.M)
+	check(m is not None, "rcpt latency line", out, "reply rcpt ... max")
+	return float(m.group(1))
+
+
+def test_redis_stopped_mid_load(mx1, mx2, redis):
+	"""Redis killed under load: every session answered in time, then back"""
+	from concurrent.futures import ThreadPoolExecutor
+	ip = "127.0.0.62"
+	now = int(time.time())
+	out = mx2.milter.ctl("load", "-", stdin="# targrey-milter dump 1\n"
+	    "tarpit\t%s\tfirst=%d last=%d count=1\n" % (ip, now, now))
+	check(out.returncode == 0, "targreyctl load tarpit", out.returncode, 0, out.stderr)
+	since = mx2.milter.log.mark()
+	with ThreadPoolExecutor(1) as ex:
+		run = ex.submit(rig.milterload, mx2.milter.port, "-c", 8, "-d", 4,
+		    "-a", "127.0.0.2", "-A", ip, timeout=120)
+		time.sleep(1.5)
+		redis.stop()
+		res = run.result()
+	check(res.returncode in (0, 3), "milterload across the kill", res.returncode, 0,
+	    res.stdout + res.stderr)
+	worst = rcpt_max_ms(res.stdout)
+	check(worst < 500 + 1000, "slowest rcpt reply across the kill (ms)", worst,
+	    "< redis_timeout + 1 s")
+	actions = {d["reason"] for d in mx2.milter.decisions(since)
+	    if d["addr"] == ip and d["stage"] == "rcpt"}
+	check({"new", "store_unavailable"} <= actions, "decisions across the kill",
+	    actions, "greylist new before, store_unavailable after")
+	mx2.milter.log.wait(r"redis: ", 10, since)
+	redis.start()
+	print("  slowest rcpt reply across the kill: %.1f ms" % worst)
+
+
 def test_redis_down(mx1, mx2, redis):
 	"""Redis killed: mail accepted at once, logged; back: decisions resume"""
 	ip = IPS[1]
 	redis.stop()
-	since = mx2.milter.log.mark()
-	res = mx2.swaks(source=ip, sender="dave@example.com", to=RCPT,
+	since = mx1.milter.log.mark()
+	res = mx1.swaks(source=ip, sender="dave@example.com", to=RCPT,
 	    helo="client.example.com", timeout=30)
 	check(res.rc == 0, "swaks with Redis down", res.rc, 0, res.transcript)
 	check(res.elapsed < 5, "session time with Redis down", round(res.elapsed, 2),
 	    "< 5 s")
-	mx2.postfix.wait_delivered(res.queue_id)
-	d = mx2.milter.wait_decision(since, addr=ip, stage="rcpt")
+	mx1.postfix.wait_delivered(res.queue_id)
+	d = mx1.milter.wait_decision(since, addr=ip, stage="rcpt")
 	check(d["action"] == "accept" and "store=redis" in d["line"],
 	    "rcpt decision with Redis down", d["line"], "accept ... store=redis")
-	mx2.milter.log.wait(r"redis: ", 10, since)
+	mx1.milter.log.wait(r"redis: ", 10, since)
 	redis.start()
 	ip = IPS[2]
 	deadline = time.monotonic() + 15
 	while True:
-		since = mx1.milter.log.mark()
-		c = mx1.smtp(source=ip)
+		since = mx2.milter.log.mark()
+		c = mx2.smtp(source=ip)
 		c.banner()
 		c.command("EHLO client.example.com")
 		c.command("MAIL FROM:<erin@example.com>")
 		c.send("RCPT TO:<%s>\r\n" % RCPT)
 		try:
-			mx1.milter.log.wait(r"tarpit: start client=\[%s\]" % re.escape(ip), 3, since)
+			mx2.milter.log.wait(r"tarpit: start client=\[%s\]" % re.escape(ip), 3, since)
 			c.reset()
 			return
 		except Exception:
 			c.reset()
 		check(time.monotonic() < deadline, "tarpit again after Redis restarted",
-		    mx1.milter.decisions(since), "a tarpit within 15 s")
+		    mx2.milter.decisions(since), "a tarpit within 15 s")
 		time.sleep(0.5)
 
 
@@ -161,7 +203,8 @@ def main(mx1):
 				for ip in IPS:
 					r.dns.add_host(name_of(ip), ip)
 				r.start()
-			for t in (test_shared, test_awl, test_concurrent, test_redis_down):
+			for t in (test_shared, test_awl, test_concurrent, test_redis_stopped_mid_load,
+			    test_redis_down):
 				t(mx1, mx2, redis)
 				print("ok - %s: %s" % (t.__name__, t.__doc__))
 	finally:
