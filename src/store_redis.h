@@ -38,8 +38,10 @@
  *	The manual whitelist is kept as in LMDB (meta "whitelist/NET"
  *	entries); every change INCRs meta "whitelist_rev", read with the
  *	records of each decision, and a process reloads its cached list when
- *	it moved. Not kept in Redis (yet): the verdict counters, which stay
- *	in the memory of each process (targreyctl stats shows zeros).
+ *	it moved. store_redis_counters_add() adds the verdict and event
+ *	counts of this process (DELTA[i] to meta "count/NAMES[i]", 8 bytes
+ *	big-endian as in LMDB) in one script, so targreyctl stats shows the
+ *	sum over all hosts.
  * DIAGNOSTICS
  *	redis_conn.h; records of unknown versions are treated as absent.
  */
@@ -78,6 +80,8 @@ int	store_redis_walk(store_redis_t *rs, store_db_t db, const char *prefix,
 	    store_walk_fn fn, void *ctx);
 int	store_redis_count(store_redis_t *rs, store_db_t db, size_t *count);
 int	store_redis_whitelist(store_redis_t *rs, const net_t *net, int64_t now, int add);
+int	store_redis_counters_add(store_redis_t *rs, const char *const *names,
+	    const uint64_t *delta, size_t n);
 int64_t	store_redis_ttl_ms(const greylist_params_t *p, int64_t now, store_db_t db,
 	    const void *val, size_t vlen);
 

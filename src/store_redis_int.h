@@ -25,6 +25,7 @@ struct store_redis {
 	char	prefix[RS_PREFIX_MAX];
 	greylist_params_t p;
 	char	cas_sha[REDIS_SHA_SIZE];
+	char	add_sha[REDIS_SHA_SIZE];	/* counters script */
 	/* manual whitelist cache, reloaded when RS_WL_REV moves */
 	pthread_rwlock_t wl_lock;
 	long long wl_rev;		/* 0: not loaded */

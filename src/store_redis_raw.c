@@ -37,6 +37,53 @@ static const char CAS_SCRIPT[] =
     "end\n"
     "return 1\n";
 
+static const char ADD_SCRIPT[] =
+    "for i = 1, #KEYS do\n"
+    "  local d = tonumber(ARGV[i])\n"
+    "  if d > 0 then\n"
+    "    local v = redis.call('GET', KEYS[i])\n"
+    "    local n = 0\n"
+    "    if v and #v == 8 then n = struct.unpack('>I8', v) end\n"
+    "    redis.call('SET', KEYS[i], struct.pack('>I8', n + d))\n"
+    "  end\n"
+    "end\n"
+    "return 1\n";
+
+int
+store_redis_counters_add(store_redis_t *rs, const char *const *names,
+			 const uint64_t *delta, size_t n)
+{
+	size_t	argc = 1 + 2 * n;
+	const char **av = calloc(argc, sizeof(*av));
+	size_t *lv = calloc(argc, sizeof(*lv));
+	char   *buf = calloc(n + 1, RS_KEY_MAX + 24);
+	redisReply *r = NULL;
+	int	rc = -1;
+
+	if (av == NULL || lv == NULL || buf == NULL)
+		goto out;
+	av[0] = buf + n * (RS_KEY_MAX + 24);
+	lv[0] = (size_t) snprintf(buf + n * (RS_KEY_MAX + 24), 24, "%zu", n);
+	for (size_t i = 0; i < n; i++) {
+		char   *k = buf + i * (RS_KEY_MAX + 24), *d = k + RS_KEY_MAX, name[64];
+		int	nl = snprintf(name, sizeof(name), "count/%s", names[i]);
+
+		av[1 + i] = k;
+		lv[1 + i] = rs_key(rs, STORE_DB_META, name, (size_t) nl, k, RS_KEY_MAX);
+		av[1 + n + i] = d;
+		lv[1 + n + i] = (size_t) snprintf(d, 24, "%llu", (unsigned long long) delta[i]);
+	}
+	r = redis_link_eval(rs->link, "counters", ADD_SCRIPT, rs->add_sha, (int) argc, av, lv);
+	rc = r && r->type == REDIS_REPLY_INTEGER ? 0 : -1;
+out:
+	if (r)
+		freeReplyObject(r);
+	free(av);
+	free(lv);
+	free(buf);
+	return rc;
+}
+
 store_redis_t *
 store_redis_open(const redis_conf_t *conf, const char *prefix, const greylist_params_t *p)
 {

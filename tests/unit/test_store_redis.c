@@ -218,6 +218,32 @@ test_two_hosts_one_triplet(void **state)
 	other = store_close(other);
 }
 
+/* Counters of two hosts add up in Redis (targreyctl stats shows the sum). */
+static void
+test_counters_shared(void **state)
+{
+	fixture_t *fx = *state;
+	store_t *other, *third;
+	uint64_t c;
+
+	store_close(fx->st);
+	fx->st = open_redis("cnt:", NULL);
+	other = open_redis("cnt:", NULL);
+	want_check(fx->st, T0, "192.0.2.1", "a@b", "c@d", 0, GREYLIST_TARPIT, NULL);
+	want_check(other, T0, "192.0.2.2", "a@b", "c@d", 0, GREYLIST_TARPIT, NULL);
+	want_check(other, T0, "192.0.2.3", "a@b", "c@d", 0, GREYLIST_TARPIT, NULL);
+	store_event_count(fx->st, STORE_EVENT_TARPIT_FULL);
+	assert_int_equal(store_sync(fx->st), 0);
+	assert_int_equal(store_sync(other), 0);
+	third = open_redis("cnt:", NULL);
+	assert_int_equal(store_counter_get(third, GREYLIST_TARPIT, &c), 0);
+	assert_int_equal(c, 3);
+	assert_int_equal(store_event_get(third, STORE_EVENT_TARPIT_FULL, &c), 0);
+	assert_int_equal(c, 1);
+	other = store_close(other);
+	third = store_close(third);
+}
+
 static void
 test_noscript(void **state)
 {
@@ -315,6 +341,7 @@ main(void)
 		    teardown_redis),
 		cmocka_unit_test_setup_teardown(test_two_hosts_one_triplet, setup_redis, teardown_redis),
 		cmocka_unit_test_setup_teardown(test_noscript, setup_redis, teardown_redis),
+		cmocka_unit_test_setup_teardown(test_counters_shared, setup_redis, teardown_redis),
 		/* first: the fault lines are logged once a minute */
 		cmocka_unit_test_setup_teardown(test_server_down_and_back, setup_redis, teardown_redis),
 		cmocka_unit_test_setup_teardown(test_server_frozen, setup_redis, teardown_redis),
