@@ -253,10 +253,15 @@ conn_get(redis_link_t *l)
 	char	host[HOST_MAX];
 	int	port;
 	unsigned long sup;
+	long long at = atomic_load(&l->retry_at), now = now_ms();
 
 	if (c)
 		return c;
-	if (now_ms() < atomic_load(&l->retry_at))
+	if (now < at)
+		return NULL;
+	/* after a failure, one thread claims the retry; the others fail at once */
+	if (at != 0 && !atomic_compare_exchange_strong(&l->retry_at, &at,
+	    now + atomic_load(&l->backoff)))
 		return NULL;
 	if (*l->conf.sentinels ? conn_sentinel(l, host, sizeof(host), &port)
 	    : redis_parse_server(l->conf.server, host, sizeof(host), &port))
@@ -271,6 +276,7 @@ conn_get(redis_link_t *l)
 		goto fail;
 	}
 	pthread_setspecific(l->key, c);
+	atomic_store(&l->retry_at, 0);		/* every thread may connect again */
 	return c;
 fail:
 	{
