@@ -143,21 +143,6 @@ grey_check_write(store_t *st, MDB_txn *txn, void *ctx)
 	return 0;
 }
 
-/* Build the three keys; -1 when they do not fit. */
-int
-store_grey_keys(const greylist_params_t *p, const addr_t *a, const char *sender,
-	  const char *rcpt, store_facts_t *f)
-{
-	memset(f, 0, sizeof(*f));
-	if (greylist_net_key(p, a, f->net_key, sizeof(f->net_key)) == 0
-	    || greylist_addr_key(a, f->addr_key, sizeof(f->addr_key)) == 0)
-		return -1;
-	if (rcpt && greylist_triplet_key_net(f->net_key, sender ? sender : "", rcpt,
-		f->triplet_key, sizeof(f->triplet_key)) == 0)
-		return -1;
-	return 0;
-}
-
 /* Why store_check() could not decide: "store=HEALTH" for the log. */
 static const char *
 grey_unavailable_reason(store_t *st)

@@ -106,49 +106,6 @@ typedef struct {
 	int	add;
 } wl_op_t;
 
-/* Key of a whitelist entry: "whitelist/ADDR/LEN". */
-size_t
-store_wl_key(const net_t *n, char *buf, size_t size)
-{
-	char	text[ADDR_TEXT_MAX];
-
-	if (addr_format(&n->addr, text, sizeof(text)) == 0)
-		return 0;
-	return (size_t) snprintf(buf, size, WL_PREFIX "%s/%u", text, n->prefix);
-}
-
-/* The value of a whitelist entry: version, family, prefix length, 16
- * address bytes, the time added (8 bytes big-endian); WL_SIZE bytes. */
-void
-store_wl_encode(const net_t *net, int64_t now, unsigned char *val)
-{
-	uint64_t t = (uint64_t) now;
-
-	memset(val, 0, WL_SIZE);
-	val[0] = RECORD_VERSION;
-	val[1] = net->addr.family == AF_INET ? 4 : 6;
-	val[2] = (unsigned char) net->prefix;
-	memcpy(val + 3, net->addr.bytes, 16);
-	for (int b = 7; b >= 0; b--, t >>= 8)
-		val[19 + b] = (unsigned char) (t & 0xff);
-}
-
-/* Decode a whitelist entry into NET: 0, or -1 for one this program
- * cannot read. */
-int
-store_wl_decode(const void *val, size_t len, net_t *net)
-{
-	const unsigned char *p = val;
-
-	if (len < WL_SIZE || p[0] != RECORD_VERSION)
-		return -1;
-	memset(net, 0, sizeof(*net));
-	net->addr.family = p[1] == 4 ? AF_INET : AF_INET6;
-	net->prefix = p[2];
-	memcpy(net->addr.bytes, p + 3, 16);
-	return 0;
-}
-
 /* Bump the whitelist generation inside TXN. */
 static int
 wl_bump(store_t *st, MDB_txn *txn)

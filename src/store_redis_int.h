@@ -49,7 +49,6 @@ size_t	rs_key(const store_redis_t *rs, store_db_t db, const char *key, size_t kl
 	    char *buf, size_t size);
 int	rs_read(store_redis_t *rs, rs_rec_t *rec, size_t n);
 int	rs_cas(store_redis_t *rs, rs_rec_t *rec, size_t n);
-int	rs_wl_changed(store_redis_t *rs, store_db_t db, const char *key, size_t klen);
 int	rs_whitelist_match(store_redis_t *rs, const rs_rec_t *rev, const addr_t *a);
 
 #endif

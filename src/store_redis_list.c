@@ -4,7 +4,9 @@
  * DESCRIPTION
  *	store_redis_get(), _put(), _delete(), _walk() and _count() as
  *	store.h describes store_get() and the others, on the keys PREFIX DB
- *	':' KEY. A record put gets its TTL from the record itself
+ *	':' KEY. A put or delete of a manual whitelist entry also INCRs
+ *	meta whitelist_rev (rs_wl_changed(); store_redis_wl.c). A record put
+ *	gets its TTL from the record itself
  *	(store_redis_ttl_ms()); one already expired is not written. The walk
  *	uses SCAN (with the glob characters of the prefix escaped) and MGET:
  *	no order, and a record that expires meanwhile is skipped.
@@ -16,6 +18,27 @@
 #include <string.h>
 #include <time.h>
 #include "store_redis_int.h"
+
+/* After a change of meta KEY: INCR the revision when KEY is a whitelist
+ * entry (also when targreyctl load writes one). STORE_OK or STORE_ERROR. */
+static int
+rs_wl_changed(store_redis_t *rs, store_db_t db, const char *key, size_t klen)
+{
+	char	rev[RS_KEY_MAX];
+	const char *av[] = {"INCR", rev};
+	size_t	lv[2] = {4, rs_key(rs, STORE_DB_META, RS_WL_REV, strlen(RS_WL_REV),
+		    rev, sizeof(rev))};
+	redisReply *r;
+	int	rc;
+
+	if (db != STORE_DB_META || klen < 10 || memcmp(key, "whitelist/", 10) != 0)
+		return STORE_OK;
+	if (lv[1] == 0 || (r = redis_link_cmd(rs->link, "whitelist revision", 2, av, lv)) == NULL)
+		return STORE_ERROR;
+	rc = r->type == REDIS_REPLY_INTEGER ? STORE_OK : STORE_ERROR;
+	freeReplyObject(r);
+	return rc;
+}
 
 int
 store_redis_get(store_redis_t *rs, store_db_t db, const char *key, size_t klen,

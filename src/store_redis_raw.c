@@ -118,7 +118,9 @@ size_t
 rs_key(const store_redis_t *rs, store_db_t db, const char *key, size_t klen,
        char *buf, size_t size)
 {
-	int	n = snprintf(buf, size, "%s%s:", rs->prefix, store_db_name(db));
+	static const char *const names[STORE_DB_COUNT] =
+	    {"greylist", "clients", "tarpit", "meta"};	/* store_db_name()'s */
+	int	n = snprintf(buf, size, "%s%s:", rs->prefix, names[db]);
 
 	if (n < 0 || (size_t) n + klen >= size)
 		return 0;

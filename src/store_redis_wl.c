@@ -16,27 +16,6 @@
 #include "store_impl.h"
 #include "store_redis_int.h"
 
-/* After a change of meta KEY: INCR the revision when KEY is a whitelist
- * entry (also when targreyctl load writes one). STORE_OK or STORE_ERROR. */
-int
-rs_wl_changed(store_redis_t *rs, store_db_t db, const char *key, size_t klen)
-{
-	char	rev[RS_KEY_MAX];
-	const char *av[] = {"INCR", rev};
-	size_t	lv[2] = {4, rs_key(rs, STORE_DB_META, RS_WL_REV, strlen(RS_WL_REV),
-		    rev, sizeof(rev))};
-	redisReply *r;
-	int	rc;
-
-	if (db != STORE_DB_META || klen < 10 || memcmp(key, "whitelist/", 10) != 0)
-		return STORE_OK;
-	if (lv[1] == 0 || (r = redis_link_cmd(rs->link, "whitelist revision", 2, av, lv)) == NULL)
-		return STORE_ERROR;
-	rc = r->type == REDIS_REPLY_INTEGER ? STORE_OK : STORE_ERROR;
-	freeReplyObject(r);
-	return rc;
-}
-
 int
 store_redis_whitelist(store_redis_t *rs, const net_t *net, int64_t now, int add)
 {
