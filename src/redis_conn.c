@@ -7,8 +7,10 @@
  *	to connect; the others fail at once until then, so a dead server
  *	costs a decision no time and the server is not hammered.
  * DIAGNOSTICS
- *	"redis: connect HOST: REASON", "redis: WHAT: REASON", each at most
- *	once a minute (log_limit.h).
+ *	"redis: connect HOST: REASON", "redis: WHAT: REASON" (no connection,
+ *	no reply), "redis: WHAT: ERROR" (an error reply, e.g. a refused
+ *	command of an ACL user), each kind at most once a minute
+ *	(log_limit.h).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -34,7 +36,7 @@ struct redis_link {
 	pthread_mutex_t sha_lock;	/* guards the sha buffers of callers */
 };
 
-static log_limit_t conn_lim = LOG_LIMIT_INIT, cmd_lim = LOG_LIMIT_INIT;
+static log_limit_t conn_lim = LOG_LIMIT_INIT, cmd_lim = LOG_LIMIT_INIT, err_lim = LOG_LIMIT_INIT;
 
 static long long
 now_ms(void)
@@ -311,6 +313,10 @@ redis_link_cmd(redis_link_t *l, const char *what, int argc, const char **argv,
 	r = conn_argv(c, argc, argv, lens);
 	if (r && !reply_unusable(r)) {
 		atomic_store(&l->backoff, BACKOFF_MIN_MS);
+		if (r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) != 0
+		    && log_limit_due(&err_lim, LOG_LIMIT_INTERVAL, &sup))
+			log_warning("redis: %s: %s%s", what, r->str,
+			    sup ? " (and earlier lines not logged)" : "");
 		return r;
 	}
 	if (log_limit_due(&cmd_lim, LOG_LIMIT_INTERVAL, &sup))

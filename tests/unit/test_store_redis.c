@@ -244,6 +244,20 @@ test_counters_shared(void **state)
 	third = store_close(third);
 }
 
+/* A key of another type where a record belongs: accepted, logged. */
+static void
+test_wrong_type_logged(void **state)
+{
+	fixture_t *fx = *state;
+
+	store_close(fx->st);
+	fx->st = open_redis("wt:", NULL);
+	freeReplyObject(direct("HSET %s f v", "wt:greylist:192.0.2.0/s@x.org/r@y.org"));
+	want_check(fx->st, T0, "192.0.2.9", "s@x.org", "r@y.org", GREYLIST_NO_TARPIT,
+	    GREYLIST_UNAVAILABLE, "store=redis");
+	assert_true(count_lines("redis: write: ") == 1 && count_lines("WRONGTYPE") == 1);
+}
+
 static void
 test_noscript(void **state)
 {
@@ -341,6 +355,7 @@ main(void)
 		    teardown_redis),
 		cmocka_unit_test_setup_teardown(test_two_hosts_one_triplet, setup_redis, teardown_redis),
 		cmocka_unit_test_setup_teardown(test_noscript, setup_redis, teardown_redis),
+		cmocka_unit_test_setup_teardown(test_wrong_type_logged, setup_redis, teardown_redis),
 		cmocka_unit_test_setup_teardown(test_counters_shared, setup_redis, teardown_redis),
 		/* first: the fault lines are logged once a minute */
 		cmocka_unit_test_setup_teardown(test_server_down_and_back, setup_redis, teardown_redis),
