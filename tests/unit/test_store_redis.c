@@ -11,7 +11,9 @@
  *	binary-safe and the prefix's glob characters do not leak into a
  *	walk, two stores (two MX hosts) deciding for one triplet at once
  *	leave one host's counts, the script is sent again after SCRIPT
- *	FLUSH (NOSCRIPT), a stopped or frozen server costs a decision at
+ *	FLUSH (NOSCRIPT), a record of an unknown version is absent and
+ *	logged, a key of another type is an accepted and logged failure, the
+ *	counters of two hosts add up, a stopped or frozen server costs a decision at
  *	most redis_timeout (mail accepted, logged), and decisions resume
  *	by themselves once the server is back.
  */
@@ -258,6 +260,22 @@ test_wrong_type_logged(void **state)
 	assert_true(count_lines("redis: write: ") == 1 && count_lines("WRONGTYPE") == 1);
 }
 
+/* A record of a newer version is absent for decisions, logged, kept. */
+static void
+test_unknown_version_redis(void **state)
+{
+	fixture_t *fx = *state;
+	unsigned char v2[RECORD_CLIENT_SIZE] = {2}, buf[64];
+	size_t	len = sizeof(buf);
+
+	assert_int_equal(store_put(fx->st, STORE_DB_CLIENTS, "192.0.2.0", 9, v2, sizeof(v2)), 0);
+	want_check(fx->st, T0, "192.0.2.50", "s@x.org", "r@y.org", 0, GREYLIST_TARPIT, NULL);
+	assert_int_equal(count_lines("store: clients "), 1);
+	assert_int_equal(count_lines("record version 2 unknown, treated as absent"), 1);
+	assert_int_equal(store_get(fx->st, STORE_DB_CLIENTS, "192.0.2.0", 9, buf, &len), 0);
+	assert_int_equal(buf[0], 2);
+}
+
 static void
 test_noscript(void **state)
 {
@@ -355,6 +373,8 @@ main(void)
 		    teardown_redis),
 		cmocka_unit_test_setup_teardown(test_two_hosts_one_triplet, setup_redis, teardown_redis),
 		cmocka_unit_test_setup_teardown(test_noscript, setup_redis, teardown_redis),
+		cmocka_unit_test_setup_teardown(test_unknown_version_redis, setup_redis,
+		    teardown_redis),
 		cmocka_unit_test_setup_teardown(test_wrong_type_logged, setup_redis, teardown_redis),
 		cmocka_unit_test_setup_teardown(test_counters_shared, setup_redis, teardown_redis),
 		/* first: the fault lines are logged once a minute */
