@@ -25,6 +25,7 @@
 #include "config.h"
 #include "record.h"
 #include "redis_fixture.h"
+#include "redis_conn.h"
 
 static redis_fixture_t rf;
 static int test_no;
@@ -276,6 +277,40 @@ test_unknown_version_redis(void **state)
 	assert_int_equal(buf[0], 2);
 }
 
+/* redis_server forms, table-driven; a bad one refuses to open the store. */
+static void
+test_parse_server(void **state)
+{
+	static const struct { const char *spec; int rc; const char *host; int port; } t[] = {
+		{"127.0.0.1:6379", 0, "127.0.0.1", 6379},
+		{"redis.example.net:6380", 0, "redis.example.net", 6380},
+		{"[::1]:6379", 0, "::1", 6379},
+		{"unix:/run/redis/redis.sock", 0, "/run/redis/redis.sock", 0},
+		{"127.0.0.1", -1, NULL, 0}, {"127.0.0.1:0", -1, NULL, 0},
+		{"127.0.0.1:65536", -1, NULL, 0}, {"127.0.0.1:63x", -1, NULL, 0},
+		{"::1:6379", -1, NULL, 0}, {"[::1]", -1, NULL, 0}, {"unix:", -1, NULL, 0},
+		{":6379", -1, NULL, 0},
+	};
+	char	host[256];
+	int	port;
+	config_t *cfg = config_load("/nonexistent/targrey-milter.conf", 1, stderr);
+
+	(void) state;
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		int	rc = redis_parse_server(t[i].spec, host, sizeof(host), &port);
+
+		if (rc != t[i].rc || (rc == 0 && (strcmp(host, t[i].host) || port != t[i].port)))
+			fail_msg("%s: got %d %s %d, want %d %s %d", t[i].spec, rc, rc ? "-" : host,
+			    rc ? 0 : port, t[i].rc, t[i].host ? t[i].host : "-", t[i].port);
+	}
+	log_lines[0] = 0;
+	assert_int_equal(config_set(cfg, "state_backend", "redis", stderr), 0);
+	assert_int_equal(config_set(cfg, "redis_server", "localhost", stderr), 0);
+	assert_null(store_open_config(cfg));
+	assert_int_equal(count_lines("store: redis_server localhost: not HOST:PORT"), 1);
+	config_free(cfg);
+}
+
 static void
 test_noscript(void **state)
 {
@@ -368,6 +403,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_whitelist, setup_redis, teardown_redis),
 		cmocka_unit_test_setup_teardown(test_concurrent_updates, setup_redis, teardown_redis),
 		/* Redis only */
+		cmocka_unit_test(test_parse_server),
 		cmocka_unit_test_setup_teardown(test_encoding_and_ttl, setup_redis, teardown_redis),
 		cmocka_unit_test_setup_teardown(test_binary_keys_and_glob_prefix, setup_redis,
 		    teardown_redis),
