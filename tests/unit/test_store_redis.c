@@ -25,7 +25,7 @@
 #include "config.h"
 #include "record.h"
 #include "redis_fixture.h"
-#include "redis_conn.h"
+#include "store_redis_conn.h"
 
 static redis_fixture_t rf;
 static int test_no;
