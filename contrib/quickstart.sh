@@ -36,6 +36,9 @@ BUILD_DEPS="build-essential autoconf automake pkg-config libmilter-dev libspf2-d
 TEST_DEPS="postfix postfix-pcre swaks nsd dnsutils python3 lmdb-utils mandoc
 	clang libclang-rt-14-dev $PKG_DEPS"
 BENCH_DEPS="postfix-policyd-spf-python postgrey"
+# state_backend = redis (issue 13): the client library, and servers for the tests
+BUILD_DEPS="$BUILD_DEPS libhiredis-dev"
+TEST_DEPS="$TEST_DEPS redis-server redis-sentinel"
 
 as_root() {
 	if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi

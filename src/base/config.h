@@ -120,6 +120,16 @@ typedef struct config {
 	long	state_max_size;
 	long	state_expire_interval;
 	int	state_corrupt_action;
+	/* state in Redis */
+	int	state_backend;
+	char   *redis_server;
+	char   *redis_password;
+	char   *redis_username;
+	long	redis_database;
+	char   *redis_key_prefix;
+	long	redis_timeout;
+	char   *redis_sentinels;
+	char   *redis_sentinel_master;
 
 	/* bookkeeping, not parameters */
 	char  **raw;		/* the text of each parameter, by table index */
@@ -139,6 +149,7 @@ enum { SPF_HEADER_RECEIVED_SPF, SPF_HEADER_AUTH_RESULTS, SPF_HEADER_BOTH,
 enum { S25R_REVERSE_AUTO, S25R_REVERSE_YES, S25R_REVERSE_NO };
 enum { TARPIT_PIPELINING_FAIL, TARPIT_PIPELINING_IGNORE };
 enum { STATE_CORRUPT_REBUILD, STATE_CORRUPT_REFUSE };
+enum { STATE_BACKEND_LMDB, STATE_BACKEND_REDIS };
 
 config_t *config_load(const char *path, int missing_ok, FILE *err);
 config_t *config_free(config_t *cfg);

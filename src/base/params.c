@@ -31,6 +31,7 @@ static const char *const spf_header_words[] =
 static const char *const reverse_words[] = {"auto", "yes", "no", NULL};
 static const char *const pipelining_words[] = {"fail", "ignore", NULL};
 static const char *const corrupt_words[] = {"rebuild", "refuse", NULL};
+static const char *const backend_words[] = {"lmdb", "redis", NULL};
 
 /* An entry; a trailing START_ONLY marks a parameter read once at start. */
 #define P_ENTRY(n, t, d, lo, hi, w, g, text, ...) {.name = #n, .type = t, .def = d, \
@@ -205,6 +206,31 @@ const param_t params_table[] = {
 	    "or 0 bytes): rebuild moves it aside as data.mdb.corrupt-TIME and starts on a fresh "
 	    "store (greylisting state only delays mail); refuse logs the cause and does not start.",
 	    START_ONLY),
+	/* state in Redis (store_redis.h) */
+	P_ENUM(state_backend, "lmdb", backend_words, "state",
+	    "Where the state is kept: lmdb (files in state_directory, one host) or redis "
+	    "(one Redis server shared by several MX hosts; see the redis_* parameters).",
+	    START_ONLY),
+	P_STR(redis_server, "127.0.0.1:6379", "state",
+	    "The Redis server with state_backend = redis: HOST:PORT, [IPV6]:PORT or unix:PATH "
+	    "(unused when redis_sentinels is set).", START_ONLY),
+	P_STR(redis_password, "", "state",
+	    "Password sent with AUTH on every connection to Redis; empty: no AUTH.", START_ONLY),
+	P_STR(redis_username, "", "state",
+	    "ACL user name sent with AUTH (Redis 6 and later); empty: the default user.",
+	    START_ONLY),
+	P_INT(redis_database, "0", 0, 65535, "state",
+	    "Redis database number selected on every connection.", START_ONLY),
+	P_STR(redis_key_prefix, "tg:", "state",
+	    "Prefix of every key this program writes in Redis (at most 100 bytes).", START_ONLY),
+	P_TIME(redis_timeout, "500ms", 10, 30 * SEC, "state",
+	    "Longest wait for a connection to Redis or for one reply; a decision that "
+	    "cannot be made in time accepts the mail (logged).", START_ONLY),
+	P_STR(redis_sentinels, "", "state",
+	    "Sentinels (HOST:PORT, comma separated) asked for the address of the master "
+	    "redis_sentinel_master on every connection; empty: use redis_server.", START_ONLY),
+	P_STR(redis_sentinel_master, "mymaster", "state",
+	    "Name of the master the sentinels monitor.", START_ONLY),
 };
 
 const size_t params_count = sizeof(params_table) / sizeof(params_table[0]);

@@ -66,6 +66,12 @@ ctl_stats_files(const config_t *cfg, store_t *st)
 	char	path[4096];
 	struct stat sb;
 
+	if (store_is_redis(st)) {
+		fprintf(ctl_store_out(), "redis: %s, keys %s*, server-side expiry\n",
+		    *cfg->redis_sentinels ? cfg->redis_sentinels : cfg->redis_server,
+		    cfg->redis_key_prefix);
+		return;
+	}
 	fprintf(ctl_store_out(), "map: %zu bytes (state_max_size %ld)\n",
 	    store_map_size(st), cfg->state_max_size);
 	snprintf(path, sizeof(path), "%s/data.mdb", cfg->state_directory);

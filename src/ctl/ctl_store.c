@@ -85,6 +85,8 @@ ctl_store_open(const config_t *cfg)
 	char	why[1024];
 	store_t *st;
 
+	if (cfg->state_backend == STATE_BACKEND_REDIS)
+		return store_open_config(cfg);
 	if (!ctl_verified && store_verify_apart(cfg->state_directory, why, sizeof(why)) < 0) {
 		fprintf(ctl_store_err(), "targreyctl: the state in %s is corrupt: %s (targrey-milter"
 		    " moves it aside at its next start, or at SIGHUP once it meets the damage)\n",
@@ -356,6 +358,11 @@ ctl_expire(const config_t *cfg, int argc, char **argv)
 	}
 	if ((st = ctl_store_open(cfg)) == NULL)
 		return 1;
+	if (store_is_redis(st)) {
+		fprintf(ctl_store_out(), "server-side expiry: Redis removes each record at the end"
+		    " of its TTL; nothing to do\n");
+		return ctl_store_done(st, "expire", 0);
+	}
 	greylist_params_init(&p, cfg);
 	while ((rc = store_expire_step(st, &p, ctl_store_now(), STORE_EXPIRE_BATCH, &ex)) == 0)
 		continue;

@@ -300,6 +300,8 @@ main_check_state(const config_t *cfg, int test_only)
 	struct stat sb;
 	int	status;
 
+	if (cfg->state_backend == STATE_BACKEND_REDIS)
+		return 0;	/* no files: Redis is reached at the first decision */
 	if (stat(cfg->state_directory, &sb) != 0 && errno == ENOENT)
 		return 0;	/* store_open() creates it or says why not */
 	if (store_child_run(main_state_child, cfg, why, sizeof(why), &status) < 0)
@@ -323,7 +325,7 @@ main_open_store(const runtime_t *rt)
 {
 	store_t *st;
 
-	if ((st = store_open(rt->cfg->state_directory, (size_t) rt->cfg->state_max_size)) == NULL) {
+	if ((st = store_open_config(rt->cfg)) == NULL) {
 		log_error("cannot open the state in %s; not starting", rt->cfg->state_directory);
 		exit(1);
 	}

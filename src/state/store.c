@@ -41,6 +41,7 @@
 #include <unistd.h>
 #include "log.h"
 #include "store_impl.h"
+#include "store_redis.h"
 
 static const char *const store_db_names[STORE_DB_COUNT] =
 	{"greylist", "clients", "tarpit", "meta"};
@@ -175,6 +176,8 @@ store_txn_run(store_t *st, int mode, const char *what,
 	MDB_txn *txn;
 	int	rc = 0, grown;
 
+	if (st->redis)
+		return STORE_ERROR;	/* no LMDB behind it (store_redis.h) */
 	if (atomic_load(&st->health) == STORE_BROKEN)
 		return store_fault_broken(st, what);
 	for (int attempt = 0; attempt < 8; attempt++) {
@@ -329,6 +332,8 @@ store_get(store_t *st, store_db_t db, const char *key, size_t klen,
 
 	if (klen == 0 || klen > STORE_KEY_MAX)
 		return STORE_NOTFOUND;
+	if (st->redis)
+		return store_redis_get(st->redis, db, key, klen, val, vlen);
 	rc = store_txn_run(st, STORE_TXN_READ, "get", store_get_body, &r);
 	*vlen = r.vlen;
 	return rc;
@@ -353,6 +358,8 @@ store_put(store_t *st, store_db_t db, const char *key, size_t klen,
 
 	if (klen == 0 || klen > STORE_KEY_MAX)
 		return STORE_ERROR;
+	if (st->redis)
+		return store_redis_put(st->redis, db, key, klen, val, vlen);
 	return store_txn_run(st, STORE_TXN_ADD, "put", store_put_body, &r);
 }
 
@@ -376,6 +383,8 @@ store_delete(store_t *st, store_db_t db, const char *key, size_t klen)
 
 	if (klen == 0 || klen > STORE_KEY_MAX)
 		return STORE_NOTFOUND;
+	if (st->redis)
+		return store_redis_delete(st->redis, db, key, klen);
 	return store_txn_run(st, STORE_TXN_FREE, "delete", store_delete_body, &r);
 }
 
@@ -399,6 +408,8 @@ store_count(store_t *st, store_db_t db, size_t *count)
 	store_raw_t r = {.db = db};
 	int	rc;
 
+	if (st->redis)
+		return store_redis_count(st->redis, db, count);
 	rc = store_txn_run(st, STORE_TXN_READ, "count", store_count_body, &r);
 	*count = r.count;
 	return rc;

@@ -7,6 +7,7 @@
  *	#include "store.h"
  *
  *	store_t *store_open(const char *dir, size_t max_size);
+ *	store_t *store_open_config(const config_t *cfg);
  *	store_t *store_close(store_t *st);
  *	int store_access(const char *dir, char *why, size_t size);
  *
@@ -42,6 +43,14 @@
  *	daemon runs: LMDB serialises writers across processes and readers
  *	never block. store_close() stops the expiry thread, flushes the
  *	counters, syncs and closes; it returns NULL.
+ *
+ *	store_open_config() opens the backend CFG names: LMDB as above, or
+ *	Redis with state_backend = redis (store_redis_open.c, store_redis.h);
+ *	every function below then works on it alike, except those that are
+ *	about LMDB files (store_access, store_verify, store_rebuild,
+ *	store_map_size: 0) and the manual whitelist, which fail on Redis.
+ *	store_expire_step() reports a complete pass at once: Redis expires
+ *	records itself. store_is_redis() says which backend ST uses.
  *
  *	store_access() tells, without creating or changing anything,
  *	whether store_open(DIR) could open the store with the calling
@@ -192,6 +201,8 @@ typedef int (*store_walk_fn)(const char *key, size_t klen,
 			     const void *val, size_t vlen, void *ctx);
 
 store_t *store_open(const char *dir, size_t max_size);
+store_t *store_open_config(const config_t *cfg);	/* store_redis_open.c */
+int	store_is_redis(const store_t *st);
 store_t *store_close(store_t *st);
 int	store_access(const char *dir, char *why, size_t size);
 

@@ -26,6 +26,7 @@
 #include <time.h>
 #include "log.h"
 #include "store_impl.h"
+#include "store_redis.h"
 
 typedef struct {
 	const greylist_params_t *p;
@@ -174,6 +175,8 @@ store_expire_step(store_t *st, const greylist_params_t *p, int64_t now,
 		ex->klen = 0;
 		ex->seen = ex->deleted = 0;
 	}
+	if (st->redis)
+		return 1;	/* the server expires records (TTL) */
 	if (store_txn_run(st, STORE_TXN_READ, "expire", expire_scan, &op) != 0
 	    || store_txn_run(st, STORE_TXN_FREE, "expire", expire_body, &op) != 0)
 		return -1;
@@ -240,7 +243,14 @@ store_counters_flush(store_t *st)
 		any |= (delta[i] = atomic_exchange(&st->pending[i], 0)) != 0;
 	if (!any)
 		return 0;
-	if (store_txn_run(st, STORE_TXN_FREE, "flush counters", expire_flush_body, delta) == 0)
+	if (st->redis) {
+		const char *names[STORE_COUNTERS];
+
+		for (int i = 0; i < STORE_COUNTERS; i++)
+			names[i] = store_counter_name(i);
+		if (store_redis_counters_add(st->redis, names, delta, STORE_COUNTERS) == 0)
+			return 0;
+	} else if (store_txn_run(st, STORE_TXN_FREE, "flush counters", expire_flush_body, delta) == 0)
 		return 0;
 	for (int i = 0; i < STORE_COUNTERS; i++)
 		atomic_fetch_add(&st->pending[i], delta[i]);

@@ -17,6 +17,7 @@
 #include <string.h>
 #include "log.h"
 #include "store_impl.h"
+#include "store_redis.h"
 
 typedef struct {
 	const greylist_params_t *p;
@@ -144,21 +145,6 @@ grey_check_write(store_t *st, MDB_txn *txn, void *ctx)
 	return 0;
 }
 
-/* Build the three keys; -1 when they do not fit. */
-static int
-grey_keys(const greylist_params_t *p, const addr_t *a, const char *sender,
-	  const char *rcpt, store_facts_t *f)
-{
-	memset(f, 0, sizeof(*f));
-	if (greylist_net_key(p, a, f->net_key, sizeof(f->net_key)) == 0
-	    || greylist_addr_key(a, f->addr_key, sizeof(f->addr_key)) == 0)
-		return -1;
-	if (rcpt && greylist_triplet_key_net(f->net_key, sender ? sender : "", rcpt,
-		f->triplet_key, sizeof(f->triplet_key)) == 0)
-		return -1;
-	return 0;
-}
-
 /* Why store_check() could not decide: "store=HEALTH" for the log. */
 static const char *
 grey_unavailable_reason(store_t *st)
@@ -186,7 +172,12 @@ store_check(store_t *st, const greylist_params_t *p, int64_t now,
 			.client = client};
 
 	memset(r, 0, sizeof(*r));
-	if (st == NULL || grey_keys(p, client, sender, recipient, &f) != 0)
+	if (st && st->redis) {
+		store_redis_check(st->redis, p, now, client, sender, recipient, flags, r);
+		atomic_fetch_add_explicit(&st->pending[r->verdict], 1, memory_order_relaxed);
+		return r->verdict;
+	}
+	if (st == NULL || store_grey_keys(p, client, sender, recipient, &f) != 0)
 		goto unavailable;
 	if (store_txn_run(st, STORE_TXN_READ, "check", grey_check_read, &op) != 0)
 		goto unavailable;
@@ -231,7 +222,9 @@ store_tarpit_failed(store_t *st, const greylist_params_t *p, int64_t now,
 	store_facts_t f;
 	grey_op_t op = {.p = p, .now = now, .f = &f, .client = client};
 
-	if (st == NULL || grey_keys(p, client, NULL, NULL, &f) != 0)
+	if (st && st->redis)
+		return store_redis_tarpit_failed(st->redis, p, now, client);
+	if (st == NULL || store_grey_keys(p, client, NULL, NULL, &f) != 0)
 		return -1;
 	return store_txn_run(st, STORE_TXN_ADD, "tarpit failed", grey_fail_write, &op) ? -1 : 0;
 }
@@ -298,7 +291,10 @@ store_tarpit_passed(store_t *st, const greylist_params_t *p, int64_t now,
 	grey_op_t op = {.p = p, .now = now, .f = &f, .client = client,
 			.sender = sender, .rcpts = recipients, .nrcpts = count};
 
-	if (st == NULL || grey_keys(p, client, NULL, NULL, &f) != 0)
+	if (st && st->redis)
+		return store_redis_tarpit_passed(st->redis, p, now, client, sender,
+		    recipients, count);
+	if (st == NULL || store_grey_keys(p, client, NULL, NULL, &f) != 0)
 		return -1;
 	return store_txn_run(st, STORE_TXN_ADD, "tarpit passed", grey_pass_write, &op) ? -1 : 0;
 }
@@ -319,7 +315,9 @@ store_lookup(store_t *st, const greylist_params_t *p, const addr_t *client,
 {
 	grey_op_t op = {.p = p, .f = out, .client = client};
 
-	if (grey_keys(p, client, sender, recipient, out) != 0)
+	if (st->redis)
+		return store_redis_lookup(st->redis, p, client, sender, recipient, out);
+	if (store_grey_keys(p, client, sender, recipient, out) != 0)
 		return -1;
 	return store_txn_run(st, STORE_TXN_READ, "lookup", grey_lookup_read, &op) ? -1 : 0;
 }

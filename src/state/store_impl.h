@@ -34,6 +34,7 @@ struct store {
 	_Atomic uint64_t bad_records;	/* records skipped as out of bounds */
 	_Atomic int64_t fault_logged[4];	/* last line of each health kind */
 	MDB_dbi	dbi[STORE_DB_COUNT];
+	struct store_redis *redis;	/* state_backend = redis; env is then NULL */
 	size_t	max_size;
 	size_t	psize;		/* LMDB page size */
 	/* transactions hold it shared; growing the map holds it exclusive */
@@ -64,6 +65,12 @@ void	store_log_mdb(const char *what, int rc);
 int	store_log_allowed(long *dropped);
 int	store_get_txn(store_t *st, MDB_txn *txn, store_db_t db,
 	    const char *key, size_t klen, MDB_val *val);
+int	store_grey_keys(const greylist_params_t *p, const addr_t *a,
+	    const char *sender, const char *rcpt, store_facts_t *f);
+#define STORE_WL_SIZE	27	/* a manual whitelist entry (store_list.c) */
+size_t	store_wl_key(const net_t *n, char *buf, size_t size);
+void	store_wl_encode(const net_t *net, int64_t now, unsigned char *val);
+int	store_wl_decode(const void *val, size_t len, net_t *net);
 int	store_whitelist_match(store_t *st, MDB_txn *txn, const addr_t *a);
 
 /* store_fault.c */

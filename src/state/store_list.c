@@ -26,11 +26,12 @@
 #include <string.h>
 #include "log.h"
 #include "store_impl.h"
+#include "store_redis.h"
 
 #define WALK_CHUNK	1000
 #define WL_PREFIX	"whitelist/"
 #define WL_GEN		"whitelist_gen"
-#define WL_SIZE		27
+#define WL_SIZE		STORE_WL_SIZE
 
 typedef struct {
 	const char *prefix;
@@ -93,6 +94,8 @@ store_walk(store_t *st, store_db_t db, const char *prefix,
 	op.plen = strlen(op.prefix);
 	if (op.plen > STORE_KEY_MAX)
 		return STORE_ERROR;
+	if (st->redis)
+		return store_redis_walk(st->redis, db, prefix, fn, ctx);
 	while (!op.done)
 		if (store_txn_run(st, STORE_TXN_READ, "walk", walk_body, &op) != 0)
 			return STORE_ERROR;
@@ -104,17 +107,6 @@ typedef struct {
 	int64_t	now;
 	int	add;
 } wl_op_t;
-
-/* Key of a whitelist entry: "whitelist/ADDR/LEN". */
-static size_t
-wl_key(const net_t *n, char *buf, size_t size)
-{
-	char	text[ADDR_TEXT_MAX];
-
-	if (addr_format(&n->addr, text, sizeof(text)) == 0)
-		return 0;
-	return (size_t) snprintf(buf, size, WL_PREFIX "%s/%u", text, n->prefix);
-}
 
 /* Bump the whitelist generation inside TXN. */
 static int
@@ -151,19 +143,14 @@ wl_change(store_t *st, MDB_txn *txn, void *ctx)
 	int	rc;
 
 	k.mv_data = key;
-	if ((k.mv_size = wl_key(op->net, key, sizeof(key))) == 0)
+	if ((k.mv_size = store_wl_key(op->net, key, sizeof(key))) == 0)
 		return EINVAL;
 	if (!op->add) {
 		rc = mdb_del(txn, st->dbi[STORE_DB_META], &k, NULL);
 		if (rc == MDB_NOTFOUND)
 			return STORE_NOTFOUND;
 	} else {
-		val[0] = RECORD_VERSION;
-		val[1] = op->net->addr.family == AF_INET ? 4 : 6;
-		val[2] = (unsigned char) op->net->prefix;
-		memcpy(val + 3, op->net->addr.bytes, 16);
-		for (int b = 7; b >= 0; b--, t >>= 8)
-			val[19 + b] = (unsigned char) (t & 0xff);
+		store_wl_encode(op->net, (int64_t) t, val);
 		rc = mdb_put(txn, st->dbi[STORE_DB_META], &k, &v, 0);
 	}
 	return rc ? rc : wl_bump(st, txn);
@@ -175,6 +162,8 @@ store_whitelist_add(store_t *st, const net_t *net, int64_t now)
 {
 	wl_op_t op = {.net = net, .now = now, .add = 1};
 
+	if (st->redis)
+		return store_redis_whitelist(st->redis, net, now, 1);
 	return store_txn_run(st, STORE_TXN_ADD, "whitelist add", wl_change, &op);
 }
 
@@ -184,6 +173,8 @@ store_whitelist_remove(store_t *st, const net_t *net)
 {
 	wl_op_t op = {.net = net};
 
+	if (st->redis)
+		return store_redis_whitelist(st->redis, net, 0, 0);
 	return store_txn_run(st, STORE_TXN_FREE, "whitelist remove", wl_change, &op);
 }
 
@@ -201,22 +192,14 @@ wl_reload(store_t *st, MDB_txn *txn, uint64_t gen)
 		return rc;
 	rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
 	for (; rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		const unsigned char *p = v.mv_data;
-
 		if (k.mv_size < sizeof(WL_PREFIX) - 1 || memcmp(k.mv_data, WL_PREFIX, sizeof(WL_PREFIX) - 1))
 			break;
-		if (v.mv_size < WL_SIZE || p[0] != RECORD_VERSION)
-			continue;
 		if ((tmp = realloc(nets, (n + 1) * sizeof(*nets))) == NULL) {
 			rc = ENOMEM;
 			break;
 		}
 		nets = tmp;
-		memset(&nets[n], 0, sizeof(nets[n]));
-		nets[n].addr.family = p[1] == 4 ? AF_INET : AF_INET6;
-		nets[n].prefix = p[2];
-		memcpy(nets[n].addr.bytes, p + 3, 16);
-		n++;
+		n += store_wl_decode(v.mv_data, v.mv_size, &nets[n]) == 0;
 	}
 	mdb_cursor_close(c);
 	if (rc != 0 && rc != MDB_NOTFOUND) {

@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include "log.h"
 #include "store_impl.h"
+#include "store_redis.h"
 
 /* Open (creating) the store under DIR; NULL on failure (logged). */
 store_t *
@@ -86,12 +87,13 @@ store_close(store_t *st)
 {
 	if (st == NULL)
 		return NULL;
+	store_expire_stop(st);	/* also on Redis: the thread syncs counters */
 	if (st->env) {
-		store_expire_stop(st);
 		if (st->dbi[STORE_DB_META])
 			store_sync(st);
 		mdb_env_close(st->env);
 	}
+	st->redis = store_redis_close(st->redis);
 	pthread_rwlock_destroy(&st->resize_lock);
 	pthread_rwlock_destroy(&st->wl_lock);
 	pthread_mutex_destroy(&st->lock);

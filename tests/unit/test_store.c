@@ -637,6 +637,7 @@ test_kill_9(void **state)
 	assert_true(total > 6);
 }
 
+#ifndef TEST_STORE_NO_MAIN	/* test_store_redis.c runs some of these on Redis */
 int
 main(void)
 {
@@ -660,3 +661,4 @@ main(void)
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
+#endif

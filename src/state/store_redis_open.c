@@ -1,0 +1,78 @@
+/*
+ * NAME
+ *	store_redis_open - open the store the configuration names (LMDB or Redis)
+ * SYNOPSIS
+ *	#include "store.h"
+ *
+ *	store_t *store_open_config(const config_t *cfg);
+ * DESCRIPTION
+ *	store_open_config() opens the LMDB store of state_directory
+ *	(store_open()) or, with state_backend = redis, a store whose every
+ *	operation goes to Redis (store_redis.h). The other store_*
+ *	functions dispatch on it: callers do not know which backend they
+ *	talk to. Opening a Redis store does not connect; the first call
+ *	does, so a daemon starts while Redis is down and accepts mail until
+ *	it is back.
+ * DIAGNOSTICS
+ *	"store: redis_server SPEC: not HOST:PORT, [V6]:PORT or unix:PATH",
+ *	"store: redis_key_prefix is longer than 100 bytes".
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <pthread.h>
+#include "log.h"
+#include "store_impl.h"
+#include "store_redis.h"
+
+/* The Redis store of CFG; NULL (logged) when its parameters are wrong. */
+static store_t *
+backend_redis(const config_t *cfg)
+{
+	redis_conf_t rc = {
+		.server = cfg->redis_server, .password = cfg->redis_password,
+		.username = cfg->redis_username, .database = cfg->redis_database,
+		.timeout_ms = cfg->redis_timeout, .sentinels = cfg->redis_sentinels,
+		.master = cfg->redis_sentinel_master,
+	};
+	greylist_params_t p;
+	char	host[512];
+	int	port;
+	store_t *st;
+
+	if (!*cfg->redis_sentinels
+	    && redis_parse_server(cfg->redis_server, host, sizeof(host), &port) != 0) {
+		log_error("store: redis_server %s: not HOST:PORT, [V6]:PORT or unix:PATH",
+		    cfg->redis_server);
+		return NULL;
+	}
+	if (strlen(cfg->redis_key_prefix) > 100) {
+		log_error("store: redis_key_prefix is longer than 100 bytes");
+		return NULL;
+	}
+	if ((st = calloc(1, sizeof(*st))) == NULL)
+		return NULL;
+	greylist_params_init(&p, cfg);
+	if ((st->redis = store_redis_open(&rc, cfg->redis_key_prefix, &p)) == NULL) {
+		free(st);
+		return NULL;
+	}
+	pthread_rwlock_init(&st->resize_lock, NULL);
+	pthread_rwlock_init(&st->wl_lock, NULL);
+	pthread_mutex_init(&st->lock, NULL);
+	pthread_cond_init(&st->cond, NULL);
+	return st;
+}
+
+store_t *
+store_open_config(const config_t *cfg)
+{
+	if (cfg->state_backend == STATE_BACKEND_REDIS)
+		return backend_redis(cfg);
+	return store_open(cfg->state_directory, (size_t) cfg->state_max_size);
+}
+
+int
+store_is_redis(const store_t *st)
+{
+	return st && st->redis;
+}

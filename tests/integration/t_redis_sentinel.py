@@ -1,0 +1,93 @@
+#!/usr/bin/env python3
+"""
+NAME
+	t_redis_sentinel - the milter follows a Sentinel failover
+DESCRIPTION
+	A private Redis master, a replica of it and one redis-sentinel
+	(quorum 1, down-after 1 s) on loopback; the milter has
+	redis_sentinels = the sentinel and no redis_server of its own.
+	127.0.0.51 hangs up in its tarpit (the tarpit-failed record is
+	written through the master; the test waits until the replica has
+	it). The master is killed (SIGKILL). Sessions from 127.0.0.51 are
+	then sent one after the other: while there is no master they are
+	accepted (store_unavailable); once Sentinel has promoted the replica
+	and the milter has found it, the client is greylisted at once — the
+	tarpit-failed record acknowledged before the kill survived. The
+	time from the kill to the first greylisting is printed (the
+	failover time) and must be under 20 s.
+"""
+import os
+import re
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import rig
+from rig import check
+from rig_redis import GREYLISTED, Redis, Sentinel, cli, hang_up_in_tarpit
+
+RCPT = "bob@example.org"
+IP = "127.0.0.51"
+
+
+def wait_for(what, fn, timeout):
+	deadline = time.monotonic() + timeout
+	while not fn():
+		check(time.monotonic() < deadline, what, "not yet", "within %d s" % timeout)
+		time.sleep(0.2)
+
+
+def main(r, master, replica, sentinel):
+	r.dns.add_host("dyn-127-0-0-51.pool.example.net", IP)
+	r.start()
+	wait_for("sentinel sees the replica",
+	    lambda: "slave" in cli(sentinel.port, "sentinel", "replicas", "mymaster"), 30)
+	hang_up_in_tarpit(r, IP)
+	key = "mx:tarpit:%s" % IP
+	wait_for("the replica has the tarpit record",
+	    lambda: cli(replica.port, "exists", key) == "1", 10)
+	killed = time.monotonic()
+	master.stop()
+	n = 0
+	while True:
+		n += 1
+		res = r.swaks(source=IP, sender="s%d@example.com" % n, to=RCPT,
+		    helo="client.example.com", timeout=30)
+		if GREYLISTED in res.replies:
+			break
+		check(res.rc == 0, "session %d during the failover" % n, res.rc, 0,
+		    res.transcript)
+		check(time.monotonic() - killed < 20, "greylisting again after the failover",
+		    "not within 20 s", "< 20 s", r.logs())
+		time.sleep(0.2)
+	took = time.monotonic() - killed
+	check(cli(replica.port, "role").startswith("master"), "replica promoted",
+	    cli(replica.port, "role"), "master")
+	print("ok - failover followed: greylisted again %.1f s after the master was"
+	    " killed (%d sessions, the others accepted)" % (took, n))
+
+
+def run(r):
+	base = os.path.join(r.dir, "redis")
+	master = Redis(os.path.join(base, "master"))
+	master.start()
+	replica = Redis(os.path.join(base, "replica"),
+	    ("--replicaof", "127.0.0.1", str(master.port)))
+	sentinel = Sentinel(os.path.join(base, "sentinel"), master.port)
+	try:
+		replica.start()
+		sentinel.start()
+		r.milter.params["redis_sentinels"] = "127.0.0.1:%d" % sentinel.port
+		main(r, master, replica, sentinel)
+	finally:
+		for p in (sentinel, replica, master):
+			p.stop()
+
+
+rig.main(run, timeout=180, milter_params={
+	"log_level": "2",
+	"tarpit_delay": "3s", "tarpit_poll_interval": "250ms",
+	"greylist_delay": "60s", "greylist_ipv4_prefix": "32",
+	"s25r_reverse_lookup": "yes",
+	"state_backend": "redis", "redis_key_prefix": "mx:", "redis_timeout": "500ms",
+	"redis_sentinel_master": "mymaster"})
