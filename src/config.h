@@ -64,6 +64,7 @@ typedef struct config {
 	char   *syslog_name;
 	long	log_level;
 	char   *log_file;
+	char   *metrics_listen;	/* metrics (metrics.h) */
 	/* DNS */
 	strlist_t dns_servers;
 	long	dns_cache_size;

@@ -87,6 +87,11 @@ const param_t params_table[] = {
 	    "maillog_file, for hosts without a syslog daemon (empty: syslog); the daemon's "
 	    "user must be able to create it; SIGHUP opens it again (after logrotate).",
 	    START_ONLY),
+	/* metrics */
+	P_STR(metrics_listen, "", "logging",
+	    "Serve Prometheus metrics at http://ADDRESS:PORT/metrics (numeric, [IPV6]:PORT for "
+	    "IPv6; empty: off). Use a loopback address or a firewalled one: the page is not "
+	    "authenticated.", START_ONLY),
 	/* DNS */
 	P_LIST(dns_servers, "", "dns",
 	    "Name servers to ask, as ADDRESS or ADDRESS:PORT; empty means those of /etc/resolv.conf."),

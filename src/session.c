@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "log.h"
+#include "metrics.h"
 #include "session.h"
 
 static atomic_uint session_count;
@@ -148,4 +149,5 @@ session_log_to(const session_t *s, const char *to, const char *stage,
 	};
 
 	log_decision(&f);
+	metrics_count_decision(stage, action, reason);
 }

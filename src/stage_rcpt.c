@@ -36,6 +36,7 @@
 #include "fdlimit.h"
 #include "log.h"
 #include "pool.h"
+#include "metrics.h"
 #include "sockdiag.h"
 #include "stage.h"
 #include "whitelist.h"
@@ -196,6 +197,7 @@ stage_tarpit(session_t *s, const char *rcpt, const stage_waiter_t *w, stage_repl
 		log_error("tarpit: bad parameters; not delaying");
 		return;
 	}
+	metrics_count_tarpit(tarpit_outcome_name(res.outcome), res.elapsed_ms);
 	stage_tarpit_outcome(s, rcpt, &res, r);
 }
 

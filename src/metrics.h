@@ -1,0 +1,58 @@
+/*
+ * NAME
+ *	metrics - lock-free counters and histograms for the Prometheus endpoint
+ * SYNOPSIS
+ *	#include "metrics.h"
+ *
+ *	void metrics_count_decision(const char *stage, const char *action,
+ *		const char *reason);
+ *	void metrics_count_tarpit(const char *outcome, long elapsed_ms);
+ *	void metrics_count_dns(int failed, long elapsed_ms);
+ *	void metrics_count_reload(int ok);
+ *	void metrics_set_enabled(int on);
+ *
+ *	int metrics_write(FILE *out);
+ * DESCRIPTION
+ *	The metrics_count_*() functions are the one-line hooks the milter
+ *	calls where it logs a decision, ends a tarpit wait, finishes a DNS
+ *	lookup or reloads. They touch only C11 atomics: no lock, no
+ *	allocation, no system call, so a milter callback never waits for a
+ *	scrape. Labelled counters live in a fixed table of METRICS_SERIES
+ *	series per family; a new label set claims a free slot with a
+ *	compare-and-swap; when the table is full the event is counted in
+ *	targrey_metrics_dropped_total instead (labels come from the
+ *	program, not from clients, so this is a guard, not a path).
+ *
+ *	metrics_set_enabled(0) (the default, metrics_listen empty) makes
+ *	every hook return at once; the daemon turns them on when it starts
+ *	the endpoint. Counters are process-wide and survive SIGHUP.
+ *
+ *	metrics_write() writes every family in the Prometheus text
+ *	exposition format (version 0.0.4) to OUT: the counters above, plus
+ *	the gauges read at scrape time (metrics_state.c). It returns 0, or
+ *	-1 when OUT failed.
+ * THREADS
+ *	Every function may be called from any thread at any time.
+ */
+#ifndef TG_METRICS_H
+#define TG_METRICS_H
+
+#include <stdio.h>
+
+#define METRICS_SERIES		256	/* label sets per family */
+#define METRICS_LABELS_MAX	160	/* bytes of one rendered label set */
+
+void	metrics_set_enabled(int on);
+int	metrics_enabled(void);
+void	metrics_count_decision(const char *stage, const char *action, const char *reason);
+void	metrics_count_tarpit(const char *outcome, long elapsed_ms);
+void	metrics_count_dns(int failed, long elapsed_ms);
+void	metrics_count_reload(int ok);
+int	metrics_write(FILE *out);
+
+/* Used by metrics_state.c for the gauges read at scrape time. */
+int	metrics_write_state(FILE *out);
+void	metrics_help(FILE *out, const char *name, const char *type, const char *help);
+size_t	metrics_escape(char *dst, size_t size, const char *src);
+
+#endif

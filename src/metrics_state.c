@@ -1,0 +1,114 @@
+/*
+ * NAME
+ *	metrics_state - gauges read when Prometheus scrapes
+ * DESCRIPTION
+ *	metrics_write_state() writes what is a state rather than an event:
+ *	sessions and tarpits in flight and their caps, the greylist and
+ *	event counters the store keeps (the same as targreyctl stats), the
+ *	records per database, the map size, the store's health (one series
+ *	per state, 1 for the current one) and the build. It runs on the
+ *	endpoint's thread; the store reads are short LMDB read transactions,
+ *	which never block a writer.
+ * DIAGNOSTICS
+ *	A store that cannot be read leaves its series out; the health series
+ *	says why.
+ */
+#include <limits.h>
+#include <stdint.h>
+#include "autoconfig.h"
+#include "fdlimit.h"
+#include "greylist.h"
+#include "metrics.h"
+#include "runtime.h"
+#include "session.h"
+#include "store.h"
+#include "tarpit.h"
+
+/* Sessions and tarpits in flight, and the caps that bound them. */
+static void
+metrics_write_flight(FILE *out)
+{
+	runtime_t *rt = runtime_acquire();
+	long	fd = fdlimit_tarpit_cap();
+
+	metrics_help(out, "targrey_sessions_active", "gauge", "SMTP sessions the milter is handling now.");
+	fprintf(out, "targrey_sessions_active %u\n", session_active());
+	metrics_help(out, "targrey_tarpits_active", "gauge", "Clients in the tarpit now.");
+	fprintf(out, "targrey_tarpits_active %ld\n", tarpit_active());
+	metrics_help(out, "targrey_tarpit_cap", "gauge",
+	    "Caps on tarpits in flight, by the limit that sets them (the smallest binds).");
+	if (rt != NULL) {
+		fprintf(out, "targrey_tarpit_cap{limit=\"tarpit_max_sessions\"} %ld\n",
+		    rt->cfg->tarpit_max_sessions);
+		fprintf(out, "targrey_tarpit_cap{limit=\"tarpit_max_share\"} %ld\n",
+		    rt->smtpd_limit * rt->cfg->tarpit_max_share / 100);
+		metrics_help(out, "targrey_smtpd_process_limit", "gauge",
+		    "Postfix's smtpd_process_limit as the milter knows it (the cap on sessions).");
+		fprintf(out, "targrey_smtpd_process_limit %ld\n", rt->smtpd_limit);
+		runtime_release(rt);
+	}
+	if (fd != LONG_MAX)
+		fprintf(out, "targrey_tarpit_cap{limit=\"descriptor_limit\"} %ld\n", fd);
+}
+
+/* Greylist verdicts and events, as counted by the store. */
+static void
+metrics_write_verdicts(FILE *out, store_t *st)
+{
+	static const greylist_verdict_t v[] = {GREYLIST_PASS_AWL, GREYLIST_PASS_TRIPLET,
+	    GREYLIST_GREYLIST, GREYLIST_TARPIT, GREYLIST_UNAVAILABLE};
+	uint64_t n;
+
+	metrics_help(out, "targrey_greylist_verdicts_total", "counter",
+	    "Greylist verdicts at RCPT for suspicious clients, by verdict (kept in the store).");
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		if (store_counter_get(st, v[i], &n) == 0)
+			fprintf(out, "targrey_greylist_verdicts_total{verdict=\"%s\"} %llu\n",
+			    greylist_verdict_name(v[i]), (unsigned long long) n);
+	metrics_help(out, "targrey_events_total", "counter",
+	    "Events counted by the store, by event (tarpit_full: greylisted because the tarpit was full).");
+	for (int e = 0; e < STORE_EVENTS; e++)
+		if (store_event_get(st, (store_event_t) e, &n) == 0)
+			fprintf(out, "targrey_events_total{event=\"%s\"} %llu\n",
+			    store_event_name((store_event_t) e), (unsigned long long) n);
+}
+
+/* Records per database, map size, bad records and health. */
+static void
+metrics_write_store(FILE *out, store_t *st)
+{
+	store_health_t h = store_health(st);
+	size_t	count;
+
+	metrics_help(out, "targrey_store_records", "gauge", "Records in the store, by database.");
+	for (int db = 0; db < STORE_DB_COUNT; db++)
+		if (store_count(st, (store_db_t) db, &count) == 0)
+			fprintf(out, "targrey_store_records{db=\"%s\"} %zu\n",
+			    store_db_name((store_db_t) db), count);
+	metrics_help(out, "targrey_store_map_bytes", "gauge", "Size of the store's LMDB map.");
+	fprintf(out, "targrey_store_map_bytes %zu\n", store_map_size(st));
+	metrics_help(out, "targrey_store_bad_records_total", "counter",
+	    "Records skipped as out of bounds (a sign of corruption).");
+	fprintf(out, "targrey_store_bad_records_total %llu\n",
+	    (unsigned long long) store_bad_records(st));
+	metrics_help(out, "targrey_store_state", "gauge",
+	    "Health of the store: 1 for the current state (healthy; full and write_error: unavailable, mail is accepted unchecked; broken).");
+	for (int i = STORE_HEALTHY; i <= STORE_BROKEN; i++)
+		fprintf(out, "targrey_store_state{state=\"%s\"} %d\n",
+		    store_health_name((store_health_t) i), i == (int) h);
+}
+
+int
+metrics_write_state(FILE *out)
+{
+	store_t *st = runtime_store();
+
+	metrics_write_flight(out);
+	if (st != NULL) {
+		metrics_write_verdicts(out, st);
+		metrics_write_store(out, st);
+	}
+	metrics_help(out, "targrey_build_info", "gauge", "The running program's version.");
+	fprintf(out, "targrey_build_info{version=\"%s\"} 1\n", PACKAGE_VERSION);
+	return ferror(out) ? -1 : 0;
+}
