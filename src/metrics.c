@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <string.h>
 #include "metrics.h"
+#include "spf.h"
 
 enum { SLOT_FREE, SLOT_BUSY, SLOT_READY };
 
@@ -42,6 +43,7 @@ typedef struct {
 } metrics_hist_t;
 
 static const double tarpit_bounds[] = {1, 5, 10, 30, 60, 120, 180, 300, 600};
+static const double grey_bounds[] = {60, 300, 600, 900, 1800, 3600, 7200, 14400, 43200, 86400};
 static const double dns_bounds[] = {0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
 
 static atomic_int metrics_on;
@@ -50,10 +52,19 @@ static metrics_vec_t decisions = {.name = "targrey_decisions_total",
 	.help = "Decisions logged, by stage, action and reason (one per decision line)."};
 static metrics_vec_t tarpits = {.name = "targrey_tarpit_outcomes_total",
 	.help = "Tarpit waits ended, by outcome."};
-static metrics_vec_t dns_queries = {.name = "targrey_dns_lookups_total",
+static metrics_vec_t dns_lookups = {.name = "targrey_dns_lookups_total",
 	.help = "DNS lookups that went to the network, by result (ok, failed)."};
 static metrics_vec_t reloads = {.name = "targrey_reloads_total",
 	.help = "Configuration reloads (SIGHUP), by result (ok, failed)."};
+static metrics_vec_t greylist = {.name = "targrey_greylist_outcomes_total",
+	.help = "Greylist outcomes at RCPT, by verdict and reason (new, retry counted, passed, ...)."};
+static metrics_vec_t spf = {.name = "targrey_spf_results_total",
+	.help = "SPF results, by identity (helo, mailfrom; any: not checked) and result."};
+static metrics_vec_t s25r = {.name = "targrey_s25r_results_total",
+	.help = "S25R classifications at connect, by result and the rule or table that decided."};
+static metrics_hist_t grey_pass = {.name = "targrey_greylist_pass_delay_seconds",
+	.help = "Time from a triplet's first attempt to its counted retry (greylisting passed).",
+	.bounds = grey_bounds, .nbounds = sizeof(grey_bounds) / sizeof(grey_bounds[0])};
 static metrics_hist_t tarpit_wait = {.name = "targrey_tarpit_wait_seconds",
 	.help = "Time clients spent in the tarpit.", .bounds = tarpit_bounds,
 	.nbounds = sizeof(tarpit_bounds) / sizeof(tarpit_bounds[0])};
@@ -164,7 +175,14 @@ metrics_labels(char *buf, size_t size, const char *const *keys, const char *cons
 
 	buf[0] = 0;
 	for (size_t i = 0; keys[i] != NULL && n < size; i++) {
-		metrics_escape(esc, sizeof(esc), values[i]);
+		const char *colon = values[i] ? strchr(values[i], ':') : NULL;
+		char	cut[METRICS_LABELS_MAX];
+
+		if (colon != NULL) {	/* TABLE:LINE -> TABLE */
+			snprintf(cut, sizeof(cut), "%.*s", (int) (colon - values[i]), values[i]);
+			metrics_escape(esc, sizeof(esc), cut);
+		} else
+			metrics_escape(esc, sizeof(esc), values[i]);
 		n += (size_t) snprintf(buf + n, size - n, "%s%s=\"%s\"", i ? "," : "", keys[i], esc);
 	}
 }
@@ -200,7 +218,7 @@ metrics_count_dns(int failed, long elapsed_ms)
 {
 	if (!metrics_enabled())
 		return;
-	metrics_vec_add(&dns_queries, failed ? "result=\"failed\"" : "result=\"ok\"", 1);
+	metrics_vec_add(&dns_lookups, failed ? "result=\"failed\"" : "result=\"ok\"", 1);
 	metrics_hist_observe(&dns_time, elapsed_ms);
 }
 
@@ -210,6 +228,61 @@ metrics_count_reload(int ok)
 	if (!metrics_enabled())
 		return;
 	metrics_vec_add(&reloads, ok ? "result=\"ok\"" : "result=\"failed\"", 1);
+}
+
+void
+metrics_count_greylist(greylist_verdict_t v, const greylist_result_t *g, int64_t now)
+{
+	static const char *const keys[] = {"verdict", "reason", NULL};
+	const char *values[] = {greylist_verdict_name(v), g->reason};
+	char	labels[METRICS_LABELS_MAX];
+
+	if (!metrics_enabled())
+		return;
+	metrics_labels(labels, sizeof(labels), keys, values);
+	metrics_vec_add(&greylist, labels, 1);
+	if (v == GREYLIST_PASS_TRIPLET && g->write_triplet && g->reason != NULL
+	    && strcmp(g->reason, "retried") == 0 && now >= g->triplet.first)
+		metrics_hist_observe(&grey_pass, (long) (now - g->triplet.first) * 1000);
+}
+
+/* One SPF result for IDENTITY. */
+static void
+metrics_count_spf_one(const char *identity, const char *result)
+{
+	static const char *const keys[] = {"identity", "result", NULL};
+	const char *values[] = {identity, result};
+	char	labels[METRICS_LABELS_MAX];
+
+	metrics_labels(labels, sizeof(labels), keys, values);
+	metrics_vec_add(&spf, labels, 1);
+}
+
+void
+metrics_count_spf(const spf_outcome_t *o)
+{
+	if (!metrics_enabled())
+		return;
+	if (o->skipped || o->whitelisted)
+		metrics_count_spf_one("any", o->skipped ? "skipped" : "whitelisted");
+	if (o->helo_done)
+		metrics_count_spf_one("helo", spf_result_name(o->helo.result));
+	if (o->mail_done)
+		metrics_count_spf_one(o->mail.identity == SPF_ID_HELO ? "helo_for_null" : "mailfrom",
+		    spf_result_name(o->mail.result));
+}
+
+void
+metrics_count_s25r(int suspicious, const char *reason)
+{
+	static const char *const keys[] = {"result", "rule", NULL};
+	const char *values[] = {suspicious ? "suspicious" : "clean", reason};
+	char	labels[METRICS_LABELS_MAX];
+
+	if (!metrics_enabled())
+		return;
+	metrics_labels(labels, sizeof(labels), keys, values);
+	metrics_vec_add(&s25r, labels, 1);
 }
 
 /* The # HELP and # TYPE lines of a family. */
@@ -255,9 +328,13 @@ int
 metrics_write(FILE *out)
 {
 	metrics_vec_write(out, &decisions);
+	metrics_vec_write(out, &greylist);
+	metrics_hist_write(out, &grey_pass);
+	metrics_vec_write(out, &spf);
+	metrics_vec_write(out, &s25r);
 	metrics_vec_write(out, &tarpits);
 	metrics_hist_write(out, &tarpit_wait);
-	metrics_vec_write(out, &dns_queries);
+	metrics_vec_write(out, &dns_lookups);
 	metrics_hist_write(out, &dns_time);
 	metrics_vec_write(out, &reloads);
 	metrics_help(out, "targrey_metrics_dropped_total", "counter",

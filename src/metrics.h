@@ -9,6 +9,10 @@
  *	void metrics_count_tarpit(const char *outcome, long elapsed_ms);
  *	void metrics_count_dns(int failed, long elapsed_ms);
  *	void metrics_count_reload(int ok);
+ *	void metrics_count_greylist(greylist_verdict_t v,
+ *		const greylist_result_t *g, int64_t now);
+ *	void metrics_count_spf(const spf_outcome_t *o);
+ *	void metrics_count_s25r(int suspicious, const char *reason);
  *	void metrics_set_enabled(int on);
  *
  *	int metrics_write(FILE *out);
@@ -22,6 +26,11 @@
  *	compare-and-swap; when the table is full the event is counted in
  *	targrey_metrics_dropped_total instead (labels come from the
  *	program, not from clients, so this is a guard, not a path).
+ *
+ *	Label values that name a table line ("TABLE:LINE") are cut at the
+ *	colon, so that a long whitelist cannot fill a family.
+ *	metrics_count_greylist() also observes, when a triplet passes by
+ *	its counted retry, the time since its first attempt.
  *
  *	metrics_set_enabled(0) (the default, metrics_listen empty) makes
  *	every hook return at once; the daemon turns them on when it starts
@@ -37,7 +46,10 @@
 #ifndef TG_METRICS_H
 #define TG_METRICS_H
 
+#include <stdint.h>
 #include <stdio.h>
+#include "greylist.h"
+#include "spf_policy.h"
 
 #define METRICS_SERIES		256	/* label sets per family */
 #define METRICS_LABELS_MAX	160	/* bytes of one rendered label set */
@@ -48,6 +60,9 @@ void	metrics_count_decision(const char *stage, const char *action, const char *r
 void	metrics_count_tarpit(const char *outcome, long elapsed_ms);
 void	metrics_count_dns(int failed, long elapsed_ms);
 void	metrics_count_reload(int ok);
+void	metrics_count_greylist(greylist_verdict_t v, const greylist_result_t *g, int64_t now);
+void	metrics_count_spf(const spf_outcome_t *o);
+void	metrics_count_s25r(int suspicious, const char *reason);
 int	metrics_write(FILE *out);
 
 /* Used by metrics_state.c for the gauges read at scrape time. */

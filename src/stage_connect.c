@@ -15,6 +15,7 @@
 #include <string.h>
 #include "dns.h"
 #include "log.h"
+#include "metrics.h"
 #include "stage.h"
 #include "whitelist.h"
 
@@ -72,6 +73,7 @@ stage_connect(session_t *s, const char *client_resolve)
 	}
 	s25r_classify(rt->s25r, s->client_name[0] ? s->client_name : NULL, &s->client, &v);
 	s->suspicious = v.suspicious;
+	metrics_count_s25r(v.suspicious, v.reason);
 	memcpy(s->s25r_reason, v.reason, sizeof(s->s25r_reason));
 	if (log_get_level() >= 1)
 		session_log(s, "connect", s->suspicious ? "suspicious" : "clean", s->s25r_reason, NULL);

@@ -14,6 +14,10 @@ DESCRIPTION
     scrapes the milter, and its query API returns N for that counter.
     After SIGHUP and one more session the counter is N+1 (counters
     survive a reload) and targrey_reloads_total{result="ok"} is 1.
+    One suspicious client (dyn-127-0-0-21.pool.example.net, S25R rule 1)
+    waits out a 2s tarpit: the tarpit outcome, the greylist verdict, the
+    S25R result and the wait histogram each count exactly 1, as its
+    decision line says.
     Unknown paths answer 404. Prometheus is stopped at the end.
 """
 import json
@@ -94,8 +98,28 @@ def prom_value(api, query):
     return float(result[0]["value"][1]) if result else None
 
 
+def check_tarpit(r, base):
+    """A suspicious client's tarpit shows in four families."""
+    res = r.swaks(source="127.0.0.21", sender="alice@example.com",
+        to="bob@example.org", helo="client.example.com", timeout=30)
+    check(res.rc == 0, "swaks exit status (tarpit)", res.rc, 0, res.transcript)
+    d = r.milter.wait_decision(addr="127.0.0.21", action="tarpit", stage="rcpt")
+    check(d["reason"] == "passed", "tarpit outcome line", d["reason"], "passed")
+    text = fetch(base + "/metrics")[2]
+    want = {'targrey_tarpit_outcomes_total{outcome="passed"}': 1,
+        'targrey_greylist_outcomes_total{verdict="tarpit",reason="new client"}': 1,
+        'targrey_s25r_results_total{result="suspicious",rule="s25r_rule_1"}': 1,
+        'targrey_decisions_total{stage="rcpt",action="tarpit",reason="passed"}': 1,
+        'targrey_tarpit_wait_seconds_count': 1,
+        'targrey_tarpit_wait_seconds_bucket{le="1"}': 0,
+        'targrey_tarpit_wait_seconds_bucket{le="5"}': 1}
+    got = {k: value(text, k) for k in want}
+    check(got == want, "tarpit series", got, want, text)
+
+
 def main(r):
     r.dns.add_host("mail.example.com", "127.0.0.10")
+    r.dns.add_host("dyn-127-0-0-21.pool.example.net", "127.0.0.21")
     r.start()
     base = "http://127.0.0.1:%d" % METRICS_PORT
     send_clean(r, SESSIONS)
@@ -127,9 +151,12 @@ def main(r):
         text = fetch(base + "/metrics")[2]
         check(value(text, 'targrey_reloads_total{result="ok"}') == 1, "reloads",
             value(text, 'targrey_reloads_total{result="ok"}'), 1, text)
+        check_tarpit(r, base)
     finally:
         code = prom.stop(15)
         print("prometheus stopped (exit %r)" % code)
 
 
-rig.main(main, timeout=240, milter_params={"metrics_listen": "127.0.0.1:%d" % METRICS_PORT})
+rig.main(main, timeout=240, milter_params={
+    "metrics_listen": "127.0.0.1:%d" % METRICS_PORT, "tarpit_delay": "2s",
+    "tarpit_poll_interval": "250ms", "s25r_reverse_lookup": "yes"})
