@@ -18,9 +18,12 @@ DESCRIPTION
     waits out a 2s tarpit: the tarpit outcome, the greylist verdict, the
     S25R result and the wait histogram each count exactly 1, as its
     decision line says.
-    Unknown paths answer 404. Prometheus is stopped at the end.
+    Unknown paths answer 404. Every metric the Grafana dashboard and the
+    alerting rules in contrib/ use is in the exposition, and `promtool
+    check rules` accepts the rules. Prometheus is stopped at the end.
 """
 import json
+import re
 import os
 import shutil
 import signal
@@ -117,6 +120,23 @@ def check_tarpit(r, base):
     check(got == want, "tarpit series", got, want, text)
 
 
+def check_contrib(text):
+    """The dashboard and the rules use only metrics the daemon exports."""
+    src = os.environ.get("TG_SRCDIR", os.path.join(os.path.dirname(__file__), "..", ".."))
+    rules = os.path.join(src, "contrib", "targrey-milter.rules.yml")
+    lint = subprocess.run(["promtool", "check", "rules", rules],
+        capture_output=True, text=True, timeout=30)
+    check(lint.returncode == 0, "promtool check rules", lint.stdout + lint.stderr, 0)
+    families = set(re.findall(r"^# TYPE (\w+) ", text, re.M))
+    exported = families | {f + s for f in families for s in ("_bucket", "_sum", "_count")}
+    with open(os.path.join(src, "contrib", "grafana-targrey-milter.json")) as f:
+        used = set(re.findall(r"\b(targrey_\w+)", f.read()))
+    with open(rules) as f:
+        used |= set(re.findall(r"\b(targrey_\w+)", f.read()))
+    check(used and used <= exported, "metrics used in contrib/ but not exported",
+        sorted(used - exported), [])
+
+
 def main(r):
     r.dns.add_host("mail.example.com", "127.0.0.10")
     r.dns.add_host("dyn-127-0-0-21.pool.example.net", "127.0.0.21")
@@ -136,6 +156,7 @@ def main(r):
         (value(text, ACCEPTED), len(lines)), SESSIONS, text)
     check(value(text, 'targrey_store_state{state="healthy"}') == 1, "store state")
     check(fetch(base + "/nothing")[0] == 404, "status of an unknown path")
+    check_contrib(text)
 
     prom, api = start_prometheus(r)
     try:
