@@ -92,6 +92,8 @@ const param_t params_table[] = {
 	    "Serve Prometheus metrics at http://ADDRESS:PORT/metrics (numeric, [IPV6]:PORT for "
 	    "IPv6; empty: off). Use a loopback address or a firewalled one: the page is not "
 	    "authenticated.", START_ONLY),
+	P_TIME(report_history, "35d", 1 * DAY, 400 * DAY, "logging",
+	    "How long the hourly decision counters shown by targreyctl report are kept in the store."),
 	/* DNS */
 	P_LIST(dns_servers, "", "dns",
 	    "Name servers to ask, as ADDRESS or ADDRESS:PORT; empty means those of /etc/resolv.conf."),

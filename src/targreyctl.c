@@ -48,6 +48,7 @@ static const struct {
 	{"load", ctl_load, "FILE|-           read text written by dump"},
 	{"import-postgrey", ctl_import_postgrey, "FILE...  import db_dump -p output of Postgrey's databases"},
 	{"spf", ctl_spf, "IP HELO SENDER    run one SPF check: result, reason, headers, DNS queries"},
+	{"report", ctl_report, "[--days N] [--html FILE] [--lang ja|en]  hourly decision counters: summary or HTML charts"},
 	{"reopen", ctl_reopen, "               the daemon opens log_file again (SIGHUP; for logrotate)"},
 };
 

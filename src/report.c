@@ -1,0 +1,144 @@
+/*
+ * NAME
+ *	report - count decisions per hour for targreyctl report
+ * DESCRIPTION
+ *	See report.h. A decision counted in the last moments of an hour may
+ *	be flushed into the next hour's record: the report is hourly, the
+ *	flush interval a minute.
+ * DIAGNOSTICS
+ *	"report: cannot write the hourly counters" (at most once an hour).
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <time.h>
+#include "log.h"
+#include "report.h"
+#include "runtime.h"
+
+static atomic_uint report_counts[REPORT_CATEGORIES];
+static pthread_t report_thread;
+static pthread_mutex_t report_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t report_cond = PTHREAD_COND_INITIALIZER;
+static int report_running, report_stopping;
+static store_t *report_store;
+static long report_interval_ms;
+
+report_category_t
+report_category(const char *stage, const char *action, const char *reason)
+{
+	if (strcmp(action, "skip") == 0)
+		return REPORT_SKIPPED;
+	if (strcmp(action, "greylist") == 0)
+		return REPORT_GREYLISTED;
+	if (strcmp(action, "tarpit") == 0)
+		return strcmp(reason, "passed") == 0 ? REPORT_TARPIT_PASSED : REPORT_TARPIT_FAILED;
+	if (strcmp(stage, "mail") == 0 && strcmp(action, "reject") == 0)
+		return REPORT_SPF_REJECTED;
+	if (strcmp(stage, "mail") == 0 && strcmp(action, "defer") == 0)
+		return REPORT_SPF_DEFERRED;
+	if (strcmp(action, "accept") == 0)
+		return strcmp(reason, "store_unavailable") == 0 ? REPORT_UNCHECKED : REPORT_ACCEPTED;
+	return REPORT_OTHER;
+}
+
+void
+report_count(const char *stage, const char *action, const char *reason)
+{
+	if (stage == NULL || action == NULL || reason == NULL)
+		return;
+	if (strcmp(action, "clean") == 0 || strcmp(action, "suspicious") == 0)
+		return;		/* connect-time classification, not a verdict */
+	atomic_fetch_add_explicit(&report_counts[report_category(stage, action, reason)], 1,
+	    memory_order_relaxed);
+}
+
+/* report_history in hours, from the running configuration. */
+static int64_t
+report_keep_hours(void)
+{
+	runtime_t *rt = runtime_acquire();
+	int64_t	keep = 35 * 24;
+
+	if (rt != NULL) {
+		keep = rt->cfg->report_history / 3600000;
+		runtime_release(rt);
+	}
+	return keep;
+}
+
+int
+report_flush(store_t *st)
+{
+	uint32_t take[REPORT_CATEGORIES];
+	int	any = 0;
+
+	for (size_t i = 0; i < REPORT_CATEGORIES; i++)
+		any |= (take[i] = atomic_exchange(&report_counts[i], 0)) != 0;
+	if (!any || st == NULL)
+		return 0;
+	if (store_report_add(st, (int64_t) time(NULL) / 3600, take, report_keep_hours()) == 0)
+		return 0;
+	for (size_t i = 0; i < REPORT_CATEGORIES; i++)	/* keep them for the next try */
+		atomic_fetch_add(&report_counts[i], take[i]);
+	return STORE_ERROR;
+}
+
+static void *
+report_main(void *arg)
+{
+	struct timespec until;
+	static time_t last_warn;
+
+	(void) arg;
+	pthread_mutex_lock(&report_lock);
+	while (!report_stopping) {
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += report_interval_ms / 1000;
+		until.tv_nsec += (report_interval_ms % 1000) * 1000000;
+		if (until.tv_nsec >= 1000000000)
+			until.tv_sec++, until.tv_nsec -= 1000000000;
+		pthread_cond_timedwait(&report_cond, &report_lock, &until);
+		pthread_mutex_unlock(&report_lock);
+		if (report_flush(report_store) < 0 && time(NULL) - last_warn >= 3600) {
+			log_warning("report: cannot write the hourly counters; kept in memory");
+			last_warn = time(NULL);
+		}
+		pthread_mutex_lock(&report_lock);
+	}
+	pthread_mutex_unlock(&report_lock);
+	return NULL;
+}
+
+int
+report_start(store_t *st, long interval_ms)
+{
+	sigset_t all, old;
+	int	rc;
+
+	if (report_running || st == NULL)
+		return 0;
+	report_store = st;
+	report_interval_ms = interval_ms > 0 ? interval_ms : 60000;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);	/* signals stay with libmilter */
+	rc = pthread_create(&report_thread, NULL, report_main, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	report_running = rc == 0;
+	return rc == 0 ? 0 : -1;
+}
+
+void
+report_stop(void)
+{
+	if (!report_running)
+		return;
+	pthread_mutex_lock(&report_lock);
+	report_stopping = 1;
+	pthread_cond_signal(&report_cond);
+	pthread_mutex_unlock(&report_lock);
+	pthread_join(report_thread, NULL);
+	report_running = 0;
+	(void) report_flush(report_store);
+}
