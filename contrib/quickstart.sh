@@ -34,7 +34,7 @@ PKG_DEPS="debhelper dpkg-dev lintian rpm"
 BUILD_DEPS="build-essential autoconf automake pkg-config libmilter-dev libspf2-dev
 	libpcre2-dev liblmdb-dev libcmocka-dev libmicrohttpd-dev"
 TEST_DEPS="postfix postfix-pcre swaks nsd dnsutils python3 lmdb-utils mandoc
-	clang libclang-rt-14-dev prometheus $PKG_DEPS"
+	clang libclang-rt-14-dev prometheus tidy chromium $PKG_DEPS"
 BENCH_DEPS="postfix-policyd-spf-python postgrey"
 
 as_root() {
