@@ -166,23 +166,33 @@ metrics_hist_observe(metrics_hist_t *h, long ms)
 	    memory_order_relaxed);
 }
 
-/* Render KEY="VALUE" pairs (NULL-terminated KEYS/VALUES) into BUF. */
+/*
+ * Render KEY="VALUE" pairs (NULL-terminated KEYS/VALUES) into BUF. Each
+ * pair gets an equal share of SIZE and a value is cut (between escapes)
+ * to fit it, so that the result is always whole, however long a value.
+ */
 static void
 metrics_labels(char *buf, size_t size, const char *const *keys, const char *const *values)
 {
-	char	esc[METRICS_LABELS_MAX];
-	size_t	n = 0;
+	char	esc[METRICS_LABELS_MAX], cut[METRICS_LABELS_MAX];
+	size_t	n = 0, nkeys = 0, share, room;
 
+	while (keys[nkeys] != NULL)
+		nkeys++;
+	share = nkeys ? (size - 1) / nkeys : 0;
 	buf[0] = 0;
-	for (size_t i = 0; keys[i] != NULL && n < size; i++) {
-		const char *colon = values[i] ? strchr(values[i], ':') : NULL;
-		char	cut[METRICS_LABELS_MAX];
+	for (size_t i = 0; i < nkeys; i++) {
+		const char *v = values[i] ? values[i] : "";
+		const char *colon = strchr(v, ':');
 
+		room = share > strlen(keys[i]) + 4 ? share - strlen(keys[i]) - 4 : 1;
+		if (room + 1 > sizeof(esc))
+			room = sizeof(esc) - 1;
 		if (colon != NULL) {	/* TABLE:LINE -> TABLE */
-			snprintf(cut, sizeof(cut), "%.*s", (int) (colon - values[i]), values[i]);
-			metrics_escape(esc, sizeof(esc), cut);
-		} else
-			metrics_escape(esc, sizeof(esc), values[i]);
+			snprintf(cut, sizeof(cut), "%.*s", (int) (colon - v), v);
+			v = cut;
+		}
+		metrics_escape(esc, room + 1, v);
 		n += (size_t) snprintf(buf + n, size - n, "%s%s=\"%s\"", i ? "," : "", keys[i], esc);
 	}
 }

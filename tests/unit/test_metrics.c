@@ -91,6 +91,27 @@ test_decisions(void **state)
 	free(text);
 }
 
+/* A value too long for the label buffer is cut, never the quoting. */
+static void
+test_long_value(void **state)
+{
+	char	reason[400], *text, *line;
+
+	(void) state;
+	metrics_set_enabled(1);
+	memset(reason, '"', sizeof(reason) - 1);	/* every byte needs an escape */
+	reason[sizeof(reason) - 1] = 0;
+	metrics_count_decision("long", "value", reason);
+	text = render();
+	line = strstr(text, "targrey_decisions_total{stage=\"long\"");
+	assert_non_null(line);
+	*strchr(line, '\n') = 0;
+	if (strlen(line) < 20 || strcmp(line + strlen(line) - 4, "\"} 1") != 0
+	    || strstr(line, "\\\"\\\"\"}") == NULL)
+		fail_msg("got %s, want a whole label set ending in \\\"\"} 1", line);
+	free(text);
+}
+
 static void
 test_histogram(void **state)
 {
@@ -178,6 +199,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_disabled),
 		cmocka_unit_test(test_decisions),
+		cmocka_unit_test(test_long_value),
 		cmocka_unit_test(test_histogram),
 		cmocka_unit_test(test_threads),
 		cmocka_unit_test(test_full_table),
