@@ -96,7 +96,7 @@ http_metrics_parse(const char *listen, struct addrinfo **res)
 }
 
 int
-http_metrics_start(const char *listen)
+http_metrics_start(const char *listen, metrics_collect_fn collect)
 {
 	struct addrinfo *ai = NULL;
 	int	rc;
@@ -108,6 +108,7 @@ http_metrics_start(const char *listen)
 		    gai_strerror(rc));
 		return -1;
 	}
+	metrics_set_collector(collect);		/* before the thread starts */
 	http_metrics_daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
 	    (ai->ai_family == AF_INET6 ? MHD_USE_IPv6 : 0), 0, NULL, NULL,
 	    http_metrics_answer, NULL,

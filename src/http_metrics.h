@@ -4,12 +4,14 @@
  * SYNOPSIS
  *	#include "http_metrics.h"
  *
- *	int http_metrics_start(const char *listen);
+ *	int http_metrics_start(const char *listen, metrics_collect_fn collect);
  *	void http_metrics_stop(void);
  * DESCRIPTION
  *	http_metrics_start() serves GET /metrics (metrics_write()) on LISTEN,
  *	"ADDRESS:PORT" or "[IPV6]:PORT" (numeric only), from libmicrohttpd's
- *	own polling thread, and turns the counters on. An empty LISTEN does
+ *	own polling thread, with COLLECT (may be NULL) adding the gauges
+ *	read at scrape time (metrics_set_collector()), and turns the
+ *	counters on. An empty LISTEN does
  *	nothing. Other paths get 404, other methods 405. At most a few
  *	connections are served at once, each for at most a few seconds:
  *	the endpoint is for one or two Prometheus servers, not the world.
@@ -24,7 +26,9 @@
 #ifndef TG_HTTP_METRICS_H
 #define TG_HTTP_METRICS_H
 
-int	http_metrics_start(const char *listen);
+#include "metrics.h"
+
+int	http_metrics_start(const char *listen, metrics_collect_fn collect);
 void	http_metrics_stop(void);
 
 #endif

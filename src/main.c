@@ -35,7 +35,8 @@
 #include "session.h"
 #include "http_metrics.h"
 #include "metrics.h"
-#include "report.h"
+#include "milter_report.h"
+#include "stage_metrics.h"
 #include "signals.h"
 #include "store.h"
 #include "tarpit.h"
@@ -385,15 +386,15 @@ main(int argc, char **argv)
 	runtime_set_overrides(&opts.overrides);
 	runtime_set_store(main_open_store(rt));
 	runtime_publish(rt);
-	(void) http_metrics_start(rt->cfg->metrics_listen);	/* logged; milter runs anyway */
-	if (report_start(runtime_store(), 60000) < 0)
+	(void) http_metrics_start(rt->cfg->metrics_listen, stage_metrics_collect);	/* logged */
+	if (milter_report_start(runtime_store(), 60000) < 0)
 		log_warning("cannot start the report thread; no hourly counters for targreyctl report");
 	if (pool_watch_start(MAIN_POOL_WATCH_MS) < 0)
 		log_warning("cannot start the worker pool watchdog");
 	rc = smfi_main();
 	pool_watch_stop();
 	http_metrics_stop();
-	report_stop();		/* last flush, before the store closes */
+	milter_report_stop();	/* last flush, before the store closes */
 	if (session_active() == 0)	/* else a late callback might still use it */
 		runtime_set_store(store_close(runtime_store()));
 	pidfile_remove();

@@ -14,8 +14,8 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
+#include "autoconfig.h"
 #include "metrics.h"
-#include "spf.h"
 
 enum { SLOT_FREE, SLOT_BUSY, SLOT_READY };
 
@@ -47,6 +47,7 @@ static const double grey_bounds[] = {60, 300, 600, 900, 1800, 3600, 7200, 14400,
 static const double dns_bounds[] = {0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
 
 static atomic_int metrics_on;
+static metrics_collect_fn metrics_collector;
 static atomic_ullong metrics_dropped;
 static metrics_vec_t decisions = {.name = "targrey_decisions_total",
 	.help = "Decisions logged, by stage, action and reason (one per decision line)."};
@@ -71,6 +72,12 @@ static metrics_hist_t tarpit_wait = {.name = "targrey_tarpit_wait_seconds",
 static metrics_hist_t dns_time = {.name = "targrey_dns_lookup_seconds",
 	.help = "Time of DNS lookups that went to the network.", .bounds = dns_bounds,
 	.nbounds = sizeof(dns_bounds) / sizeof(dns_bounds[0])};
+
+void
+metrics_set_collector(metrics_collect_fn fn)
+{
+	metrics_collector = fn;
+}
 
 void
 metrics_set_enabled(int on)
@@ -241,45 +248,31 @@ metrics_count_reload(int ok)
 }
 
 void
-metrics_count_greylist(greylist_verdict_t v, const greylist_result_t *g, int64_t now)
+metrics_count_greylist(const char *verdict, const char *reason, long pass_delay_s)
 {
 	static const char *const keys[] = {"verdict", "reason", NULL};
-	const char *values[] = {greylist_verdict_name(v), g->reason};
+	const char *values[] = {verdict, reason};
 	char	labels[METRICS_LABELS_MAX];
 
 	if (!metrics_enabled())
 		return;
 	metrics_labels(labels, sizeof(labels), keys, values);
 	metrics_vec_add(&greylist, labels, 1);
-	if (v == GREYLIST_PASS_TRIPLET && g->write_triplet && g->reason != NULL
-	    && strcmp(g->reason, "retried") == 0 && now >= g->triplet.first)
-		metrics_hist_observe(&grey_pass, (long) (now - g->triplet.first) * 1000);
+	if (pass_delay_s >= 0)
+		metrics_hist_observe(&grey_pass, pass_delay_s * 1000);
 }
 
-/* One SPF result for IDENTITY. */
-static void
-metrics_count_spf_one(const char *identity, const char *result)
+void
+metrics_count_spf(const char *identity, const char *result)
 {
 	static const char *const keys[] = {"identity", "result", NULL};
 	const char *values[] = {identity, result};
 	char	labels[METRICS_LABELS_MAX];
 
-	metrics_labels(labels, sizeof(labels), keys, values);
-	metrics_vec_add(&spf, labels, 1);
-}
-
-void
-metrics_count_spf(const spf_outcome_t *o)
-{
 	if (!metrics_enabled())
 		return;
-	if (o->skipped || o->whitelisted)
-		metrics_count_spf_one("any", o->skipped ? "skipped" : "whitelisted");
-	if (o->helo_done)
-		metrics_count_spf_one("helo", spf_result_name(o->helo.result));
-	if (o->mail_done)
-		metrics_count_spf_one(o->mail.identity == SPF_ID_HELO ? "helo_for_null" : "mailfrom",
-		    spf_result_name(o->mail.result));
+	metrics_labels(labels, sizeof(labels), keys, values);
+	metrics_vec_add(&spf, labels, 1);
 }
 
 void
@@ -351,6 +344,9 @@ metrics_write(FILE *out)
 	    "Events not counted because a family had no free series.");
 	fprintf(out, "targrey_metrics_dropped_total %llu\n",
 	    (unsigned long long) atomic_load(&metrics_dropped));
-	metrics_write_state(out);
+	if (metrics_collector != NULL)
+		metrics_collector(out);
+	metrics_help(out, "targrey_build_info", "gauge", "The running program's version.");
+	fprintf(out, "targrey_build_info{version=\"%s\"} 1\n", PACKAGE_VERSION);
 	return ferror(out) ? -1 : 0;
 }

@@ -9,10 +9,11 @@
  *	void metrics_count_tarpit(const char *outcome, long elapsed_ms);
  *	void metrics_count_dns(int failed, long elapsed_ms);
  *	void metrics_count_reload(int ok);
- *	void metrics_count_greylist(greylist_verdict_t v,
- *		const greylist_result_t *g, int64_t now);
- *	void metrics_count_spf(const spf_outcome_t *o);
+ *	void metrics_count_greylist(const char *verdict, const char *reason,
+ *		long pass_delay_s);
+ *	void metrics_count_spf(const char *identity, const char *result);
  *	void metrics_count_s25r(int suspicious, const char *reason);
+ *	void metrics_set_collector(metrics_collect_fn fn);
  *	void metrics_set_enabled(int on);
  *
  *	int metrics_write(FILE *out);
@@ -29,27 +30,28 @@
  *
  *	Label values that name a table line ("TABLE:LINE") are cut at the
  *	colon, so that a long whitelist cannot fill a family.
- *	metrics_count_greylist() also observes, when a triplet passes by
- *	its counted retry, the time since its first attempt.
+ *	metrics_count_greylist() also observes PASS_DELAY_S (the time from a
+ *	triplet's first attempt to the retry that passed it) unless it is
+ *	negative. The milter turns its own types into these arguments
+ *	(stage_metrics.c): this module knows no layer above base.
  *
  *	metrics_set_enabled(0) (the default, metrics_listen empty) makes
  *	every hook return at once; the daemon turns them on when it starts
  *	the endpoint. Counters are process-wide and survive SIGHUP.
  *
  *	metrics_write() writes every family in the Prometheus text
- *	exposition format (version 0.0.4) to OUT: the counters above, plus
- *	the gauges read at scrape time (metrics_state.c). It returns 0, or
- *	-1 when OUT failed.
+ *	exposition format (version 0.0.4) to OUT: the counters above, then
+ *	what the collector set by metrics_set_collector() writes (the
+ *	gauges the daemon reads at scrape time). It returns 0, or -1 when
+ *	OUT failed. metrics_help() writes a family's HELP and TYPE lines
+ *	for a collector.
  * THREADS
  *	Every function may be called from any thread at any time.
  */
 #ifndef TG_METRICS_H
 #define TG_METRICS_H
 
-#include <stdint.h>
 #include <stdio.h>
-#include "greylist.h"
-#include "spf_policy.h"
 
 #define METRICS_SERIES		256	/* label sets per family */
 #define METRICS_LABELS_MAX	160	/* bytes of one rendered label set */
@@ -60,13 +62,13 @@ void	metrics_count_decision(const char *stage, const char *action, const char *r
 void	metrics_count_tarpit(const char *outcome, long elapsed_ms);
 void	metrics_count_dns(int failed, long elapsed_ms);
 void	metrics_count_reload(int ok);
-void	metrics_count_greylist(greylist_verdict_t v, const greylist_result_t *g, int64_t now);
-void	metrics_count_spf(const spf_outcome_t *o);
+void	metrics_count_greylist(const char *verdict, const char *reason, long pass_delay_s);
+void	metrics_count_spf(const char *identity, const char *result);
 void	metrics_count_s25r(int suspicious, const char *reason);
-int	metrics_write(FILE *out);
 
-/* Used by metrics_state.c for the gauges read at scrape time. */
-int	metrics_write_state(FILE *out);
+typedef void (*metrics_collect_fn)(FILE *out);
+void	metrics_set_collector(metrics_collect_fn fn);
+int	metrics_write(FILE *out);
 void	metrics_help(FILE *out, const char *name, const char *type, const char *help);
 size_t	metrics_escape(char *dst, size_t size, const char *src);
 

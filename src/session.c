@@ -11,7 +11,7 @@
 #include <string.h>
 #include "log.h"
 #include "metrics.h"
-#include "report.h"
+#include "metrics_hourly.h"
 #include "session.h"
 
 static atomic_uint session_count;
@@ -151,5 +151,5 @@ session_log_to(const session_t *s, const char *to, const char *stage,
 
 	log_decision(&f);
 	metrics_count_decision(stage, action, reason);
-	report_count(stage, action, reason);
+	metrics_hour_count(stage, action, reason);
 }

@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "log.h"
-#include "metrics.h"
+#include "stage_metrics.h"
 #include "stage.h"
 
 /* Fill R; the text is cleaned and its '%' doubled (see stage.h). */
@@ -50,7 +50,7 @@ stage_mail(session_t *s, stage_reply_t *r)
 	spf_evaluate(s->rt->spf, &s->client, s->helo ? s->helo : "", s->from ? s->from : "",
 	    &s->spf);
 	s->spf_done = 1;
-	metrics_count_spf(&s->spf);
+	stage_metrics_spf(&s->spf);
 	if (v->action == SPF_ACT_CONTINUE)
 		return;
 	stage_summary(s, extra, sizeof(extra));

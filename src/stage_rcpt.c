@@ -37,6 +37,7 @@
 #include "log.h"
 #include "pool.h"
 #include "metrics.h"
+#include "stage_metrics.h"
 #include "sockdiag.h"
 #include "stage.h"
 #include "whitelist.h"
@@ -280,7 +281,7 @@ stage_rcpt_decide(session_t *s, const char *rcpt, const stage_waiter_t *w, stage
 	v = store_check(runtime_store(), &s->rt->grey, (int64_t) time(NULL), &s->client,
 	    s->from ? s->from : "", rcpt, flags, &g);
 	s->tg_verdict = greylist_verdict_name(v);
-	metrics_count_greylist(v, &g, (int64_t) time(NULL));
+	stage_metrics_greylist(v, &g, (int64_t) time(NULL));
 	if (v == GREYLIST_GREYLIST)
 		stage_greylist(s, rcpt, &g, no_tarpit, r);
 	else if (v == GREYLIST_TARPIT && cfg->dry_run)

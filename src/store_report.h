@@ -30,20 +30,9 @@
 #define TG_STORE_REPORT_H
 
 #include <stdint.h>
+#include "metrics_hourly.h"
 #include "store.h"
 
-typedef enum {
-	REPORT_ACCEPTED,	/* accepted at end of message */
-	REPORT_SKIPPED,		/* trusted, authenticated, whitelisted */
-	REPORT_TARPIT_PASSED,	/* waited out the tarpit */
-	REPORT_TARPIT_FAILED,	/* hung up or pipelined in the tarpit */
-	REPORT_GREYLISTED,	/* 450 greylisted */
-	REPORT_SPF_REJECTED,
-	REPORT_SPF_DEFERRED,
-	REPORT_UNCHECKED,	/* accepted: store unavailable */
-	REPORT_OTHER,
-	REPORT_CATEGORIES
-} report_category_t;
 
 #define STORE_REPORT_PREFIX	"report/"
 

@@ -6,7 +6,7 @@
  *	are summed, hours are read oldest first within the window, records
  *	older than the kept history are deleted, a record of an unknown
  *	version is skipped; decisions map to the categories the report
- *	shows, and report_flush() moves the in-memory counts into the store.
+ *	shows, and milter_report_flush() moves the in-memory counts into the store.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,7 +17,8 @@
 #include <string.h>
 #include <time.h>
 #include <cmocka.h>
-#include "report.h"
+#include "metrics_hourly.h"
+#include "milter_report.h"
 #include "store_report.h"
 
 typedef struct {
@@ -132,11 +133,11 @@ test_flush(void **state)
 
 	(void) state;
 	for (int i = 0; i < 5; i++)
-		report_count("eom", "accept", "passed");
-	report_count("rcpt", "tarpit", "passed");
-	report_count("connect", "suspicious", "s25r_rule_1");	/* not a verdict */
-	assert_int_equal(report_flush(st), 0);
-	assert_int_equal(report_flush(st), 0);		/* nothing new: no change */
+		metrics_hour_count("eom", "accept", "passed");
+	metrics_hour_count("rcpt", "tarpit", "passed");
+	metrics_hour_count("connect", "suspicious", "s25r_rule_1");	/* not a verdict */
+	assert_int_equal(milter_report_flush(st), 0);
+	assert_int_equal(milter_report_flush(st), 0);		/* nothing new: no change */
 	assert_int_equal(store_report_read(st, now - 1, now + 1, collect, &s), 0);
 	assert_int_equal(s.n, 1);
 	assert_int_equal(s.first[0], 5);

@@ -1,58 +1,29 @@
 /*
  * NAME
- *	report - count decisions per hour for targreyctl report
+ *	milter_report - move the hourly decision counts into the store
  * DESCRIPTION
- *	See report.h. A decision counted in the last moments of an hour may
- *	be flushed into the next hour's record: the report is hourly, the
- *	flush interval a minute.
+ *	See milter_report.h. A decision counted in the last moments of an
+ *	hour may be flushed into the next hour's record: the report is
+ *	hourly, the flush interval a minute.
  * DIAGNOSTICS
- *	"report: cannot write the hourly counters" (at most once an hour).
+ *	See milter_report.h.
  */
 #include <pthread.h>
 #include <signal.h>
-#include <stdatomic.h>
 #include <string.h>
 #include <time.h>
 #include "log.h"
-#include "report.h"
+#include "metrics_hourly.h"
+#include "milter_report.h"
 #include "runtime.h"
+#include "store_report.h"
 
-static atomic_uint report_counts[REPORT_CATEGORIES];
 static pthread_t report_thread;
 static pthread_mutex_t report_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t report_cond = PTHREAD_COND_INITIALIZER;
 static int report_running, report_stopping;
 static store_t *report_store;
 static long report_interval_ms;
-
-report_category_t
-report_category(const char *stage, const char *action, const char *reason)
-{
-	if (strcmp(action, "skip") == 0)
-		return REPORT_SKIPPED;
-	if (strcmp(action, "greylist") == 0)
-		return REPORT_GREYLISTED;
-	if (strcmp(action, "tarpit") == 0)
-		return strcmp(reason, "passed") == 0 ? REPORT_TARPIT_PASSED : REPORT_TARPIT_FAILED;
-	if (strcmp(stage, "mail") == 0 && strcmp(action, "reject") == 0)
-		return REPORT_SPF_REJECTED;
-	if (strcmp(stage, "mail") == 0 && strcmp(action, "defer") == 0)
-		return REPORT_SPF_DEFERRED;
-	if (strcmp(action, "accept") == 0)
-		return strcmp(reason, "store_unavailable") == 0 ? REPORT_UNCHECKED : REPORT_ACCEPTED;
-	return REPORT_OTHER;
-}
-
-void
-report_count(const char *stage, const char *action, const char *reason)
-{
-	if (stage == NULL || action == NULL || reason == NULL)
-		return;
-	if (strcmp(action, "clean") == 0 || strcmp(action, "suspicious") == 0)
-		return;		/* connect-time classification, not a verdict */
-	atomic_fetch_add_explicit(&report_counts[report_category(stage, action, reason)], 1,
-	    memory_order_relaxed);
-}
 
 /* report_history in hours, from the running configuration. */
 static int64_t
@@ -69,19 +40,15 @@ report_keep_hours(void)
 }
 
 int
-report_flush(store_t *st)
+milter_report_flush(store_t *st)
 {
 	uint32_t take[REPORT_CATEGORIES];
-	int	any = 0;
 
-	for (size_t i = 0; i < REPORT_CATEGORIES; i++)
-		any |= (take[i] = atomic_exchange(&report_counts[i], 0)) != 0;
-	if (!any || st == NULL)
+	if (st == NULL || !metrics_hour_take(take))
 		return 0;
 	if (store_report_add(st, (int64_t) time(NULL) / 3600, take, report_keep_hours()) == 0)
 		return 0;
-	for (size_t i = 0; i < REPORT_CATEGORIES; i++)	/* keep them for the next try */
-		atomic_fetch_add(&report_counts[i], take[i]);
+	metrics_hour_return(take);	/* kept for the next try */
 	return STORE_ERROR;
 }
 
@@ -101,7 +68,7 @@ report_main(void *arg)
 			until.tv_sec++, until.tv_nsec -= 1000000000;
 		pthread_cond_timedwait(&report_cond, &report_lock, &until);
 		pthread_mutex_unlock(&report_lock);
-		if (report_flush(report_store) < 0 && time(NULL) - last_warn >= 3600) {
+		if (milter_report_flush(report_store) < 0 && time(NULL) - last_warn >= 3600) {
 			log_warning("report: cannot write the hourly counters; kept in memory");
 			last_warn = time(NULL);
 		}
@@ -112,7 +79,7 @@ report_main(void *arg)
 }
 
 int
-report_start(store_t *st, long interval_ms)
+milter_report_start(store_t *st, long interval_ms)
 {
 	sigset_t all, old;
 	int	rc;
@@ -130,7 +97,7 @@ report_start(store_t *st, long interval_ms)
 }
 
 void
-report_stop(void)
+milter_report_stop(void)
 {
 	if (!report_running)
 		return;
@@ -140,5 +107,5 @@ report_stop(void)
 	pthread_mutex_unlock(&report_lock);
 	pthread_join(report_thread, NULL);
 	report_running = 0;
-	(void) report_flush(report_store);
+	(void) milter_report_flush(report_store);
 }

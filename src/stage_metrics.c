@@ -1,12 +1,14 @@
 /*
  * NAME
- *	metrics_state - gauges read when Prometheus scrapes
+ *	stage_metrics - the milter's side of the metrics: its types into
+ *	counter labels, and the gauges read when Prometheus scrapes
  * DESCRIPTION
- *	metrics_write_state() writes what is a state rather than an event:
+ *	See stage_metrics.h. stage_metrics_collect() writes what is a state
+ *	rather than an event:
  *	sessions and tarpits in flight and their caps, the greylist and
  *	event counters the store keeps (the same as targreyctl stats), the
  *	records per database, the map size, the store's health (one series
- *	per state, 1 for the current one) and the build. It runs on the
+ *	per state, 1 for the current one). It runs on the
  *	endpoint's thread; the store reads are short LMDB read transactions,
  *	which never block a writer.
  * DIAGNOSTICS
@@ -15,12 +17,14 @@
  */
 #include <limits.h>
 #include <stdint.h>
-#include "autoconfig.h"
+#include <string.h>
 #include "fdlimit.h"
 #include "greylist.h"
 #include "metrics.h"
 #include "runtime.h"
 #include "session.h"
+#include "spf.h"
+#include "stage_metrics.h"
 #include "store.h"
 #include "tarpit.h"
 
@@ -98,8 +102,33 @@ metrics_write_store(FILE *out, store_t *st)
 		    store_health_name((store_health_t) i), i == (int) h);
 }
 
-int
-metrics_write_state(FILE *out)
+void
+stage_metrics_greylist(greylist_verdict_t v, const greylist_result_t *g, int64_t now)
+{
+	long	delay = -1;		/* passed by its counted retry: how long it took */
+
+	if (v == GREYLIST_PASS_TRIPLET && g->write_triplet && g->reason != NULL
+	    && strcmp(g->reason, "retried") == 0 && now >= g->triplet.first)
+		delay = (long) (now - g->triplet.first);
+	metrics_count_greylist(greylist_verdict_name(v), g->reason, delay);
+}
+
+void
+stage_metrics_spf(const spf_outcome_t *o)
+{
+	if (!metrics_enabled())
+		return;
+	if (o->skipped || o->whitelisted)
+		metrics_count_spf("any", o->skipped ? "skipped" : "whitelisted");
+	if (o->helo_done)
+		metrics_count_spf("helo", spf_result_name(o->helo.result));
+	if (o->mail_done)
+		metrics_count_spf(o->mail.identity == SPF_ID_HELO ? "helo_for_null" : "mailfrom",
+		    spf_result_name(o->mail.result));
+}
+
+void
+stage_metrics_collect(FILE *out)
 {
 	store_t *st = runtime_store();
 
@@ -108,7 +137,4 @@ metrics_write_state(FILE *out)
 		metrics_write_verdicts(out, st);
 		metrics_write_store(out, st);
 	}
-	metrics_help(out, "targrey_build_info", "gauge", "The running program's version.");
-	fprintf(out, "targrey_build_info{version=\"%s\"} 1\n", PACKAGE_VERSION);
-	return ferror(out) ? -1 : 0;
 }
