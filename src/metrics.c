@@ -16,6 +16,7 @@
 #include <string.h>
 #include "autoconfig.h"
 #include "metrics.h"
+#include "metrics_hourly.h"
 
 enum { SLOT_FREE, SLOT_BUSY, SLOT_READY };
 
@@ -282,6 +283,8 @@ metrics_count_s25r(int suspicious, const char *reason)
 	const char *values[] = {suspicious ? "suspicious" : "clean", reason};
 	char	labels[METRICS_LABELS_MAX];
 
+	if (suspicious)
+		metrics_hour_event(REPORT_SUSPICIOUS);	/* the report, metrics on or off */
 	if (!metrics_enabled())
 		return;
 	metrics_labels(labels, sizeof(labels), keys, values);

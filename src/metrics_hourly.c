@@ -42,6 +42,13 @@ metrics_hour_count(const char *stage, const char *action, const char *reason)
 	    memory_order_relaxed);
 }
 
+void
+metrics_hour_event(report_category_t event)
+{
+	if (event >= REPORT_DECISIONS && event < REPORT_CATEGORIES)
+		atomic_fetch_add_explicit(&hour_counts[event], 1, memory_order_relaxed);
+}
+
 int
 metrics_hour_take(uint32_t counts[REPORT_CATEGORIES])
 {

@@ -10,13 +10,16 @@
  *		const char *action, const char *reason);
  *	int metrics_hour_take(uint32_t counts[REPORT_CATEGORIES]);
  *	void metrics_hour_return(const uint32_t counts[REPORT_CATEGORIES]);
+ *	void metrics_hour_event(report_category_t event);
  * DESCRIPTION
  *	metrics_hour_count() (called with each decision line, whether the
  *	endpoint is on or not) adds one to the decision's category
  *	(report_category()) in memory: an atomic increment, nothing else;
  *	connect-time classifications (clean, suspicious) are not verdicts
  *	and are not counted. metrics_hour_take() moves the counts out (zero
- *	behind) and says whether any was nonzero; metrics_hour_return() adds
+ *	behind) and says whether any was nonzero; metrics_hour_event() counts
+ *	one of the events after REPORT_DECISIONS (not decisions: a client, a
+ *	retry, an SPF result); metrics_hour_return() adds
  *	counts back (a flush that failed). The store keeps them per hour
  *	(store_report.h); milter_report.c moves them there.
  * THREADS
@@ -37,6 +40,11 @@ typedef enum {
 	REPORT_SPF_DEFERRED,
 	REPORT_UNCHECKED,	/* accepted: store unavailable */
 	REPORT_OTHER,
+	REPORT_DECISIONS,	/* the ones above are decisions; below, events */
+	REPORT_SUSPICIOUS = REPORT_DECISIONS,	/* S25R: suspicious client */
+	REPORT_GREY_RETURNED,	/* a greylisted triplet came back and passed */
+	REPORT_SPF_PASS,	/* MAIL FROM identity: pass */
+	REPORT_SPF_FAIL,	/* MAIL FROM identity: fail or softfail */
 	REPORT_CATEGORIES
 } report_category_t;
 
@@ -44,5 +52,6 @@ void	metrics_hour_count(const char *stage, const char *action, const char *reaso
 report_category_t report_category(const char *stage, const char *action, const char *reason);
 int	metrics_hour_take(uint32_t counts[REPORT_CATEGORIES]);
 void	metrics_hour_return(const uint32_t counts[REPORT_CATEGORIES]);
+void	metrics_hour_event(report_category_t event);
 
 #endif

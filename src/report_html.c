@@ -19,7 +19,8 @@
 
 static const char *const colours[REPORT_CATEGORIES] = {
 	"#2e7d32", "#90a4ae", "#1565c0", "#ef6c00", "#f9a825",
-	"#c62828", "#ad1457", "#6a1b9a", "#5d4037"};
+	"#c62828", "#ad1457", "#6a1b9a", "#5d4037",
+	"#00838f", "#9e9d24", "#43a047", "#d84315"};
 
 /* The largest stacked height of any hour. */
 static uint64_t
@@ -29,7 +30,7 @@ report_peak(const report_data_t *d)
 
 	for (size_t h = 0; h < d->nhours; h++) {
 		sum = 0;
-		for (int c = 0; c < REPORT_CATEGORIES; c++)
+		for (int c = 0; c < REPORT_DECISIONS; c++)
 			sum += d->counts[h][c];
 		if (sum > peak)
 			peak = sum;
@@ -52,7 +53,7 @@ report_html_hours(FILE *out, const report_data_t *d)
 	for (size_t h = 0; h < d->nhours; h++) {
 		double	y = CHART_H;
 
-		for (int c = 0; c < REPORT_CATEGORIES; c++) {
+		for (int c = 0; c < REPORT_DECISIONS; c++) {
 			double	ht = d->counts[h][c] * scale;
 
 			if (d->counts[h][c] == 0)

@@ -13,9 +13,11 @@
 
 static const char *const labels[2][REPORT_CATEGORIES] = {
 	{"accepted", "skipped", "tarpit passed", "tarpit failed", "greylisted",
-	 "SPF rejected", "SPF deferred", "unchecked", "other"},
+	 "SPF rejected", "SPF deferred", "unchecked", "other",
+	 "suspicious clients", "greylist returned", "SPF pass", "SPF fail"},
 	{"受理", "検査省略", "tarpit 通過", "tarpit 脱落", "グレイリスト",
-	 "SPF 拒否", "SPF 保留", "未検査受理", "その他"},
+	 "SPF 拒否", "SPF 保留", "未検査受理", "その他",
+	 "S25R 該当", "グレイリスト再送", "SPF pass", "SPF fail"},
 };
 
 const char *
@@ -54,7 +56,7 @@ report_text_days(FILE *out, const report_data_t *d)
 	size_t	start = 0;
 
 	fprintf(out, "\n%s\n%-10s", d->lang ? "日別" : "Per day", d->lang ? "日付" : "date");
-	for (int c = 0; c < REPORT_CATEGORIES; c++)
+	for (int c = 0; c < REPORT_DECISIONS; c++)
 		fprintf(out, " %14s", report_label(d, c));
 	fputc('\n', out);
 	while (start < d->nhours) {
@@ -64,7 +66,7 @@ report_text_days(FILE *out, const report_data_t *d)
 			end++;
 		report_day(day, sizeof(day), d->first_hour + (int64_t) start);
 		fprintf(out, "%-10s", day);
-		for (int c = 0; c < REPORT_CATEGORIES; c++)
+		for (int c = 0; c < REPORT_DECISIONS; c++)
 			fprintf(out, " %14" PRIu64, report_total(d, c, start, end));
 		fputc('\n', out);
 		start = end;
@@ -94,14 +96,20 @@ report_text(FILE *out, const report_data_t *d)
 	    from, to, d->lang ? "合計" : "Totals");
 	for (int c = 0; c < REPORT_CATEGORIES; c++) {
 		t[c] = report_total(d, c, 0, d->nhours);
-		all += t[c];
+		all += c < REPORT_DECISIONS ? t[c] : 0;
+		if (c == REPORT_DECISIONS)
+			fprintf(out, "  %-28s %" PRIu64 "\n\n%s\n", d->lang ? "判定の合計" : "decisions",
+			    all, d->lang ? "事象" : "Events");
 		fprintf(out, "  %-28s %" PRIu64 "\n", report_label(d, c), t[c]);
 	}
-	fprintf(out, "  %-28s %" PRIu64 "\n", d->lang ? "判定の合計" : "decisions", all);
 	report_text_days(out, d);
 	fprintf(out, "\n%s\n", d->lang ? "割合" : "Rates");
 	report_rate(out, d->lang ? "tarpit を待ち通した" : "tarpit waited out",
 	    t[REPORT_TARPIT_PASSED], t[REPORT_TARPIT_PASSED] + t[REPORT_TARPIT_FAILED]);
 	report_rate(out, d->lang ? "SPF で拒否/保留" : "SPF rejected or deferred",
 	    t[REPORT_SPF_REJECTED] + t[REPORT_SPF_DEFERRED], all);
+	report_rate(out, d->lang ? "グレイリスト後の再送" : "greylist return rate",
+	    t[REPORT_GREY_RETURNED], t[REPORT_GREYLISTED]);
+	report_rate(out, d->lang ? "SPF fail (MAIL FROM)" : "SPF fail (MAIL FROM)",
+	    t[REPORT_SPF_FAIL], t[REPORT_SPF_PASS] + t[REPORT_SPF_FAIL]);
 }

@@ -21,6 +21,7 @@
 #include "fdlimit.h"
 #include "greylist.h"
 #include "metrics.h"
+#include "metrics_hourly.h"
 #include "runtime.h"
 #include "session.h"
 #include "spf.h"
@@ -111,11 +112,19 @@ stage_metrics_greylist(greylist_verdict_t v, const greylist_result_t *g, int64_t
 	    && strcmp(g->reason, "retried") == 0 && now >= g->triplet.first)
 		delay = (long) (now - g->triplet.first);
 	metrics_count_greylist(greylist_verdict_name(v), g->reason, delay);
+	if (delay >= 0)
+		metrics_hour_event(REPORT_GREY_RETURNED);
 }
 
 void
 stage_metrics_spf(const spf_outcome_t *o)
 {
+	if (o->mail_done && o->mail.identity == SPF_ID_MAILFROM) {
+		if (o->mail.result == SPF_RES_PASS)
+			metrics_hour_event(REPORT_SPF_PASS);
+		else if (o->mail.result == SPF_RES_FAIL || o->mail.result == SPF_RES_SOFTFAIL)
+			metrics_hour_event(REPORT_SPF_FAIL);
+	}
 	if (!metrics_enabled())
 		return;
 	if (o->skipped || o->whitelisted)

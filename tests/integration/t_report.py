@@ -8,7 +8,8 @@ DESCRIPTION
     suspicious client that waits out a 2s tarpit. After the milter
     stops (its last flush), `targreyctl report` prints accepted = N+1
     and tarpit passed = 1 (the numbers of those decision lines in the
-    log), in English and in Japanese; `--html -` gives a page whose
+    log), decisions = N+2 and suspicious clients = 1, in English and in
+    Japanese; `--html -` gives a page whose
     totals are the same, which `tidy -e` accepts without errors and
     which has no script and no external reference; Chromium
     (--headless, no network) renders it, and the screenshot's chart
@@ -132,8 +133,11 @@ def main(r):
     r.milter.stop()
     out = r.milter.ctl("report", "--lang", "en")
     check(out.returncode == 0, "targreyctl report", out.returncode, 0, out.stderr)
-    got = (total(out.stdout, "accepted"), total(out.stdout, "tarpit passed"))
-    check(got == (accepted, tarpit), "report totals", got, (accepted, tarpit), out.stdout)
+    got = (total(out.stdout, "accepted"), total(out.stdout, "tarpit passed"),
+        total(out.stdout, "suspicious clients"), total(out.stdout, "decisions"))
+    want = (accepted, tarpit, 1, accepted + tarpit)
+    check(got == want, "report totals (accepted, tarpit passed, suspicious, decisions)",
+        got, want, out.stdout)
     ja = r.milter.ctl("report", "--lang", "ja").stdout
     got = (total(ja, "受理"), total(ja, "tarpit 通過"))
     check(got == (accepted, tarpit), "report totals (ja)", got, (accepted, tarpit), ja)
