@@ -98,7 +98,7 @@ def check_html(page, tmp):
     subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu",
         "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run", "--user-data-dir=" + os.path.join(tmp, "chr"),
-        "--window-size=900,900", "--screenshot=" + shot, "file://" + path],
+        "--window-size=960,1000", "--screenshot=" + shot, "file://" + path],
         capture_output=True, timeout=120)
     check(os.path.exists(shot), "Chromium wrote a screenshot")
     # the hour chart sits below the two headings, 30..870 px wide, 240 px high
