@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "ctl_report.h"
 #include "ctl_store.h"
 #include "report_view.h"
 

@@ -88,7 +88,6 @@ FILE   *ctl_store_err(void);
 FILE   *ctl_store_out(void);
 int64_t	ctl_store_now(void);
 store_t *ctl_store_open(const config_t *cfg);
-int	ctl_report(const config_t *cfg, int argc, char **argv);	/* ctl_report.c */
 int	ctl_store_done(store_t *st, const char *cmd, int rc);
 void	ctl_store_print_key(FILE *out, const char *key, size_t klen);
 long	ctl_store_unescape_key(char *s);

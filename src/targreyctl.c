@@ -18,6 +18,7 @@
 #include "config.h"
 #include "ctl_lookup.h"
 #include "ctl_reopen.h"
+#include "ctl_report.h"
 #include "ctl_store.h"
 #include "ctl_spf.h"
 
