@@ -4,7 +4,9 @@
 # Usage: build.sh ENVFILE
 #	ENVFILE (tests/fuzz/fuzz.env, written by make) sets FUZZ_CC,
 #	FUZZ_SRCDIR, FUZZ_BUILDDIR, FUZZ_CPPFLAGS and FUZZ_LIBS.
-#	Every object of src/libtargrey.a (as built by gcc) is compiled again
+#	Every object of src/libtargrey.a and src/libtargreyctl.a (as built by
+#	gcc; sources in the folders under src/, see docs/architecture.md) is
+#	compiled again
 #	with clang -fsanitize=fuzzer-no-link,address,undefined into
 #	tests/fuzz/obj/, then each tests/fuzz/fuzz_<name>.c is linked
 #	with -fsanitize=fuzzer into tests/fuzz/fuzz_<name>. Objects are
@@ -31,12 +33,17 @@ if ! "$FUZZ_CC" -fsanitize=fuzzer,address,undefined "$obj/probe.c" \
 fi
 
 objs=
-for o in $(ar t "$FUZZ_BUILDDIR/src/libtargrey.a"); do
-	c="$FUZZ_SRCDIR/src/${o%.o}.c"
-	[ -f "$c" ] || c="$FUZZ_BUILDDIR/src/${o%.o}.c"
+for o in $(ar t "$FUZZ_BUILDDIR/src/libtargrey.a") \
+    $(ar t "$FUZZ_BUILDDIR/src/libtargreyctl.a"); do
+	# base names are unique across the source folders (t_layers.py)
+	for c in "$FUZZ_SRCDIR"/src/*/"${o%.o}.c" \
+	    "$FUZZ_BUILDDIR"/src/*/"${o%.o}.c"; do
+		[ -f "$c" ] && break
+	done
+	g=$(ls "$FUZZ_BUILDDIR"/src/*/"$o" 2>/dev/null | head -n 1)
 	# gcc's object is remade by make when a header it includes changes
 	if [ ! -f "$obj/$o" ] || [ "$c" -nt "$obj/$o" ] \
-	    || [ "$FUZZ_BUILDDIR/src/$o" -nt "$obj/$o" ]; then
+	    || [ "$g" -nt "$obj/$o" ]; then
 		"$FUZZ_CC" $CFLAGS -fsanitize=fuzzer-no-link $FUZZ_CPPFLAGS \
 			-c "$c" -o "$obj/$o" || exit 1
 	fi

@@ -7,7 +7,7 @@ SYNOPSIS
 DESCRIPTION
 	corpus/store: the records of a small real store (greylist triplets,
 	a client, a tarpit entry, meta's schema, a counter and a whitelist
-	entry, in the byte layouts of src/record.c and src/store_list.c) in
+	entry, in the byte layouts of src/policy/record.c and src/state/store_list.c) in
 	fuzz_store's input format, as they are, with a key size field set
 	to 4144 (the crash of issue 11) and with a value size field set to
 	65535. corpus/ctl_load: the dump and db_dump -p files of

@@ -15,7 +15,7 @@ DESCRIPTION
       - the real SPF-fail reason appears in targrey-milter(8)'s list of
         example reasons;
       - every example reason of that list is one the code can log: a
-        string literal (or a "..._%d" format) in src/*.c.
+        string literal (or a "..._%d" format) in src/FOLDER/*.[ch].
     So "reason=clean" (logged: passed) or "spf_fail" (logged:
     mailfrom_fail) cannot come back into the documentation.
 DIAGNOSTICS
@@ -55,7 +55,7 @@ def man_reasons():
 
 def code_can_log(reason):
     pattern = re.sub(r"\d+$", "%d", reason)
-    for path in glob.glob(os.path.join(SRC, "src", "*.c")):
+    for path in glob.glob(os.path.join(SRC, "src", "*", "*.[ch]")):
         with open(path) as f:
             text = f.read()
         if '"%s"' % reason in text or '"%s"' % pattern in text:
@@ -105,7 +105,7 @@ def main(r):
         reasons, "including %s" % spf["reason"])
     for reason in reasons:
         check(code_can_log(reason), "targrey-milter(8) example reason %s" % reason,
-            "not in src/*.c", "a reason the code logs")
+            "not in src/*/*.[ch]", "a reason the code logs")
     print("ok - the documented samples match the daemon's lines")
 
 

@@ -1,0 +1,48 @@
+/*
+ * Copyright (c) 2026, the targrey-milter authors; BSD-2-Clause, see LICENSE
+ *
+ * NAME
+ *	spf_int - the spf_t structure, shared by spf*.c (not a public API)
+ * SYNOPSIS
+ *	#include "spf_int.h"
+ *
+ *	int spf_policy_setup(spf_t *spf, char *err, size_t len);
+ *	void spf_copy_printable(char *dst, size_t size, const char *src);
+ * DESCRIPTION
+ *	Everything in an spf_t is written by spf_create() and only read
+ *	afterwards, so threads share it without a lock. spf_policy_setup()
+ *	parses the spf_* network lists of the configuration. spf_jump is
+ *	where libspf2's error handler returns to (per thread, NULL when no
+ *	libspf2 call is running). spf_copy_printable() copies text for
+ *	replies and logs: printable ASCII, every other byte as '?', cut to
+ *	fit.
+ */
+#ifndef TG_SPF_INT_H
+#define TG_SPF_INT_H
+
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <spf2/spf.h>
+#include "spf.h"
+
+struct spf {
+	const config_t *cfg;
+	dns_t  *dns;
+	int	own_dns;
+	SPF_dns_server_t *layer;
+	SPF_server_t *server;
+	char	receiver[DNS_NAME_MAX + 1];
+	net_t  *skip;
+	size_t	nskip;
+	net_t  *whitelist;
+	size_t	nwhitelist;
+};
+
+extern __thread sigjmp_buf *spf_jump;	/* spf_lib.c */
+
+void	spf_lib_handlers(void);
+
+int	spf_policy_setup(spf_t *spf, char *err, size_t len);
+void	spf_copy_printable(char *dst, size_t size, const char *src);
+
+#endif

@@ -1,0 +1,48 @@
+/*
+ * Copyright (c) 2026, the targrey-milter authors; BSD-2-Clause, see LICENSE
+ *
+ * NAME
+ *	table_pattern - the rule language regexp: and pcre: tables share
+ * SYNOPSIS
+ *	#include "table_pattern.h"
+ *
+ *	int pattern_load(table_t *t, table_reader_t *r, const pattern_engine_t *e);
+ *	int pattern_lookup(const table_t *t, const char *key, table_answer_t *a);
+ *	void pattern_free(void *impl);
+ * DESCRIPTION
+ *	Both table types read "[!]/re/flags result", "if [!]/re/flags",
+ *	"endif"; any non-alphanumeric delimiter may replace '/', a
+ *	backslash escapes the delimiter. The result may hold $N, ${N},
+ *	$(N) (matched group N, empty when unset) and $$ (a dollar).
+ *	A pattern_engine_t supplies the regular expression library:
+ *	flags() reads the flag letters after the closing delimiter,
+ *	compile() builds a matcher (NCAPT receives its group count),
+ *	match() runs it (1 match, 0 no match, -1 error) and fills CAPS
+ *	with NCAPS start/end pairs (-1 when unset).
+ */
+#ifndef TG_TABLE_PATTERN_H
+#define TG_TABLE_PATTERN_H
+
+#include "table_impl.h"
+
+typedef struct {
+	long	so;
+	long	eo;
+} pattern_cap_t;
+
+typedef struct {
+	const char *kind;	/* "regexp" or "pcre", for messages */
+	int	second_pattern;	/* accepts /re1/!/re2/ */
+	int	(*flags)(table_t *t, int line, char **p, int *options);
+	void   *(*compile)(table_t *t, int line, const char *re, int options,
+		    int nosub, size_t *ncapt);
+	int	(*match)(const void *re, const char *key, size_t len,
+		    pattern_cap_t *caps, size_t ncaps);
+	void	(*free)(void *re);
+} pattern_engine_t;
+
+int	pattern_load(table_t *t, table_reader_t *r, const pattern_engine_t *e);
+int	pattern_lookup(const table_t *t, const char *key, table_answer_t *a);
+void	pattern_free(void *impl);
+
+#endif
