@@ -32,9 +32,9 @@ top=$(pwd)
 # Packaging: the .deb (deb, tests/docs/t_deb.sh) and the .rpm test.
 PKG_DEPS="debhelper dpkg-dev lintian rpm"
 BUILD_DEPS="build-essential autoconf automake pkg-config libmilter-dev libspf2-dev
-	libpcre2-dev liblmdb-dev libcmocka-dev"
+	libpcre2-dev liblmdb-dev libcmocka-dev libmicrohttpd-dev"
 TEST_DEPS="postfix postfix-pcre swaks nsd dnsutils python3 lmdb-utils mandoc
-	clang libclang-rt-14-dev $PKG_DEPS"
+	clang libclang-rt-14-dev prometheus tidy chromium $PKG_DEPS"
 BENCH_DEPS="postfix-policyd-spf-python postgrey"
 # state_backend = redis (issue 13): the client library, and servers for the tests
 BUILD_DEPS="$BUILD_DEPS libhiredis-dev"

@@ -66,6 +66,8 @@ typedef struct config {
 	char   *syslog_name;
 	long	log_level;
 	char   *log_file;
+	char   *metrics_listen;	/* metrics (metrics.h) */
+	long	report_history;	/* report (report.h) */
 	/* DNS */
 	strlist_t dns_servers;
 	long	dns_cache_size;

@@ -90,6 +90,15 @@ const param_t params_table[] = {
 	    "maillog_file, for hosts without a syslog daemon (empty: syslog); the daemon's "
 	    "user must be able to create it; SIGHUP opens it again (after logrotate).",
 	    START_ONLY),
+	/* metrics */
+	P_STR(metrics_listen, "", "logging",
+	    "Serve Prometheus metrics at http://ADDRESS:PORT/metrics (numeric, [IPV6]:PORT for "
+	    "IPv6; empty: off). Use a loopback address or a firewalled one: the page is not "
+	    "authenticated; the port is bound after the daemon dropped root (use one above 1023), "
+	    "and one that cannot be bound is logged while the milter runs without metrics.",
+	    START_ONLY),
+	P_TIME(report_history, "35d", 1 * DAY, 400 * DAY, "logging",
+	    "How long the hourly decision counters shown by targreyctl report are kept in the store."),
 	/* DNS */
 	P_LIST(dns_servers, "", "dns",
 	    "Name servers to ask, as ADDRESS or ADDRESS:PORT; empty means those of /etc/resolv.conf."),

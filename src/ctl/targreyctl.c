@@ -20,6 +20,7 @@
 #include "config.h"
 #include "ctl_lookup.h"
 #include "ctl_reopen.h"
+#include "ctl_report.h"
 #include "ctl_store.h"
 #include "ctl_spf.h"
 
@@ -50,6 +51,7 @@ static const struct {
 	{"load", ctl_load, "FILE|-           read text written by dump"},
 	{"import-postgrey", ctl_import_postgrey, "FILE...  import db_dump -p output of Postgrey's databases"},
 	{"spf", ctl_spf, "IP HELO SENDER    run one SPF check: result, reason, headers, DNS queries"},
+	{"report", ctl_report, "[--days N] [--html FILE] [--lang ja|en]  hourly decision counters: summary or HTML charts"},
 	{"reopen", ctl_reopen, "               the daemon opens log_file again (SIGHUP; for logrotate)"},
 };
 

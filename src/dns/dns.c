@@ -20,6 +20,7 @@
 #include <strings.h>
 #include <time.h>
 #include "dns_int.h"
+#include "metrics.h"
 
 #define DNS_CNAME_MAX	8
 
@@ -343,7 +344,7 @@ dns_lookup(dns_t *dns, const char *name, int type, long deadline_ms)
 {
 	char	key[DNS_NAME_MAX + 2];
 	dns_answer_t *ans;
-	long	life;
+	long	life, start;
 
 	if (!dns_name_ok(name) || dns_key(name, key, sizeof(key)) < 0)
 		return dns_answer_pack(DNS_NXDOMAIN, type, 0, NULL, 0);
@@ -352,11 +353,13 @@ dns_lookup(dns_t *dns, const char *name, int type, long deadline_ms)
 	if (dns_now_ms(dns) >= deadline_ms)
 		return dns_answer_pack(DNS_TEMPFAIL, type, 0, NULL, 0);
 	atomic_fetch_add(&dns->queries, 1);
+	start = dns_now_ms(dns);
 	if (dns->opts.zone_mode)
 		ans = zone_query(dns, key, type, 0);
 	else
 		ans = dns_net_query(dns->servers, dns->nservers, key, type,
 		    deadline_ms, dns);
+	metrics_count_dns(ans == NULL || ans->status == DNS_TEMPFAIL, dns_now_ms(dns) - start);
 	if (ans && dns->buckets && (life = cache_lifetime(dns, ans)) > 0)
 		cache_put(dns, key, type, ans, life);
 	return ans;

@@ -35,6 +35,10 @@
 #include "pool.h"
 #include "runtime.h"
 #include "session.h"
+#include "http_metrics.h"
+#include "metrics.h"
+#include "milter_report.h"
+#include "stage_metrics.h"
 #include "signals.h"
 #include "store.h"
 #include "tarpit.h"
@@ -142,7 +146,7 @@ main_reload(void)
 {
 	runtime_t *rt;
 
-	runtime_reload(main_config_path);
+	metrics_count_reload(runtime_reload(main_config_path) == 0);
 	if ((rt = runtime_acquire()) != NULL) {	/* does the new cap fit? */
 		(void) fdlimit_check(rt->cfg->tarpit_max_sessions);
 		runtime_release(rt);
@@ -369,10 +373,15 @@ main(int argc, char **argv)
 	runtime_set_overrides(&opts.overrides);
 	runtime_set_store(main_open_store(rt));
 	runtime_publish(rt);
+	(void) http_metrics_start(rt->cfg->metrics_listen, stage_metrics_collect);	/* logged */
+	if (milter_report_start(runtime_store(), 60000) < 0)
+		log_warning("cannot start the report thread; no hourly counters for targreyctl report");
 	if (pool_watch_start(MAIN_POOL_WATCH_MS) < 0)
 		log_warning("cannot start the worker pool watchdog");
 	rc = smfi_main();
 	pool_watch_stop();
+	http_metrics_stop();
+	milter_report_stop();	/* last flush, before the store closes */
 	if (session_active() == 0)	/* else a late callback might still use it */
 		runtime_set_store(store_close(runtime_store()));
 	pidfile_remove();

@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "log.h"
+#include "metrics.h"
+#include "metrics_hourly.h"
 #include "session.h"
 
 static atomic_uint session_count;
@@ -150,4 +152,6 @@ session_log_to(const session_t *s, const char *to, const char *stage,
 	};
 
 	log_decision(&f);
+	metrics_count_decision(stage, action, reason);
+	metrics_hour_count(stage, action, reason);
 }

@@ -23,6 +23,7 @@
 #include <string.h>
 #include "dns.h"
 #include "log.h"
+#include "metrics.h"
 #include "policy.h"
 #include "stage.h"
 #include "whitelist.h"
@@ -107,6 +108,7 @@ stage_connect(session_t *s, const char *client_resolve)
 		} else if (r.verdict == POLICY_ASK_S25R) {
 			s25r_classify(rt->s25r, s->client_name[0] ? s->client_name : NULL,
 			    &s->client, &v);
+			metrics_count_s25r(v.suspicious, v.reason);
 			f.s25r = &v;
 		} else
 			break;

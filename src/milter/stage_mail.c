@@ -14,6 +14,7 @@
 #include <string.h>
 #include "log.h"
 #include "stage.h"
+#include "stage_metrics.h"
 
 /* SPF: HELO, then MAIL FROM; reject or defer per policy. */
 void
@@ -25,6 +26,7 @@ stage_mail(session_t *s, stage_reply_t *r)
 	spf_evaluate(s->rt->spf, &s->client, s->helo ? s->helo : "", s->from ? s->from : "",
 	    &s->spf);
 	s->spf_done = 1;
+	stage_metrics_spf(&s->spf);
 	if (v->action == SPF_ACT_CONTINUE)
 		return;
 	stage_summary(s, extra, sizeof(extra));

@@ -22,6 +22,7 @@
 #include "log.h"
 #include "policy.h"
 #include "stage_int.h"
+#include "stage_metrics.h"
 #include "whitelist.h"
 
 /* Greylist RCPT as P says: 450 4.7.1, deferred to EOM, or a "would" line. */
@@ -122,6 +123,7 @@ stage_rcpt_decide(session_t *s, const char *rcpt, const stage_waiter_t *w, stage
 		} else if (p.verdict == POLICY_ASK_STORE) {
 			store_check(runtime_store(), &s->rt->grey, (int64_t) time(NULL), &s->client,
 			    s->from ? s->from : "", rcpt, p.grey_flags, &g);
+			stage_metrics_greylist(g.verdict, &g, (int64_t) time(NULL));
 			f.grey = &g;
 		} else
 			break;

@@ -25,6 +25,7 @@
 #include <time.h>
 #include "fdlimit.h"
 #include "log.h"
+#include "metrics.h"
 #include "pool.h"
 #include "sockdiag.h"
 #include "stage_int.h"
@@ -157,6 +158,7 @@ stage_tarpit(session_t *s, const char *rcpt, const stage_waiter_t *w, stage_repl
 		log_error("tarpit: bad parameters; not delaying");
 		return;
 	}
+	metrics_count_tarpit(tarpit_outcome_name(res.outcome), res.elapsed_ms);
 	stage_tarpit_outcome(s, rcpt, &res, r);
 }
 

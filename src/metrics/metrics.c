@@ -1,0 +1,357 @@
+/*
+ * Copyright (c) 2026, the targrey-milter authors; BSD-2-Clause, see LICENSE
+ *
+ * NAME
+ *	metrics - lock-free counters and histograms for the Prometheus endpoint
+ * DESCRIPTION
+ *	See metrics.h. A family of labelled counters is a fixed open-address
+ *	table: the label set, rendered once ("stage=\"rcpt\",..."), is
+ *	hashed to a slot; a free slot is claimed by a compare-and-swap from
+ *	FREE to BUSY, filled, then published as READY, so that a reader
+ *	never sees half a label set. A histogram keeps one atomic count per
+ *	bucket (not cumulative; the writer sums them).
+ * DIAGNOSTICS
+ *	A full table counts the event in targrey_metrics_dropped_total.
+ */
+#include <stdatomic.h>
+#include <stdint.h>
+#include <string.h>
+#include "autoconfig.h"
+#include "metrics.h"
+#include "metrics_hourly.h"
+
+enum { SLOT_FREE, SLOT_BUSY, SLOT_READY };
+
+typedef struct {
+	atomic_int state;
+	atomic_ullong value;
+	char	labels[METRICS_LABELS_MAX];
+} metrics_series_t;
+
+typedef struct {
+	const char *name;
+	const char *help;
+	metrics_series_t series[METRICS_SERIES];
+} metrics_vec_t;
+
+#define METRICS_BUCKETS_MAX	16
+
+typedef struct {
+	const char *name;
+	const char *help;
+	const double *bounds;	/* seconds, ascending */
+	size_t	nbounds;
+	atomic_ullong buckets[METRICS_BUCKETS_MAX + 1];	/* last: +Inf */
+	atomic_ullong sum_us;
+} metrics_hist_t;
+
+static const double tarpit_bounds[] = {1, 5, 10, 30, 60, 120, 180, 300, 600};
+static const double grey_bounds[] = {60, 300, 600, 900, 1800, 3600, 7200, 14400, 43200, 86400};
+static const double dns_bounds[] = {0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+
+static atomic_int metrics_on;
+static metrics_collect_fn metrics_collector;
+static atomic_ullong metrics_dropped;
+static metrics_vec_t decisions = {.name = "targrey_decisions_total",
+	.help = "Decisions logged, by stage, action and reason (one per decision line)."};
+static metrics_vec_t tarpits = {.name = "targrey_tarpit_outcomes_total",
+	.help = "Tarpit waits ended, by outcome."};
+static metrics_vec_t dns_lookups = {.name = "targrey_dns_lookups_total",
+	.help = "DNS lookups that went to the network, by result (ok, failed)."};
+static metrics_vec_t reloads = {.name = "targrey_reloads_total",
+	.help = "Configuration reloads (SIGHUP), by result (ok, failed)."};
+static metrics_vec_t greylist = {.name = "targrey_greylist_outcomes_total",
+	.help = "Greylist outcomes at RCPT, by verdict and reason (new, retry counted, passed, ...)."};
+static metrics_vec_t spf = {.name = "targrey_spf_results_total",
+	.help = "SPF results, by identity (helo, mailfrom; any: not checked) and result."};
+static metrics_vec_t s25r = {.name = "targrey_s25r_results_total",
+	.help = "S25R classifications at connect, by result and the rule or table that decided."};
+static metrics_hist_t grey_pass = {.name = "targrey_greylist_pass_delay_seconds",
+	.help = "Time from a triplet's first attempt to its counted retry (greylisting passed).",
+	.bounds = grey_bounds, .nbounds = sizeof(grey_bounds) / sizeof(grey_bounds[0])};
+static metrics_hist_t tarpit_wait = {.name = "targrey_tarpit_wait_seconds",
+	.help = "Time clients spent in the tarpit.", .bounds = tarpit_bounds,
+	.nbounds = sizeof(tarpit_bounds) / sizeof(tarpit_bounds[0])};
+static metrics_hist_t dns_time = {.name = "targrey_dns_lookup_seconds",
+	.help = "Time of DNS lookups that went to the network.", .bounds = dns_bounds,
+	.nbounds = sizeof(dns_bounds) / sizeof(dns_bounds[0])};
+
+void
+metrics_set_collector(metrics_collect_fn fn)
+{
+	metrics_collector = fn;
+}
+
+void
+metrics_set_enabled(int on)
+{
+	atomic_store(&metrics_on, on != 0);
+}
+
+int
+metrics_enabled(void)
+{
+	return atomic_load_explicit(&metrics_on, memory_order_relaxed);
+}
+
+/* Copy SRC to DST with the exposition format's escapes; returns the length. */
+size_t
+metrics_escape(char *dst, size_t size, const char *src)
+{
+	size_t	n = 0;
+
+	for (src = src ? src : ""; *src && n + 3 < size; src++) {
+		if (*src == '\\' || *src == '"')
+			dst[n++] = '\\', dst[n++] = *src;
+		else if (*src == '\n')
+			dst[n++] = '\\', dst[n++] = 'n';
+		else
+			dst[n++] = *src;
+	}
+	dst[n] = 0;
+	return n;
+}
+
+/* FNV-1a of S. */
+static uint32_t
+metrics_hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	while (*s)
+		h = (h ^ (unsigned char) *s++) * 16777619u;
+	return h;
+}
+
+/* Wait (briefly, bounded) while another thread fills slot SL. */
+static int
+metrics_slot_ready(metrics_series_t *sl)
+{
+	for (int i = 0; i < 100000; i++) {
+		int	st = atomic_load_explicit(&sl->state, memory_order_acquire);
+
+		if (st == SLOT_READY)
+			return 1;
+		if (st == SLOT_FREE)
+			return 0;
+	}
+	return -1;
+}
+
+/* Add N to the series of V labelled LABELS, claiming a slot when new. */
+static void
+metrics_vec_add(metrics_vec_t *v, const char *labels, unsigned long long n)
+{
+	uint32_t h = metrics_hash(labels);
+
+	for (size_t i = 0; i < METRICS_SERIES; i++) {
+		metrics_series_t *sl = &v->series[(h + i) % METRICS_SERIES];
+		int	want = SLOT_FREE;
+
+		if (atomic_compare_exchange_strong(&sl->state, &want, SLOT_BUSY)) {
+			strncpy(sl->labels, labels, sizeof(sl->labels) - 1);
+			atomic_store_explicit(&sl->state, SLOT_READY, memory_order_release);
+		} else if (metrics_slot_ready(sl) != 1) {
+			continue;
+		}
+		if (strcmp(sl->labels, labels) == 0) {
+			atomic_fetch_add_explicit(&sl->value, n, memory_order_relaxed);
+			return;
+		}
+	}
+	atomic_fetch_add_explicit(&metrics_dropped, 1, memory_order_relaxed);
+}
+
+/* Count one observation of MS milliseconds in H. */
+static void
+metrics_hist_observe(metrics_hist_t *h, long ms)
+{
+	double	s = (double) (ms < 0 ? 0 : ms) / 1000.0;
+	size_t	b = 0;
+
+	while (b < h->nbounds && s > h->bounds[b])
+		b++;
+	atomic_fetch_add_explicit(&h->buckets[b], 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&h->sum_us, (unsigned long long) (ms < 0 ? 0 : ms) * 1000,
+	    memory_order_relaxed);
+}
+
+/*
+ * Render KEY="VALUE" pairs (NULL-terminated KEYS/VALUES) into BUF. Each
+ * pair gets an equal share of SIZE and a value is cut (between escapes)
+ * to fit it, so that the result is always whole, however long a value.
+ */
+static void
+metrics_labels(char *buf, size_t size, const char *const *keys, const char *const *values)
+{
+	char	esc[METRICS_LABELS_MAX], cut[METRICS_LABELS_MAX];
+	size_t	n = 0, nkeys = 0, share, room;
+
+	while (keys[nkeys] != NULL)
+		nkeys++;
+	share = nkeys ? (size - 1) / nkeys : 0;
+	buf[0] = 0;
+	for (size_t i = 0; i < nkeys; i++) {
+		const char *v = values[i] ? values[i] : "";
+		const char *colon = strchr(v, ':');
+
+		room = share > strlen(keys[i]) + 4 ? share - strlen(keys[i]) - 4 : 1;
+		if (room + 1 > sizeof(esc))
+			room = sizeof(esc) - 1;
+		if (colon != NULL) {	/* TABLE:LINE -> TABLE */
+			snprintf(cut, sizeof(cut), "%.*s", (int) (colon - v), v);
+			v = cut;
+		}
+		metrics_escape(esc, room + 1, v);
+		n += (size_t) snprintf(buf + n, size - n, "%s%s=\"%s\"", i ? "," : "", keys[i], esc);
+	}
+}
+
+void
+metrics_count_decision(const char *stage, const char *action, const char *reason)
+{
+	static const char *const keys[] = {"stage", "action", "reason", NULL};
+	const char *values[] = {stage, action, reason};
+	char	labels[METRICS_LABELS_MAX];
+
+	if (!metrics_enabled())
+		return;
+	metrics_labels(labels, sizeof(labels), keys, values);
+	metrics_vec_add(&decisions, labels, 1);
+}
+
+void
+metrics_count_tarpit(const char *outcome, long elapsed_ms)
+{
+	static const char *const keys[] = {"outcome", NULL};
+	char	labels[METRICS_LABELS_MAX];
+
+	if (!metrics_enabled())
+		return;
+	metrics_labels(labels, sizeof(labels), keys, &outcome);
+	metrics_vec_add(&tarpits, labels, 1);
+	metrics_hist_observe(&tarpit_wait, elapsed_ms);
+}
+
+void
+metrics_count_dns(int failed, long elapsed_ms)
+{
+	if (!metrics_enabled())
+		return;
+	metrics_vec_add(&dns_lookups, failed ? "result=\"failed\"" : "result=\"ok\"", 1);
+	metrics_hist_observe(&dns_time, elapsed_ms);
+}
+
+void
+metrics_count_reload(int ok)
+{
+	if (!metrics_enabled())
+		return;
+	metrics_vec_add(&reloads, ok ? "result=\"ok\"" : "result=\"failed\"", 1);
+}
+
+void
+metrics_count_greylist(const char *verdict, const char *reason, long pass_delay_s)
+{
+	static const char *const keys[] = {"verdict", "reason", NULL};
+	const char *values[] = {verdict, reason};
+	char	labels[METRICS_LABELS_MAX];
+
+	if (!metrics_enabled())
+		return;
+	metrics_labels(labels, sizeof(labels), keys, values);
+	metrics_vec_add(&greylist, labels, 1);
+	if (pass_delay_s >= 0)
+		metrics_hist_observe(&grey_pass, pass_delay_s * 1000);
+}
+
+void
+metrics_count_spf(const char *identity, const char *result)
+{
+	static const char *const keys[] = {"identity", "result", NULL};
+	const char *values[] = {identity, result};
+	char	labels[METRICS_LABELS_MAX];
+
+	if (!metrics_enabled())
+		return;
+	metrics_labels(labels, sizeof(labels), keys, values);
+	metrics_vec_add(&spf, labels, 1);
+}
+
+void
+metrics_count_s25r(int suspicious, const char *reason)
+{
+	static const char *const keys[] = {"result", "rule", NULL};
+	const char *values[] = {suspicious ? "suspicious" : "clean", reason};
+	char	labels[METRICS_LABELS_MAX];
+
+	if (suspicious)
+		metrics_hour_event(REPORT_SUSPICIOUS);	/* the report, metrics on or off */
+	if (!metrics_enabled())
+		return;
+	metrics_labels(labels, sizeof(labels), keys, values);
+	metrics_vec_add(&s25r, labels, 1);
+}
+
+/* The # HELP and # TYPE lines of a family. */
+void
+metrics_help(FILE *out, const char *name, const char *type, const char *help)
+{
+	fprintf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* Every ready series of V. */
+static void
+metrics_vec_write(FILE *out, metrics_vec_t *v)
+{
+	metrics_help(out, v->name, "counter", v->help);
+	for (size_t i = 0; i < METRICS_SERIES; i++) {
+		metrics_series_t *sl = &v->series[i];
+
+		if (atomic_load_explicit(&sl->state, memory_order_acquire) == SLOT_READY)
+			fprintf(out, "%s{%s} %llu\n", v->name, sl->labels,
+			    (unsigned long long) atomic_load(&sl->value));
+	}
+}
+
+/* H with cumulative buckets, _sum and _count. */
+static void
+metrics_hist_write(FILE *out, metrics_hist_t *h)
+{
+	unsigned long long cum = 0;
+
+	metrics_help(out, h->name, "histogram", h->help);
+	for (size_t b = 0; b <= h->nbounds; b++) {
+		cum += atomic_load(&h->buckets[b]);
+		if (b < h->nbounds)
+			fprintf(out, "%s_bucket{le=\"%g\"} %llu\n", h->name, h->bounds[b], cum);
+		else
+			fprintf(out, "%s_bucket{le=\"+Inf\"} %llu\n", h->name, cum);
+	}
+	fprintf(out, "%s_sum %.6f\n%s_count %llu\n", h->name,
+	    (double) atomic_load(&h->sum_us) / 1e6, h->name, cum);
+}
+
+int
+metrics_write(FILE *out)
+{
+	metrics_vec_write(out, &decisions);
+	metrics_vec_write(out, &greylist);
+	metrics_hist_write(out, &grey_pass);
+	metrics_vec_write(out, &spf);
+	metrics_vec_write(out, &s25r);
+	metrics_vec_write(out, &tarpits);
+	metrics_hist_write(out, &tarpit_wait);
+	metrics_vec_write(out, &dns_lookups);
+	metrics_hist_write(out, &dns_time);
+	metrics_vec_write(out, &reloads);
+	metrics_help(out, "targrey_metrics_dropped_total", "counter",
+	    "Events not counted because a family had no free series.");
+	fprintf(out, "targrey_metrics_dropped_total %llu\n",
+	    (unsigned long long) atomic_load(&metrics_dropped));
+	if (metrics_collector != NULL)
+		metrics_collector(out);
+	metrics_help(out, "targrey_build_info", "gauge", "The running program's version.");
+	fprintf(out, "targrey_build_info{version=\"%s\"} 1\n", PACKAGE_VERSION);
+	return ferror(out) ? -1 : 0;
+}

@@ -1,0 +1,69 @@
+/*
+ * Copyright (c) 2026, the targrey-milter authors; BSD-2-Clause, see LICENSE
+ *
+ * NAME
+ *	metrics_hourly - decisions counted by category for the hourly report
+ * DESCRIPTION
+ *	See metrics_hourly.h. The category of a decision follows its action
+ *	first (skip, greylist, tarpit), then its stage (SPF at MAIL).
+ * DIAGNOSTICS
+ *	None.
+ */
+#include <stdatomic.h>
+#include <string.h>
+#include "metrics_hourly.h"
+
+static atomic_uint hour_counts[REPORT_CATEGORIES];
+
+report_category_t
+report_category(const char *stage, const char *action, const char *reason)
+{
+	if (strcmp(action, "skip") == 0)
+		return REPORT_SKIPPED;
+	if (strcmp(action, "greylist") == 0)
+		return REPORT_GREYLISTED;
+	if (strcmp(action, "tarpit") == 0)
+		return strcmp(reason, "passed") == 0 ? REPORT_TARPIT_PASSED : REPORT_TARPIT_FAILED;
+	if (strcmp(stage, "mail") == 0 && strcmp(action, "reject") == 0)
+		return REPORT_SPF_REJECTED;
+	if (strcmp(stage, "mail") == 0 && strcmp(action, "defer") == 0)
+		return REPORT_SPF_DEFERRED;
+	if (strcmp(action, "accept") == 0)
+		return strcmp(reason, "store_unavailable") == 0 ? REPORT_UNCHECKED : REPORT_ACCEPTED;
+	return REPORT_OTHER;
+}
+
+void
+metrics_hour_count(const char *stage, const char *action, const char *reason)
+{
+	if (stage == NULL || action == NULL || reason == NULL)
+		return;
+	if (strcmp(action, "clean") == 0 || strcmp(action, "suspicious") == 0)
+		return;		/* connect-time classification, not a verdict */
+	atomic_fetch_add_explicit(&hour_counts[report_category(stage, action, reason)], 1,
+	    memory_order_relaxed);
+}
+
+void
+metrics_hour_event(report_category_t event)
+{
+	if (event >= REPORT_DECISIONS && event < REPORT_CATEGORIES)
+		atomic_fetch_add_explicit(&hour_counts[event], 1, memory_order_relaxed);
+}
+
+int
+metrics_hour_take(uint32_t counts[REPORT_CATEGORIES])
+{
+	int	any = 0;
+
+	for (size_t i = 0; i < REPORT_CATEGORIES; i++)
+		any |= (counts[i] = atomic_exchange(&hour_counts[i], 0)) != 0;
+	return any;
+}
+
+void
+metrics_hour_return(const uint32_t counts[REPORT_CATEGORIES])
+{
+	for (size_t i = 0; i < REPORT_CATEGORIES; i++)
+		atomic_fetch_add(&hour_counts[i], counts[i]);
+}

@@ -1,0 +1,127 @@
+/*
+ * Copyright (c) 2026, the targrey-milter authors; BSD-2-Clause, see LICENSE
+ *
+ * NAME
+ *	report_html - the HTML page of targreyctl report --html
+ * DESCRIPTION
+ *	See report_view.h. One page, inline CSS and SVG only, so that it
+ *	opens offline and in a mail client. Chart 1: decisions per hour,
+ *	stacked by category. Chart 2: tarpit passed and failed per day.
+ *	All text on the page comes from this program (no client data).
+ * DIAGNOSTICS
+ *	None.
+ */
+#include <inttypes.h>
+#include <time.h>
+#include "report_view.h"
+
+#define CHART_W		840
+#define CHART_H		240
+#define CHART_PAD	30
+
+static const char *const colours[REPORT_CATEGORIES] = {
+	"#2e7d32", "#90a4ae", "#1565c0", "#ef6c00", "#f9a825",
+	"#c62828", "#ad1457", "#6a1b9a", "#5d4037",
+	"#00838f", "#9e9d24", "#43a047", "#d84315"};
+
+/* The largest stacked height of any hour. */
+static uint64_t
+report_peak(const report_data_t *d)
+{
+	uint64_t peak = 1, sum;
+
+	for (size_t h = 0; h < d->nhours; h++) {
+		sum = 0;
+		for (int c = 0; c < REPORT_DECISIONS; c++)
+			sum += d->counts[h][c];
+		if (sum > peak)
+			peak = sum;
+	}
+	return peak;
+}
+
+/* Chart 1: one stacked bar per hour. */
+static void
+report_html_hours(FILE *out, const report_data_t *d)
+{
+	double	bw = (double) CHART_W / (double) (d->nhours ? d->nhours : 1);
+	double	scale = (double) CHART_H / (double) report_peak(d);
+
+	fprintf(out, "<svg id=\"hours\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\""
+	    " role=\"img\" aria-label=\"decisions per hour\">\n", CHART_W + CHART_PAD, CHART_H + CHART_PAD);
+	fprintf(out, "<rect x=\"%d\" y=\"0\" width=\"%d\" height=\"%d\" fill=\"#fafafa\" stroke=\"#ccc\"/>\n",
+	    CHART_PAD, CHART_W, CHART_H);
+	fprintf(out, "<text x=\"0\" y=\"12\" font-size=\"10\">%" PRIu64 "</text>\n", report_peak(d));
+	for (size_t h = 0; h < d->nhours; h++) {
+		double	y = CHART_H;
+
+		for (int c = 0; c < REPORT_DECISIONS; c++) {
+			double	ht = d->counts[h][c] * scale;
+
+			if (d->counts[h][c] == 0)
+				continue;
+			y -= ht;
+			fprintf(out, "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\""
+			    " fill=\"%s\"><title>%s %u</title></rect>\n", CHART_PAD + h * bw, y,
+			    bw > 1.5 ? bw - 0.5 : bw, ht, colours[c], report_label(d, c), d->counts[h][c]);
+		}
+	}
+	fprintf(out, "</svg>\n");
+}
+
+/* Chart 2: tarpit passed and failed per day, side by side. */
+static void
+report_html_tarpit(FILE *out, const report_data_t *d)
+{
+	size_t	days = (d->nhours + 23) / 24;
+	double	bw = (double) CHART_W / (double) (days ? days : 1) / 2.0;
+	uint64_t peak = 1;
+
+	for (size_t i = 0; i < days; i++)
+		for (int c = REPORT_TARPIT_PASSED; c <= REPORT_TARPIT_FAILED; c++)
+			if (report_total(d, c, i * 24, i * 24 + 24) > peak)
+				peak = report_total(d, c, i * 24, i * 24 + 24);
+	fprintf(out, "<svg id=\"tarpit\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\""
+	    " role=\"img\" aria-label=\"tarpit outcomes per day\">\n", CHART_W + CHART_PAD, CHART_H / 2 + 4);
+	for (size_t i = 0; i < days; i++)
+		for (int c = REPORT_TARPIT_PASSED; c <= REPORT_TARPIT_FAILED; c++) {
+			uint64_t n = report_total(d, c, i * 24, i * 24 + 24);
+			double	ht = (double) n * (CHART_H / 2) / (double) peak;
+
+			fprintf(out, "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" fill=\"%s\">"
+			    "<title>%s %" PRIu64 "</title></rect>\n", CHART_PAD + (2 * i + (size_t) (c - REPORT_TARPIT_PASSED)) * bw,
+			    CHART_H / 2 - ht, bw * 0.9, ht, colours[c], report_label(d, c), n);
+		}
+	fprintf(out, "</svg>\n");
+}
+
+/* Legend and totals as a table. */
+static void
+report_html_totals(FILE *out, const report_data_t *d)
+{
+	fprintf(out, "<table>\n<tr><th></th><th>%s</th><th>%s</th></tr>\n",
+	    d->lang ? "判定" : "decision", d->lang ? "件数" : "count");
+	for (int c = 0; c < REPORT_CATEGORIES; c++)
+		fprintf(out, "<tr><td><span class=\"key\" style=\"background:%s\"></span></td>"
+		    "<td>%s</td><td class=\"n\" id=\"total-%d\">%" PRIu64 "</td></tr>\n", colours[c],
+		    report_label(d, c), c, report_total(d, c, 0, d->nhours));
+	fprintf(out, "</table>\n");
+}
+
+void
+report_html(FILE *out, const report_data_t *d)
+{
+	fprintf(out, "<!DOCTYPE html>\n<html lang=\"%s\">\n<head>\n<meta charset=\"utf-8\">\n"
+	    "<title>targrey-milter %s</title>\n<style>\n"
+	    "body{font-family:sans-serif;margin:1em;color:#222}\n"
+	    "td.n{text-align:right;padding-left:1em}\n"
+	    ".key{display:inline-block;width:1em;height:1em}\n</style>\n</head>\n<body>\n",
+	    d->lang ? "ja" : "en", d->lang ? "レポート" : "report");
+	fprintf(out, "<h1>targrey-milter %s</h1>\n", d->lang ? "レポート" : "report");
+	fprintf(out, "<h2>%s</h2>\n", d->lang ? "1時間ごとの判定" : "Decisions per hour");
+	report_html_hours(out, d);
+	report_html_totals(out, d);
+	fprintf(out, "<h2>%s</h2>\n", d->lang ? "日ごとの tarpit 結果" : "Tarpit outcomes per day");
+	report_html_tarpit(out, d);
+	fprintf(out, "</body>\n</html>\n");
+}

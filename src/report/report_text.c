@@ -1,0 +1,117 @@
+/*
+ * Copyright (c) 2026, the targrey-milter authors; BSD-2-Clause, see LICENSE
+ *
+ * NAME
+ *	report_text - the plain-text summary of targreyctl report
+ * DESCRIPTION
+ *	See report_view.h. Numbers are the stored hourly counters, summed;
+ *	days are UTC days.
+ * DIAGNOSTICS
+ *	None: an empty window prints zeros.
+ */
+#include <inttypes.h>
+#include <time.h>
+#include "report_view.h"
+
+static const char *const labels[2][REPORT_CATEGORIES] = {
+	{"accepted", "skipped", "tarpit passed", "tarpit failed", "greylisted",
+	 "SPF rejected", "SPF deferred", "unchecked", "other",
+	 "suspicious clients", "greylist returned", "SPF pass", "SPF fail"},
+	{"受理", "検査省略", "tarpit 通過", "tarpit 脱落", "グレイリスト",
+	 "SPF 拒否", "SPF 保留", "未検査受理", "その他",
+	 "S25R 該当", "グレイリスト再送", "SPF pass", "SPF fail"},
+};
+
+const char *
+report_label(const report_data_t *d, int category)
+{
+	return labels[d->lang ? 1 : 0][category];
+}
+
+/* Sum of CATEGORY over rows [FROM, TO). */
+uint64_t
+report_total(const report_data_t *d, int category, size_t from, size_t to)
+{
+	uint64_t n = 0;
+
+	for (size_t h = from; h < to && h < d->nhours; h++)
+		n += d->counts[h][category];
+	return n;
+}
+
+/* "YYYY-MM-DD" of HOUR (UTC). */
+static void
+report_day(char *buf, size_t size, int64_t hour)
+{
+	time_t	t = (time_t) (hour * 3600);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, size, "%Y-%m-%d", &tm);
+}
+
+/* One line per UTC day: the date and each category. */
+static void
+report_text_days(FILE *out, const report_data_t *d)
+{
+	char	day[16];
+	size_t	start = 0;
+
+	fprintf(out, "\n%s\n%-10s", d->lang ? "日別" : "Per day", d->lang ? "日付" : "date");
+	for (int c = 0; c < REPORT_DECISIONS; c++)
+		fprintf(out, " %14s", report_label(d, c));
+	fputc('\n', out);
+	while (start < d->nhours) {
+		size_t	end = start + 1;
+
+		while (end < d->nhours && (d->first_hour + (int64_t) end) % 24 != 0)
+			end++;
+		report_day(day, sizeof(day), d->first_hour + (int64_t) start);
+		fprintf(out, "%-10s", day);
+		for (int c = 0; c < REPORT_DECISIONS; c++)
+			fprintf(out, " %14" PRIu64, report_total(d, c, start, end));
+		fputc('\n', out);
+		start = end;
+	}
+}
+
+/* PART out of ALL as a percentage, or "-". */
+static void
+report_rate(FILE *out, const char *what, uint64_t part, uint64_t all)
+{
+	if (all == 0)
+		fprintf(out, "  %-28s -\n", what);
+	else
+		fprintf(out, "  %-28s %.1f%% (%" PRIu64 "/%" PRIu64 ")\n", what,
+		    100.0 * (double) part / (double) all, part, all);
+}
+
+void
+report_text(FILE *out, const report_data_t *d)
+{
+	char	from[16], to[16];
+	uint64_t all = 0, t[REPORT_CATEGORIES];
+
+	report_day(from, sizeof(from), d->first_hour);
+	report_day(to, sizeof(to), d->first_hour + (int64_t) d->nhours - 1);
+	fprintf(out, "targrey-milter %s: %s .. %s (UTC)\n\n%s\n", d->lang ? "レポート" : "report",
+	    from, to, d->lang ? "合計" : "Totals");
+	for (int c = 0; c < REPORT_CATEGORIES; c++) {
+		t[c] = report_total(d, c, 0, d->nhours);
+		all += c < REPORT_DECISIONS ? t[c] : 0;
+		if (c == REPORT_DECISIONS)
+			fprintf(out, "  %-28s %" PRIu64 "\n\n%s\n", d->lang ? "判定の合計" : "decisions",
+			    all, d->lang ? "事象" : "Events");
+		fprintf(out, "  %-28s %" PRIu64 "\n", report_label(d, c), t[c]);
+	}
+	report_text_days(out, d);
+	fprintf(out, "\n%s\n", d->lang ? "割合" : "Rates");
+	report_rate(out, d->lang ? "tarpit を待ち通した" : "tarpit waited out",
+	    t[REPORT_TARPIT_PASSED], t[REPORT_TARPIT_PASSED] + t[REPORT_TARPIT_FAILED]);
+	report_rate(out, d->lang ? "SPF で拒否/保留" : "SPF rejected or deferred",
+	    t[REPORT_SPF_REJECTED] + t[REPORT_SPF_DEFERRED], all);
+	report_rate(out, d->lang ? "グレイリスト後の再送" : "greylist return rate",
+	    t[REPORT_GREY_RETURNED], t[REPORT_GREYLISTED]);
+	report_rate(out, d->lang ? "SPF fail (MAIL FROM)" : "SPF fail (MAIL FROM)",
+	    t[REPORT_SPF_FAIL], t[REPORT_SPF_PASS] + t[REPORT_SPF_FAIL]);
+}

@@ -1,0 +1,48 @@
+/*
+ * Copyright (c) 2026, the targrey-milter authors; BSD-2-Clause, see LICENSE
+ *
+ * NAME
+ *	store_report - hourly decision counters kept in the store
+ * SYNOPSIS
+ *	#include "store_report.h"
+ *
+ *	int store_report_add(store_t *st, int64_t hour,
+ *		const uint32_t counts[REPORT_CATEGORIES], int64_t keep_hours);
+ *	int store_report_read(store_t *st, int64_t from_hour, int64_t to_hour,
+ *		store_report_fn fn, void *ctx);
+ * DESCRIPTION
+ *	HOUR is hours since the Epoch (UTC). store_report_add() adds COUNTS
+ *	to the record of HOUR (creating it) and deletes the records older
+ *	than HOUR - KEEP_HOURS. store_report_read() calls FN for each stored
+ *	hour in [FROM_HOUR, TO_HOUR], oldest first, with its counts (zero
+ *	for categories a shorter, older record lacks); FN returns nonzero to
+ *	stop. Both return 0, or STORE_ERROR.
+ *
+ *	Record (database meta): key "report/HHHHHHHHHH" (the hour, ten
+ *	decimal digits, so that key order is time order); value: version
+ *	byte 1, category count N, then N counts as 32-bit big-endian
+ *	integers. A newer version is skipped by the reader.
+ *
+ *	Only the LMDB backend implements these; another backend must add
+ *	its own (see docs/monitoring.md).
+ * DIAGNOSTICS
+ *	LMDB errors as for store_get()/store_put().
+ */
+#ifndef TG_STORE_REPORT_H
+#define TG_STORE_REPORT_H
+
+#include <stdint.h>
+#include "metrics_hourly.h"
+#include "store.h"
+
+
+#define STORE_REPORT_PREFIX	"report/"
+
+typedef int (*store_report_fn)(int64_t hour, const uint32_t counts[REPORT_CATEGORIES], void *ctx);
+
+int	store_report_add(store_t *st, int64_t hour, const uint32_t counts[REPORT_CATEGORIES],
+	    int64_t keep_hours);
+int	store_report_read(store_t *st, int64_t from_hour, int64_t to_hour,
+	    store_report_fn fn, void *ctx);
+
+#endif

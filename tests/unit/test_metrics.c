@@ -1,0 +1,209 @@
+/*
+ * NAME
+ *	test_metrics - unit tests for metrics.c
+ * DESCRIPTION
+ *	Counting through the hooks and reading the exposition as Prometheus
+ *	would: exact values per label set, escapes, cumulative buckets, exact
+ *	totals under concurrent writers, and a full series table that drops
+ *	instead of crashing. The tests share the process-wide registry, so
+ *	each uses its own label values.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <pthread.h>
+#include <cmocka.h>
+#include "metrics.h"
+
+/* The exposition as one string (the caller frees). */
+static char *
+render(void)
+{
+	char   *text = NULL;
+	size_t	len = 0;
+	FILE   *out = open_memstream(&text, &len);
+
+	assert_non_null(out);
+	assert_int_equal(metrics_write(out), 0);
+	fclose(out);
+	return text;
+}
+
+/* The value of the series LINE ("name{labels}"), or -1 when absent. */
+static long long
+value_of(const char *text, const char *series)
+{
+	size_t	n = strlen(series);
+
+	for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		if (strncmp(p, series, n) == 0 && p[n] == ' ')
+			return atoll(p + n + 1);
+	return -1;
+}
+
+static void
+expect(const char *text, const char *series, long long want)
+{
+	long long got = value_of(text, series);
+
+	if (got != want)
+		fail_msg("%s: got %lld, want %lld", series, got, want);
+}
+
+static void
+test_disabled(void **state)
+{
+	char   *text;
+
+	(void) state;
+	metrics_set_enabled(0);
+	metrics_count_decision("connect", "skip", "off_test");
+	text = render();
+	expect(text, "targrey_decisions_total{stage=\"connect\",action=\"skip\",reason=\"off_test\"}", -1);
+	assert_non_null(strstr(text, "# TYPE targrey_decisions_total counter\n"));
+	assert_non_null(strstr(text, "targrey_build_info{version=\""));
+	free(text);
+}
+
+static void
+test_decisions(void **state)
+{
+	char   *text;
+
+	(void) state;
+	metrics_set_enabled(1);
+	for (int i = 0; i < 3; i++)
+		metrics_count_decision("rcpt", "greylist", "new");
+	metrics_count_decision("rcpt", "tarpit", "new");
+	metrics_count_decision("mail", "reject", "odd\"re\\ason\nx");
+	metrics_count_reload(1);
+	metrics_count_reload(0);
+	text = render();
+	expect(text, "targrey_decisions_total{stage=\"rcpt\",action=\"greylist\",reason=\"new\"}", 3);
+	expect(text, "targrey_decisions_total{stage=\"rcpt\",action=\"tarpit\",reason=\"new\"}", 1);
+	expect(text, "targrey_decisions_total{stage=\"mail\",action=\"reject\",reason=\"odd\\\"re\\\\ason\\nx\"}", 1);
+	expect(text, "targrey_reloads_total{result=\"ok\"}", 1);
+	expect(text, "targrey_reloads_total{result=\"failed\"}", 1);
+	free(text);
+}
+
+/* A value too long for the label buffer is cut, never the quoting. */
+static void
+test_long_value(void **state)
+{
+	char	reason[400], *text, *line;
+
+	(void) state;
+	metrics_set_enabled(1);
+	memset(reason, '"', sizeof(reason) - 1);	/* every byte needs an escape */
+	reason[sizeof(reason) - 1] = 0;
+	metrics_count_decision("long", "value", reason);
+	text = render();
+	line = strstr(text, "targrey_decisions_total{stage=\"long\"");
+	assert_non_null(line);
+	*strchr(line, '\n') = 0;
+	if (strlen(line) < 20 || strcmp(line + strlen(line) - 4, "\"} 1") != 0
+	    || strstr(line, "\\\"\\\"\"}") == NULL)
+		fail_msg("got %s, want a whole label set ending in \\\"\"} 1", line);
+	free(text);
+}
+
+static void
+test_histogram(void **state)
+{
+	char   *text;
+
+	(void) state;
+	metrics_set_enabled(1);
+	metrics_count_tarpit("passed", 7000);
+	metrics_count_tarpit("passed", 125000);
+	metrics_count_tarpit("disconnected", 500);
+	text = render();
+	expect(text, "targrey_tarpit_outcomes_total{outcome=\"passed\"}", 2);
+	expect(text, "targrey_tarpit_outcomes_total{outcome=\"disconnected\"}", 1);
+	expect(text, "targrey_tarpit_wait_seconds_bucket{le=\"1\"}", 1);
+	expect(text, "targrey_tarpit_wait_seconds_bucket{le=\"5\"}", 1);
+	expect(text, "targrey_tarpit_wait_seconds_bucket{le=\"10\"}", 2);
+	expect(text, "targrey_tarpit_wait_seconds_bucket{le=\"180\"}", 3);
+	expect(text, "targrey_tarpit_wait_seconds_bucket{le=\"+Inf\"}", 3);
+	expect(text, "targrey_tarpit_wait_seconds_count", 3);
+	assert_non_null(strstr(text, "targrey_tarpit_wait_seconds_sum 132.500000\n"));
+	free(text);
+}
+
+#define THREADS	8
+#define ROUNDS	20000
+
+static void *
+hammer(void *arg)
+{
+	static const char *const reasons[] = {"t0", "t1", "t2", "t3", "t4"};
+	long	id = (long) arg;
+
+	for (int i = 0; i < ROUNDS; i++)
+		metrics_count_decision("thread", "count", reasons[(i + id) % 5]);
+	return NULL;
+}
+
+static void
+test_threads(void **state)
+{
+	pthread_t t[THREADS];
+	char	series[128];
+	char   *text;
+
+	(void) state;
+	metrics_set_enabled(1);
+	for (long i = 0; i < THREADS; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, hammer, (void *) i), 0);
+	for (int i = 0; i < THREADS; i++)
+		pthread_join(t[i], NULL);
+	text = render();
+	for (int r = 0; r < 5; r++) {
+		snprintf(series, sizeof(series),
+		    "targrey_decisions_total{stage=\"thread\",action=\"count\",reason=\"t%d\"}", r);
+		expect(text, series, THREADS * ROUNDS / 5);
+	}
+	free(text);
+}
+
+static void
+test_full_table(void **state)
+{
+	char	reason[32];
+	char   *text;
+	long long before;
+
+	(void) state;
+	metrics_set_enabled(1);
+	text = render();
+	before = value_of(text, "targrey_metrics_dropped_total");
+	free(text);
+	for (int i = 0; i < METRICS_SERIES + 10; i++) {
+		snprintf(reason, sizeof(reason), "many%d", i);
+		metrics_count_decision("full", "x", reason);
+	}
+	text = render();
+	assert_true(value_of(text, "targrey_metrics_dropped_total") >= before + 10);
+	expect(text, "targrey_decisions_total{stage=\"rcpt\",action=\"greylist\",reason=\"new\"}", 3);
+	free(text);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_disabled),
+		cmocka_unit_test(test_decisions),
+		cmocka_unit_test(test_long_value),
+		cmocka_unit_test(test_histogram),
+		cmocka_unit_test(test_threads),
+		cmocka_unit_test(test_full_table),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,158 @@
+/*
+ * NAME
+ *	test_store_report - unit tests for store_report.c and report.c
+ * DESCRIPTION
+ *	Real LMDB in a temporary directory: counts added twice to one hour
+ *	are summed, hours are read oldest first within the window, records
+ *	older than the kept history are deleted, a record of an unknown
+ *	version is skipped; decisions map to the categories the report
+ *	shows, and milter_report_flush() moves the in-memory counts into the store.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <cmocka.h>
+#include "metrics_hourly.h"
+#include "milter_report.h"
+#include "store_report.h"
+
+typedef struct {
+	int64_t	hours[16];
+	uint32_t first[16];	/* counts[0] of each */
+	uint32_t third[16];	/* counts[2] of each */
+	size_t	n;
+} seen_t;
+
+static int
+collect(int64_t hour, const uint32_t counts[REPORT_CATEGORIES], void *ctx)
+{
+	seen_t *s = ctx;
+
+	if (s->n < 16) {
+		s->hours[s->n] = hour;
+		s->first[s->n] = counts[0];
+		s->third[s->n++] = counts[2];
+	}
+	return 0;
+}
+
+static store_t *
+open_temp(char *dir)
+{
+	strcpy(dir, "/tmp/tg-report-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	return store_open(dir, 16 * 1024 * 1024);
+}
+
+static void
+remove_temp(store_t *st, const char *dir)
+{
+	char	cmd[128];
+
+	store_close(st);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+static void
+test_add_read_prune(void **state)
+{
+	uint32_t c[REPORT_CATEGORIES] = {3, 0, 1};
+	char	dir[64];
+	store_t *st = open_temp(dir);
+	seen_t	s = {0};
+
+	(void) state;
+	assert_non_null(st);
+	assert_int_equal(store_report_add(st, 1000, c, 0), 0);
+	assert_int_equal(store_report_add(st, 1000, c, 0), 0);
+	assert_int_equal(store_report_add(st, 1005, c, 0), 0);
+	assert_int_equal(store_report_add(st, 990, c, 0), 0);
+	assert_int_equal(store_report_read(st, 995, 1010, collect, &s), 0);
+	assert_int_equal(s.n, 2);
+	if (s.hours[0] != 1000 || s.first[0] != 6 || s.third[0] != 2 || s.hours[1] != 1005)
+		fail_msg("got hour %lld first %u third %u, then %lld; want 1000 6 2, then 1005",
+		    (long long) s.hours[0], s.first[0], s.third[0], (long long) s.hours[1]);
+	/* keep 10 hours back from 1005: 990 goes, 1000 stays */
+	assert_int_equal(store_report_add(st, 1005, c, 10), 0);
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(store_report_read(st, 0, 2000, collect, &s), 0);
+	assert_int_equal(s.n, 2);
+	assert_int_equal(s.hours[0], 1000);
+	assert_int_equal(s.first[1], 6);
+	/* an unknown version is skipped */
+	assert_int_equal(store_put(st, STORE_DB_META, STORE_REPORT_PREFIX "0000001001", 17,
+	    "\x09\x01\0\0\0\x07", 6), 0);
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(store_report_read(st, 0, 2000, collect, &s), 0);
+	assert_int_equal(s.n, 2);
+	remove_temp(st, dir);
+}
+
+static void
+test_categories(void **state)
+{
+	static const struct {
+		const char *stage, *action, *reason;
+		report_category_t want;
+	} cases[] = {
+		{"eom", "accept", "passed", REPORT_ACCEPTED},
+		{"eom", "accept", "dry_run", REPORT_ACCEPTED},
+		{"rcpt", "accept", "store_unavailable", REPORT_UNCHECKED},
+		{"connect", "skip", "trusted", REPORT_SKIPPED},
+		{"rcpt", "tarpit", "passed", REPORT_TARPIT_PASSED},
+		{"rcpt", "tarpit", "lost_connection", REPORT_TARPIT_FAILED},
+		{"rcpt", "greylist", "new", REPORT_GREYLISTED},
+		{"mail", "reject", "mail_fail", REPORT_SPF_REJECTED},
+		{"mail", "defer", "mail_temperror", REPORT_SPF_DEFERRED},
+		{"rcpt", "would_greylist", "new", REPORT_OTHER},
+	};
+
+	(void) state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		report_category_t got = report_category(cases[i].stage, cases[i].action, cases[i].reason);
+
+		if (got != cases[i].want)
+			fail_msg("%s %s %s: got %d, want %d", cases[i].stage, cases[i].action,
+			    cases[i].reason, got, cases[i].want);
+	}
+}
+
+static void
+test_flush(void **state)
+{
+	char	dir[64];
+	store_t *st = open_temp(dir);
+	seen_t	s = {0};
+	int64_t	now = (int64_t) time(NULL) / 3600;
+
+	(void) state;
+	for (int i = 0; i < 5; i++)
+		metrics_hour_count("eom", "accept", "passed");
+	metrics_hour_count("rcpt", "tarpit", "passed");
+	metrics_hour_count("connect", "suspicious", "s25r_rule_1");	/* not a verdict */
+	assert_int_equal(milter_report_flush(st), 0);
+	assert_int_equal(milter_report_flush(st), 0);		/* nothing new: no change */
+	assert_int_equal(store_report_read(st, now - 1, now + 1, collect, &s), 0);
+	assert_int_equal(s.n, 1);
+	assert_int_equal(s.first[0], 5);
+	assert_int_equal(s.third[0], 1);
+	remove_temp(st, dir);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_add_read_prune),
+		cmocka_unit_test(test_categories),
+		cmocka_unit_test(test_flush),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
