@@ -17,44 +17,9 @@ run() {
 	"$ctl" -c "$dir/empty.conf" -o state_directory="$dir/${STATE:-state}" "$@"
 }
 
-fail() {
-	echo "FAIL: $*" >&2
-	exit 1
-}
+. "${TG_SRCDIR:-.}/tests/ctl/ctllib.sh"
 
-# want_output DESCRIPTION PATTERN OUTPUT: OUTPUT must contain the fixed string PATTERN
-want_output() {
-	case "$3" in
-	*"$2"*) ;;
-	*) fail "$1: got \"$3\", want it to contain \"$2\"" ;;
-	esac
-}
-
-want_status() {
-	[ "$2" = "$3" ] || fail "$1: got exit status $2, want $3"
-}
-
-now=$(date +%s)
-first=$((now - 1000))
-cat > "$dir/pg.dump" <<DUMP
-VERSION=3
-format=print
-type=btree
-db_pagesize=4096
-HEADER=END
- 192.0.2.0/alice@example.org/bob@example.net
- $first,$((now - 600)),2
- 2001:db8:1:2:0:0:0:0/carol@example.com/bob@example.net
- $first,$first
-DATA=END
-VERSION=3
-format=print
-type=btree
-HEADER=END
- 192.0.2.10
- 3,$((now - 600))
-DATA=END
-DUMP
+write_pg_dump "$dir/pg.dump"
 
 out=$(run import-postgrey "$dir/pg.dump"); want_status import $? 0
 want_output import "imported 2 triplets (1 passed) and 1 clients" "$out"

@@ -244,6 +244,32 @@ class Rig:
         return "\n".join(out)
 
 
+RCPT = "bob@example.org"
+GREYLISTED = (450, "4.7.1 Greylisted, please try again later")
+
+
+def attempt(r, ip, sender, want_reason, want_tg=None):
+	"""One delivery attempt at rig r from ip: greylisted with want_reason,
+	or (want_tg given) delivered with tg=want_tg on the eom line."""
+	since = r.milter.log.mark()
+	res = r.swaks(source=ip, sender=sender, to=RCPT,
+	    helo="client.example.com", timeout=30)
+	if want_tg is None:
+		check(GREYLISTED in res.replies, "attempt from %s <%s>" % (ip, sender),
+		    res.replies, GREYLISTED, res.transcript)
+		d = r.milter.wait_decision(since, addr=ip, action="greylist")
+		check(d["reason"] == want_reason, "greylist reason", d["reason"],
+		    want_reason, d["line"])
+		return d
+	check(res.rc == 0, "swaks exit status from %s <%s>" % (ip, sender),
+	    res.rc, 0, res.transcript)
+	r.postfix.wait_delivered(res.queue_id)
+	d = r.milter.wait_decision(since, queue_id=res.queue_id)
+	check(d["action"] == "accept" and ("tg=%s" % want_tg) in d["extra"],
+	    "eom decision", d["line"], "action=accept ... tg=%s" % want_tg)
+	return d
+
+
 def _stop_all():
     """atexit: stop any rig still running."""
     for r in list(_live):

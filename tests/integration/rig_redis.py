@@ -9,7 +9,7 @@ DESCRIPTION
 	Sentinel(directory, master_port, name) does the same for
 	redis-sentinel watching the master at master_port with quorum 1,
 	down-after 1000 ms. cli(port, *args) runs redis-cli and returns its
-	output. attempt() and hang_up_in_tarpit() drive one SMTP session
+	output. hang_up_in_tarpit() (and rig.attempt()) drive one SMTP session
 	at a rig, as the two-MX tests need them.
 """
 import os
@@ -19,10 +19,8 @@ import subprocess
 import time
 
 from rig_base import RigError
-from rig import check
+from rig import RCPT, check
 
-RCPT = "bob@example.org"
-GREYLISTED = (450, "4.7.1 Greylisted, please try again later")
 
 
 def free_port():
@@ -88,27 +86,6 @@ class Sentinel(Redis):
 
 	def argv(self):
 		return [self.program, self.conf]
-
-
-def attempt(r, ip, sender, want_reason, want_tg=None):
-	"""One delivery attempt at rig r: greylisted (want_reason) or delivered."""
-	since = r.milter.log.mark()
-	res = r.swaks(source=ip, sender=sender, to=RCPT,
-	    helo="client.example.com", timeout=30)
-	if want_tg is None:
-		check(GREYLISTED in res.replies, "attempt from %s <%s>" % (ip, sender),
-		    res.replies, GREYLISTED, res.transcript)
-		d = r.milter.wait_decision(since, addr=ip, action="greylist")
-		check(d["reason"] == want_reason, "greylist reason", d["reason"],
-		    want_reason, d["line"])
-		return d
-	check(res.rc == 0, "swaks exit status from %s <%s>" % (ip, sender),
-	    res.rc, 0, res.transcript)
-	r.postfix.wait_delivered(res.queue_id)
-	d = r.milter.wait_decision(since, queue_id=res.queue_id)
-	check(d["action"] == "accept" and ("tg=%s" % want_tg) in d["extra"],
-	    "eom decision", d["line"], "action=accept ... tg=%s" % want_tg)
-	return d
 
 
 def hang_up_in_tarpit(r, ip):

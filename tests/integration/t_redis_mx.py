@@ -44,10 +44,10 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import rig
-from rig import check
-from rig_redis import Redis, attempt, hang_up_in_tarpit
+from rig import RCPT, attempt, check
+from rig_redis import Redis, hang_up_in_tarpit
 
-RCPT = "bob@example.org"
+
 GREY_DELAY = 8
 IPS = ("127.0.0.41", "127.0.0.42", "127.0.0.43")
 

@@ -23,10 +23,10 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import rig
-from rig import check
-from rig_redis import GREYLISTED, Redis, Sentinel, cli, hang_up_in_tarpit
+from rig import GREYLISTED, RCPT, check
+from rig_redis import Redis, Sentinel, cli, hang_up_in_tarpit
 
-RCPT = "bob@example.org"
+
 IP = "127.0.0.51"
 
 

@@ -35,37 +35,14 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import rig
-from rig import check
+from rig import GREYLISTED, RCPT, attempt, check
 
-RCPT = "bob@example.org"
-GREYLISTED = (450, "4.7.1 Greylisted, please try again later")
 IP = "127.0.0.31"
 GREY_DELAY = 10		# greylist_delay, s
 
 
 def name_of(ip):
 	return "dyn-%s.pool.example.net" % ip.replace(".", "-")
-
-
-def attempt(r, ip, sender, want_reason, want_tg=None):
-	"""One delivery attempt; greylisted (want_reason) or delivered."""
-	since = r.milter.log.mark()
-	res = r.swaks(source=ip, sender=sender, to=RCPT,
-	    helo="client.example.com", timeout=30)
-	if want_tg is None:
-		check(GREYLISTED in res.replies, "attempt from %s <%s>" % (ip, sender),
-		    res.replies, GREYLISTED, res.transcript)
-		d = r.milter.wait_decision(since, addr=ip, action="greylist")
-		check(d["reason"] == want_reason, "greylist reason", d["reason"],
-		    want_reason, d["line"])
-		return d
-	check(res.rc == 0, "swaks exit status from %s <%s>" % (ip, sender),
-	    res.rc, 0, res.transcript)
-	r.postfix.wait_delivered(res.queue_id)
-	d = r.milter.wait_decision(since, queue_id=res.queue_id)
-	check(d["action"] == "accept" and ("tg=%s" % want_tg) in d["extra"],
-	    "eom decision", d["line"], "action=accept ... tg=%s" % want_tg)
-	return d
 
 
 def client_line(r, ip):
