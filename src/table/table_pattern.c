@@ -408,6 +408,15 @@ pattern_lookup(const table_t *t, const char *key, table_answer_t *a)
 	return 0;
 }
 
+/* Pattern tables see the mail address when there is one, else the name. */
+int
+pattern_query_lookup(const table_t *t, const table_query_t *q, table_answer_t *a)
+{
+	const char *key = q->mail ? q->mail : q->name;
+
+	return key ? pattern_lookup(t, key, a) : 0;
+}
+
 /* Free a pattern table. */
 void
 pattern_free(void *impl)

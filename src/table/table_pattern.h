@@ -8,6 +8,8 @@
  *
  *	int pattern_load(table_t *t, table_reader_t *r, const pattern_engine_t *e);
  *	int pattern_lookup(const table_t *t, const char *key, table_answer_t *a);
+ *	int pattern_query_lookup(const table_t *t, const table_query_t *q,
+ *	    table_answer_t *a);
  *	void pattern_free(void *impl);
  * DESCRIPTION
  *	Both table types read "[!]/re/flags result", "if [!]/re/flags",
@@ -19,6 +21,8 @@
  *	compile() builds a matcher (NCAPT receives its group count),
  *	match() runs it (1 match, 0 no match, -1 error) and fills CAPS
  *	with NCAPS start/end pairs (-1 when unset).
+ *	pattern_query_lookup() is the lookup of both table types: the
+ *	mail address when the query has one, else the name.
  */
 #ifndef TG_TABLE_PATTERN_H
 #define TG_TABLE_PATTERN_H
@@ -43,6 +47,7 @@ typedef struct {
 
 int	pattern_load(table_t *t, table_reader_t *r, const pattern_engine_t *e);
 int	pattern_lookup(const table_t *t, const char *key, table_answer_t *a);
+int	pattern_query_lookup(const table_t *t, const table_query_t *q, table_answer_t *a);
 void	pattern_free(void *impl);
 
 #endif

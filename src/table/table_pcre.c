@@ -171,15 +171,6 @@ pcre_load(table_t *t, table_reader_t *r)
 	return pattern_load(t, r, &pcre_engine);
 }
 
-/* Pattern tables see the mail address when there is one, else the name. */
-static int
-pcre_lookup(const table_t *t, const table_query_t *q, table_answer_t *a)
-{
-	const char *key = q->mail ? q->mail : q->name;
-
-	return key ? pattern_lookup(t, key, a) : 0;
-}
-
 const table_ops_t table_pcre_ops = {
-	"pcre", pcre_load, pcre_lookup, pattern_free,
+	"pcre", pcre_load, pattern_query_lookup, pattern_free,
 };

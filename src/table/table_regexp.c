@@ -102,15 +102,6 @@ regexp_load(table_t *t, table_reader_t *r)
 	return pattern_load(t, r, &regexp_engine);
 }
 
-/* Pattern tables see the mail address when there is one, else the name. */
-static int
-regexp_lookup(const table_t *t, const table_query_t *q, table_answer_t *a)
-{
-	const char *key = q->mail ? q->mail : q->name;
-
-	return key ? pattern_lookup(t, key, a) : 0;
-}
-
 const table_ops_t table_regexp_ops = {
-	"regexp", regexp_load, regexp_lookup, pattern_free,
+	"regexp", regexp_load, pattern_query_lookup, pattern_free,
 };

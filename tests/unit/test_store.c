@@ -23,6 +23,7 @@
 #include <sys/wait.h>
 #include <cmocka.h>
 #include "log.h"
+#include "log_capture.h"
 #include "store.h"
 
 #define T0	1700000000LL
@@ -39,31 +40,6 @@ typedef struct {
 	store_t *st;
 } fixture_t;
 
-static char log_lines[65536];
-
-/* Keep the log lines for assertions. */
-static void
-sink(int prio, const char *line, void *ctx)
-{
-	(void) prio;
-	(void) ctx;
-	if (strlen(log_lines) + strlen(line) + 2 < sizeof(log_lines)) {
-		strcat(log_lines, line);
-		strcat(log_lines, "\n");
-	}
-}
-
-/* How many kept log lines contain WHAT. */
-static int
-count_lines(const char *what)
-{
-	int	n = 0;
-
-	for (const char *p = log_lines; (p = strstr(p, what)) != NULL; p += strlen(what))
-		n++;
-	return n;
-}
-
 static int
 setup(void **state)
 {
@@ -72,8 +48,7 @@ setup(void **state)
 	snprintf(fx->dir, sizeof(fx->dir), "/tmp/test_store.XXXXXX");
 	if (mkdtemp(fx->dir) == NULL)
 		return -1;
-	log_lines[0] = 0;
-	log_set_sink(sink, NULL);
+	log_capture_start();
 	fx->st = store_open(fx->dir, 256UL * 1024 * 1024);
 	*state = fx;
 	return fx->st ? 0 : -1;
@@ -265,9 +240,9 @@ test_map_full_is_unavailable(void **state)
 		    GREYLIST_NO_TARPIT, &r) == GREYLIST_UNAVAILABLE;
 	}
 	assert_true(unavailable > 500);
-	if (count_lines("store: map full") + count_lines("MDB_MAP_FULL") > 30)
+	if (log_capture_count("store: map full") + log_capture_count("MDB_MAP_FULL") > 30)
 		fail_msg("log storm: got %d map-full lines for %d failures, want at most 30",
-		    count_lines("store: map full") + count_lines("MDB_MAP_FULL"), unavailable);
+		    log_capture_count("store: map full") + log_capture_count("MDB_MAP_FULL"), unavailable);
 	/* reads still work when the map is full */
 	snprintf(from, sizeof(from), "sender%d-x@example.org", 0);
 	assert_int_equal(store_lookup(fx->st, &P, &a, from, "r@example.net", &f), 0);

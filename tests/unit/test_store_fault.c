@@ -28,6 +28,7 @@
 #include <sys/stat.h>
 #include <cmocka.h>
 #include "log.h"
+#include "log_capture.h"
 #include "store.h"
 
 #define T0	1700000000LL
@@ -42,20 +43,6 @@ static const greylist_params_t P = {
 };
 
 static char dir[64];
-static char log_lines[65536];
-
-/* Keep the log lines for assertions. */
-static void
-sink(int prio, const char *line, void *ctx)
-{
-	(void) prio;
-	(void) ctx;
-	if (strlen(log_lines) + strlen(line) + 2 < sizeof(log_lines)) {
-		strcat(log_lines, line);
-		strcat(log_lines, "\n");
-	}
-}
-
 static int
 setup(void **state)
 {
@@ -63,8 +50,7 @@ setup(void **state)
 	snprintf(dir, sizeof(dir), "/tmp/test_store_fault.XXXXXX");
 	if (mkdtemp(dir) == NULL)
 		return -1;
-	log_lines[0] = 0;
-	log_set_sink(sink, NULL);
+	log_capture_start();
 	return 0;
 }
 

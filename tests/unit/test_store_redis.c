@@ -55,8 +55,7 @@ setup_redis(void **state)
 {
 	fixture_t *fx = calloc(1, sizeof(*fx));
 
-	log_lines[0] = 0;
-	log_set_sink(sink, NULL);
+	log_capture_start();
 	fx->st = open_redis(NULL, NULL);
 	*state = fx;
 	return fx->st && store_is_redis(fx->st) ? 0 : -1;
@@ -258,7 +257,7 @@ test_wrong_type_logged(void **state)
 	freeReplyObject(direct("HSET %s f v", "wt:greylist:192.0.2.0/s@x.org/r@y.org"));
 	want_check(fx->st, T0, "192.0.2.9", "s@x.org", "r@y.org", GREYLIST_NO_TARPIT,
 	    GREYLIST_UNAVAILABLE, "store=redis");
-	assert_true(count_lines("redis: write: ") == 1 && count_lines("WRONGTYPE") == 1);
+	assert_true(log_capture_count("redis: write: ") == 1 && log_capture_count("WRONGTYPE") == 1);
 }
 
 /* A record of a newer version is absent for decisions, logged, kept. */
@@ -271,8 +270,8 @@ test_unknown_version_redis(void **state)
 
 	assert_int_equal(store_put(fx->st, STORE_DB_CLIENTS, "192.0.2.0", 9, v2, sizeof(v2)), 0);
 	want_check(fx->st, T0, "192.0.2.50", "s@x.org", "r@y.org", 0, GREYLIST_TARPIT, NULL);
-	assert_int_equal(count_lines("store: clients "), 1);
-	assert_int_equal(count_lines("record version 2 unknown, treated as absent"), 1);
+	assert_int_equal(log_capture_count("store: clients "), 1);
+	assert_int_equal(log_capture_count("record version 2 unknown, treated as absent"), 1);
 	assert_int_equal(store_get(fx->st, STORE_DB_CLIENTS, "192.0.2.0", 9, buf, &len), 0);
 	assert_int_equal(buf[0], 2);
 }
@@ -307,7 +306,7 @@ test_parse_server(void **state)
 	assert_int_equal(config_set(cfg, "state_backend", "redis", stderr), 0);
 	assert_int_equal(config_set(cfg, "redis_server", "localhost", stderr), 0);
 	assert_null(store_open_config(cfg));
-	assert_int_equal(count_lines("store: redis_server localhost: not HOST:PORT"), 1);
+	assert_int_equal(log_capture_count("store: redis_server localhost: not HOST:PORT"), 1);
 	config_free(cfg);
 }
 
@@ -365,7 +364,7 @@ test_server_down_and_back(void **state)
 	}
 	if (worst > 0.3 + 0.5)
 		fail_msg("a decision with Redis down took %.3f s, want <= redis_timeout", worst);
-	assert_true(count_lines("redis: ") >= 1);
+	assert_true(log_capture_count("redis: ") >= 1);
 	assert_int_equal(redis_fixture_start(&rf, port), 0);
 	/* back-off is at most 2 s: decisions resume without reopening */
 	for (i = 0; i < 100 && timed_check(fx->st, "192.0.2.40", &secs) != GREYLIST_TARPIT; i++)
