@@ -1,4 +1,6 @@
 /*
+ * Copyright (c) 2026, the targrey-milter authors; BSD-2-Clause, see LICENSE
+ *
  * NAME
  *	store_redis_conn - connections to Redis: one per thread, back-off, Sentinel
  * DESCRIPTION

@@ -1,4 +1,6 @@
 /*
+ * Copyright (c) 2026, the targrey-milter authors; BSD-2-Clause, see LICENSE
+ *
  * NAME
  *	store_redis_int - internals shared by store_redis.c and store_redis_raw.c
  * DESCRIPTION

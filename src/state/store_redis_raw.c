@@ -1,4 +1,6 @@
 /*
+ * Copyright (c) 2026, the targrey-milter authors; BSD-2-Clause, see LICENSE
+ *
  * NAME
  *	store_redis_raw - Redis keys, MGET, the compare-and-set script, raw access
  * DESCRIPTION

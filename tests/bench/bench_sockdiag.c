@@ -1,4 +1,6 @@
 /*
+ * Copyright (c) 2026, the targrey-milter authors; BSD-2-Clause, see LICENSE
+ *
  * NAME
  *	bench_sockdiag - cost of a socket probe and of a waiting tarpit
  * SYNOPSIS

@@ -1,4 +1,6 @@
 /*
+ * Copyright (c) 2026, the targrey-milter authors; BSD-2-Clause, see LICENSE
+ *
  * NAME
  *	bench_spf - SPF checks per second, cached and cold, over loopback DNS
  * SYNOPSIS

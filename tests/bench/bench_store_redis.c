@@ -1,4 +1,6 @@
 /*
+ * Copyright (c) 2026, the targrey-milter authors; BSD-2-Clause, see LICENSE
+ *
  * NAME
  *	bench_store_redis - decisions per second and latency, LMDB beside Redis
  * SYNOPSIS

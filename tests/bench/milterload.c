@@ -1,4 +1,6 @@
 /*
+ * Copyright (c) 2026, the targrey-milter authors; BSD-2-Clause, see LICENSE
+ *
  * NAME
  *	milterload - load driver that talks to a milter the way Postfix 3.7 does
  * SYNOPSIS

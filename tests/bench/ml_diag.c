@@ -1,4 +1,6 @@
 /*
+ * Copyright (c) 2026, the targrey-milter authors; BSD-2-Clause, see LICENSE
+ *
  * NAME
  *	ml_diag.c - how many unread bytes wait on the milter's socket
  * DESCRIPTION

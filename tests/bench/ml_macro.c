@@ -1,4 +1,6 @@
 /*
+ * Copyright (c) 2026, the targrey-milter authors; BSD-2-Clause, see LICENSE
+ *
  * NAME
  *	ml_macro.c - SMFIC_MACRO packets with Postfix 3.7's lists and rules
  * DESCRIPTION

@@ -1,4 +1,6 @@
 /*
+ * Copyright (c) 2026, the targrey-milter authors; BSD-2-Clause, see LICENSE
+ *
  * NAME
  *	ml_proto.c - milter packets on the MTA side, as Postfix 3.7 sends them
  * DESCRIPTION

@@ -1,4 +1,6 @@
 /*
+ * Copyright (c) 2026, the targrey-milter authors; BSD-2-Clause, see LICENSE
+ *
  * NAME
  *	ml_session.c - one SMTP session as Postfix's smtpd and cleanup show
  *	it to a milter

@@ -1,4 +1,6 @@
 /*
+ * Copyright (c) 2026, the targrey-milter authors; BSD-2-Clause, see LICENSE
+ *
  * NAME
  *	pool_burst - does a burst of tarpits starve libmilter's worker pool?
  * SYNOPSIS

@@ -1,4 +1,6 @@
 /*
+ * Copyright (c) 2026, the targrey-milter authors; BSD-2-Clause, see LICENSE
+ *
  * NAME
  *	proxyfwd - TCP forwarder that adds a PROXY v1 header with a chosen address
  * SYNOPSIS

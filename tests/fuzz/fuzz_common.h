@@ -1,4 +1,6 @@
 /*
+ * Copyright (c) 2026, the targrey-milter authors; BSD-2-Clause, see LICENSE
+ *
  * NAME
  *	fuzz_common.h - helpers shared by the libFuzzer harnesses
  * SYNOPSIS

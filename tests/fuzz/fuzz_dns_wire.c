@@ -1,4 +1,6 @@
 /*
+ * Copyright (c) 2026, the targrey-milter authors; BSD-2-Clause, see LICENSE
+ *
  * NAME
  *	fuzz_dns_wire - libFuzzer harness for the DNS answer parser
  * DESCRIPTION

@@ -1,4 +1,6 @@
 /*
+ * Copyright (c) 2026, the targrey-milter authors; BSD-2-Clause, see LICENSE
+ *
  * NAME
  *	spf_suite - run the RFC 7208 test suite through our SPF code path
  * SYNOPSIS

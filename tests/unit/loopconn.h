@@ -1,4 +1,6 @@
 /*
+ * Copyright (c) 2026, the targrey-milter authors; BSD-2-Clause, see LICENSE
+ *
  * NAME
  *	loopconn - a real loopback TCP connection for socket-probe tests
  * SYNOPSIS

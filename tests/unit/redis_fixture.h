@@ -1,4 +1,6 @@
 /*
+ * Copyright (c) 2026, the targrey-milter authors; BSD-2-Clause, see LICENSE
+ *
  * NAME
  *	redis_fixture - a private redis-server on a free loopback port, for tests
  * SYNOPSIS

@@ -1,4 +1,6 @@
 /*
+ * Copyright (c) 2026, the targrey-milter authors; BSD-2-Clause, see LICENSE
+ *
  * NAME
  *	test_ctl_store - unit tests for the targreyctl state commands
  * DESCRIPTION

@@ -1,4 +1,6 @@
 /*
+ * Copyright (c) 2026, the targrey-milter authors; BSD-2-Clause, see LICENSE
+ *
  * NAME
  *	test_dns - unit tests for the resolver (dns.c, dns_net.c)
  * DESCRIPTION

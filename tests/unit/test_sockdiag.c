@@ -1,4 +1,6 @@
 /*
+ * Copyright (c) 2026, the targrey-milter authors; BSD-2-Clause, see LICENSE
+ *
  * NAME
  *	test_sockdiag - sockdiag_probe() against real loopback TCP sockets
  * DESCRIPTION

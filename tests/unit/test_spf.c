@@ -1,4 +1,6 @@
 /*
+ * Copyright (c) 2026, the targrey-milter authors; BSD-2-Clause, see LICENSE
+ *
  * NAME
  *	test_spf - unit tests for SPF checks (spf.c, spf_check.c, spf_layer.c)
  * DESCRIPTION

@@ -1,4 +1,6 @@
 /*
+ * Copyright (c) 2026, the targrey-milter authors; BSD-2-Clause, see LICENSE
+ *
  * NAME
  *	test_store - unit tests for store*.c on a real LMDB in a temp dir
  * DESCRIPTION

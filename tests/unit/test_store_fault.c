@@ -1,4 +1,6 @@
 /*
+ * Copyright (c) 2026, the targrey-milter authors; BSD-2-Clause, see LICENSE
+ *
  * NAME
  *	test_store_fault - a damaged, empty or unwritable store on real LMDB
  * DESCRIPTION

@@ -1,4 +1,6 @@
 /*
+ * Copyright (c) 2026, the targrey-milter authors; BSD-2-Clause, see LICENSE
+ *
  * NAME
  *	test_store_redis - the store tests on the Redis backend, real redis-server
  * DESCRIPTION

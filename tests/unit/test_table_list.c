@@ -1,4 +1,6 @@
 /*
+ * Copyright (c) 2026, the targrey-milter authors; BSD-2-Clause, see LICENSE
+ *
  * NAME
  *	test_table_list - unit tests for list: and builtin: tables and whitelists
  * DESCRIPTION
