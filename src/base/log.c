@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "log.h"
+#include "text.h"
 
 #define LOG_LINE_MAX	2048
 
@@ -199,32 +200,6 @@ log_msg(int prio, const char *fmt, ...)
 	log_emit(prio, line);
 }
 
-/* Copy SRC into DST with everything that could forge a line replaced. */
-size_t
-log_clean(char *dst, size_t size, const char *src)
-{
-	size_t	n = 0;
-	unsigned char c;
-
-	if (size == 0)
-		return 0;
-	if (src == NULL)
-		src = "";
-	for (; *src != '\0' && n + 1 < size; src++) {
-		c = (unsigned char) *src;
-		if (c < 0x21 || c > 0x7e || c == '<' || c == '>')
-			c = (c == ' ' || c == '\t') ? '_' : '?';
-		dst[n++] = (char) c;
-	}
-	if (*src != '\0' && size > 4) {
-		n = size - 4;
-		memcpy(dst + n, "...", 3);
-		n += 3;
-	}
-	dst[n] = '\0';
-	return n;
-}
-
 /* The decision line. */
 void
 log_decision(const log_fields_t *f)
@@ -232,15 +207,15 @@ log_decision(const log_fields_t *f)
 	char	q[64], act[64], why[LOG_VALUE_MAX], name[LOG_VALUE_MAX], addr[64];
 	char	helo[LOG_VALUE_MAX], from[LOG_VALUE_MAX], to[LOG_VALUE_MAX], stage[32];
 
-	log_clean(q, sizeof(q), f->queue_id && *f->queue_id ? f->queue_id : "NOQUEUE");
-	log_clean(act, sizeof(act), f->action);
-	log_clean(why, sizeof(why), f->reason);
-	log_clean(name, sizeof(name), f->client_name ? f->client_name : "unknown");
-	log_clean(addr, sizeof(addr), f->client_addr);
-	log_clean(helo, sizeof(helo), f->helo);
-	log_clean(from, sizeof(from), f->from);
-	log_clean(to, sizeof(to), f->to);
-	log_clean(stage, sizeof(stage), f->stage);
+	text_clean(TEXT_LOG_VALUE, q, sizeof(q), f->queue_id && *f->queue_id ? f->queue_id : "NOQUEUE");
+	text_clean(TEXT_LOG_VALUE, act, sizeof(act), f->action);
+	text_clean(TEXT_LOG_VALUE, why, sizeof(why), f->reason);
+	text_clean(TEXT_LOG_VALUE, name, sizeof(name), f->client_name ? f->client_name : "unknown");
+	text_clean(TEXT_LOG_VALUE, addr, sizeof(addr), f->client_addr);
+	text_clean(TEXT_LOG_VALUE, helo, sizeof(helo), f->helo);
+	text_clean(TEXT_LOG_VALUE, from, sizeof(from), f->from);
+	text_clean(TEXT_LOG_VALUE, to, sizeof(to), f->to);
+	text_clean(TEXT_LOG_VALUE, stage, sizeof(stage), f->stage);
 	log_msg(LOG_INFO, "%s: action=%s reason=%s client=%s[%s] helo=<%s> from=<%s> to=<%s>"
 	    " stage=%s delay=%.3f%s%s", q, act, why, name, addr, helo, from, to, stage,
 	    f->delay, f->extra ? " " : "", f->extra ? f->extra : "");

@@ -13,7 +13,6 @@
  *	void log_set_sink(log_sink_fn fn, void *ctx);
  *	void log_msg(int prio, const char *fmt, ...);
  *	void log_decision(const log_fields_t *f);
- *	size_t log_clean(char *dst, size_t size, const char *src);
  * DESCRIPTION
  *	log_open() chooses where lines go: syslog under NAME and FACILITY
  *	("mail", "local0".."local7", "daemon", "user"), and stderr too when
@@ -36,13 +35,11 @@
  *	log_decision() writes the decision line, Postfix style:
  *	  QUEUEID: action=ACTION reason=REASON client=NAME[IP] helo=<H>
  *	  from=<F> to=<T> stage=STAGE delay=S.SSS [EXTRA]
- *	(NOQUEUE when no queue id is known yet). Every value is passed
- *	through log_clean() first.
- *
- *	log_clean() copies SRC to DST (SIZE bytes, always terminated),
- *	replacing control bytes, non-ASCII bytes, '<' '>' and white space by
- *	'?' or '_' so that a hostile value cannot forge or split a line;
- *	longer values are cut with "...". Returns the length written.
+ *	(NOQUEUE when no queue id is known yet). Every value is cleaned
+ *	first as TEXT_LOG_VALUE (text.h): control bytes, non-ASCII bytes,
+ *	'<' '>' and white space become '?' or '_', so that a hostile value
+ *	cannot forge or split a line; longer values are cut with "...".
+ *	Other files clean the values they log the same way.
  *
  *	log_set_sink() sends every line (without the syslog prefix) to FN as
  *	well: the unit tests assert on the lines a human would read.
@@ -83,7 +80,6 @@ int	log_get_level(void);
 void	log_set_sink(log_sink_fn fn, void *ctx);
 void	log_msg(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void	log_decision(const log_fields_t *f);
-size_t	log_clean(char *dst, size_t size, const char *src);
 
 #define log_error(...)		log_msg(LOG_ERR, __VA_ARGS__)
 #define log_warning(...)	log_msg(LOG_WARNING, __VA_ARGS__)

@@ -43,6 +43,7 @@
 #include <string.h>
 #include "ctl_store.h"
 #include "greylist.h"
+#include "text.h"
 
 #define DUMP_HEADER	"# targrey-milter dump 1"
 #define T_ANY		LLONG_MIN, LLONG_MAX	/* times: any i64 */
@@ -163,7 +164,7 @@ load_record(store_t *st, const char *db, char *key, const char *rest)
 {
 	unsigned char buf[RECORD_MAX_SIZE];
 	long long v[4];
-	long	klen = ctl_store_unescape_key(key);
+	long	klen = text_key_unescape(key);
 
 	if (klen <= 0 || klen > STORE_KEY_MAX)
 		return -1;
@@ -209,7 +210,7 @@ load_raw(store_t *st, char *fields)
 	key[-1] = 0;
 	*hex++ = 0;
 	if ((d = store_db_by_name(db)) < 0 || d == STORE_DB_META
-	    || (klen = ctl_store_unescape_key(key)) <= 0 || klen > STORE_KEY_MAX)
+	    || (klen = text_key_unescape(key)) <= 0 || klen > STORE_KEY_MAX)
 		return -1;
 	for (; hex[0] && hex[1] && n < sizeof(val); hex += 2, n++) {
 		if (sscanf(hex, "%2x", &byte) != 1)

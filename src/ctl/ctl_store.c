@@ -12,7 +12,6 @@
  *	"targreyctl: COMMAND: problem" on standard error; the store's own
  *	errors are logged by store.c.
  */
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +19,7 @@
 #include <time.h>
 #include "ctl_store.h"
 #include "greylist.h"
+#include "text.h"
 
 static FILE *ctl_out;
 static FILE *ctl_err;
@@ -171,7 +171,7 @@ static const char *
 ctl_key_arg(const char *arg, char *buf, size_t size)
 {
 	snprintf(buf, size, "%s", arg);
-	if (ctl_store_unescape_key(buf) <= 0)
+	if (text_key_unescape(buf) <= 0)
 		snprintf(buf, size, "%s", arg);
 	return buf;
 }
@@ -371,37 +371,16 @@ ctl_expire(const config_t *cfg, int argc, char **argv)
 	return ctl_store_done(st, "expire", rc == 1 ? 0 : 1);
 }
 
-/* Write KEY with %XX escapes. */
+/* Write KEY escaped as TEXT_KEY_ESCAPE, a piece at a time. */
 void
 ctl_store_print_key(FILE *out, const char *key, size_t klen)
 {
-	for (size_t i = 0; i < klen; i++) {
-		unsigned char c = (unsigned char) key[i];
+	char	esc[3 * 64 + 1];	/* 64 bytes, each "%XX" at worst */
+	size_t	n;
 
-		if (c <= ' ' || c > '~' || c == '%')
-			fprintf(out, "%%%02X", c);
-		else
-			fputc(c, out);
+	for (size_t i = 0; i < klen; i += n) {
+		n = klen - i < 64 ? klen - i : 64;
+		text_clean_n(TEXT_KEY_ESCAPE, esc, sizeof(esc), key + i, n);
+		fputs(esc, out);
 	}
-}
-
-/* Undo ctl_store_print_key() in place; length, or -1 when malformed. */
-long
-ctl_store_unescape_key(char *s)
-{
-	char   *out = s, *p = s;
-	unsigned int c;
-
-	while (*p) {
-		if (*p == '%') {
-			if (!isxdigit((unsigned char) p[1]) || !isxdigit((unsigned char) p[2])
-			    || sscanf(p + 1, "%2x", &c) != 1)
-				return -1;
-			*out++ = (char) c;
-			p += 3;
-		} else
-			*out++ = *p++;
-	}
-	*out = 0;
-	return out - s;
 }

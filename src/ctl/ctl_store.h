@@ -92,7 +92,6 @@ int64_t	ctl_store_now(void);
 store_t *ctl_store_open(const config_t *cfg);
 int	ctl_store_done(store_t *st, const char *cmd, int rc);
 void	ctl_store_print_key(FILE *out, const char *key, size_t klen);
-long	ctl_store_unescape_key(char *s);
 const char *ctl_store_time(int64_t t, char *buf, size_t size);
 
 /* One "NAME=INTEGER" field of a dump line and its bounds. */

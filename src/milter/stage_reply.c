@@ -15,14 +15,14 @@
 #include <string.h>
 #include "log.h"
 #include "stage.h"
+#include "text.h"
 
-/* Fill R; the text is cleaned and its '%' doubled (see stage.h). */
+/* Fill R; the text is cleaned as TEXT_SMTP_REPLY ('%' doubled, see stage.h). */
 void
 stage_reply_set(stage_reply_t *r, stage_action_t action, const char *rcode,
 		const char *xcode, const char *fmt, ...)
 {
 	char	raw[sizeof(r->text)];
-	size_t	n = 0;
 	va_list	ap;
 
 	r->action = action;
@@ -31,16 +31,7 @@ stage_reply_set(stage_reply_t *r, stage_action_t action, const char *rcode,
 	va_start(ap, fmt);
 	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
-	for (const unsigned char *p = (const unsigned char *) raw; *p; p++) {
-		if (*p == '%') {
-			if (n + 2 >= sizeof(r->text))
-				break;
-			r->text[n++] = '%';
-		} else if (n + 1 >= sizeof(r->text))
-			break;
-		r->text[n++] = (*p < 0x20 || *p > 0x7e) ? '?' : (char) *p;
-	}
-	r->text[n] = 0;
+	text_clean(TEXT_SMTP_REPLY, r->text, sizeof(r->text), raw);
 }
 
 /* The SPF headers for the message. */
@@ -62,7 +53,7 @@ stage_fact(char *buf, size_t size, size_t len, const char *key, const char *valu
 
 	if (value == NULL || len >= size)
 		return len;
-	log_clean(clean, sizeof(clean), value);
+	text_clean(TEXT_LOG_VALUE, clean, sizeof(clean), value);
 	n = snprintf(buf + len, size - len, "%s%s=%s", len ? " " : "", key, clean);
 	if (n < 0)
 		return len;

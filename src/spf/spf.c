@@ -27,6 +27,7 @@
 #include "spf_int.h"
 #include "spf_layer.h"
 #include "spf_record.h"
+#include "text.h"
 
 spf_t *
 spf_create(const config_t *cfg, char *err, size_t len)
@@ -60,7 +61,7 @@ spf_server_setup(spf_t *spf, char *err, size_t len)
 		host[sizeof(host) - 1] = 0;
 		rec = host;
 	}
-	spf_clean(spf->receiver, sizeof(spf->receiver), rec);
+	text_clean(TEXT_HEADER_COMMENT, spf->receiver, sizeof(spf->receiver), rec);
 	spf_jump = &jb;
 	if (sigsetjmp(jb, 0)) {
 		spf_jump = NULL;

@@ -37,7 +37,8 @@
  *	checks MAIL FROM, or "postmaster@HELO" when SENDER is empty (the
  *	null sender). Both fill OUT: the result, a short clean reason, the
  *	explanation of a fail (clean), the number of DNS queries sent and
- *	the facts the header builders need (cleaned). They return 0, or -1
+ *	the facts the header builders need (cleaned as TEXT_HEADER_COMMENT,
+ *	text.h). They return 0, or -1
  *	only when memory ran out (OUT then says temperror). An IPv4-mapped
  *	client address is checked as IPv4. A domain that cannot be checked
  *	(RFC 7208 4.3: not fully qualified, bad labels, address literal)
@@ -102,6 +103,5 @@ int	spf_check_helo(spf_t *spf, const addr_t *client, const char *helo,
 int	spf_check_mailfrom(spf_t *spf, const addr_t *client, const char *helo,
 	    const char *sender, spf_check_t *out);
 const char *spf_result_name(spf_res_t r);
-size_t	spf_clean(char *dst, size_t size, const char *src);
 
 #endif

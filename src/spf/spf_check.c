@@ -26,13 +26,14 @@
 #include "spf_int.h"
 #include "spf_layer.h"
 #include "spf_record.h"
+#include "text.h"
 
 /* Set the result and its reason. */
 static void
 check_set(spf_check_t *out, spf_res_t r, const char *reason)
 {
 	out->result = r;
-	spf_clean(out->reason, sizeof(out->reason), reason);
+	text_clean(TEXT_HEADER_COMMENT, out->reason, sizeof(out->reason), reason);
 }
 
 /* Reason text for a result that libspf2 reached by evaluation. */
@@ -92,17 +93,6 @@ check_map(spf_check_t *out, const spf_ctx_t *ctx, SPF_result_t lr, SPF_errcode_t
 	}
 }
 
-/* Copy SRC to DST (SIZE bytes), other bytes than printable ASCII as '?'. */
-void
-spf_copy_printable(char *dst, size_t size, const char *src)
-{
-	size_t	n = 0;
-
-	for (; *src && n + 1 < size; src++)
-		dst[n++] = (*src < ' ' || *src > 0x7e) ? '?' : *src;
-	dst[n] = 0;
-}
-
 /* Give the request the client address. */
 static void
 check_set_client(SPF_request_t *req, const addr_t *client)
@@ -147,7 +137,7 @@ check_eval(spf_t *spf, spf_ctx_t *ctx, const addr_t *client, const char *helo,
 		goto oom;
 	check_map(out, ctx, SPF_response_result(resp), SPF_response_errcode(resp));
 	if (out->result == SPF_RES_FAIL && (exp = SPF_response_get_explanation(resp)))
-		spf_copy_printable(out->explanation, sizeof(out->explanation), exp);
+		text_clean(TEXT_PRINTABLE, out->explanation, sizeof(out->explanation), exp);
 	SPF_response_free(resp);
 	SPF_request_free(req);
 	spf_jump = NULL;
@@ -216,8 +206,8 @@ check_init(spf_check_t *out, const addr_t *client, const char *helo,
 	out->identity = id;
 	out->null_sender = sender == NULL || *sender == 0;
 	addr_format(client, out->client_ip, sizeof(out->client_ip));
-	spf_clean(out->helo, sizeof(out->helo), helo ? helo : "");
-	spf_clean(out->sender, sizeof(out->sender), sender ? sender : "");
+	text_clean(TEXT_HEADER_COMMENT, out->helo, sizeof(out->helo), helo ? helo : "");
+	text_clean(TEXT_HEADER_COMMENT, out->sender, sizeof(out->sender), sender ? sender : "");
 }
 
 int
@@ -227,7 +217,7 @@ spf_check_helo(spf_t *spf, const addr_t *client, const char *helo, spf_check_t *
 
 	helo = helo ? helo : "";
 	check_init(out, client, helo, NULL, SPF_ID_HELO);
-	spf_clean(out->domain, sizeof(out->domain), helo);
+	text_clean(TEXT_HEADER_COMMENT, out->domain, sizeof(out->domain), helo);
 	snprintf(env, sizeof(env), "postmaster@%s", helo);
 	check_run(spf, client, helo, env, helo, out);
 	return 0;
@@ -249,7 +239,7 @@ spf_check_mailfrom(spf_t *spf, const addr_t *client, const char *helo,
 	check_init(out, client, helo, sender, SPF_ID_MAILFROM);
 	at = strrchr(sender, '@');
 	domain = at ? at + 1 : sender;
-	spf_clean(out->domain, sizeof(out->domain), domain);
+	text_clean(TEXT_HEADER_COMMENT, out->domain, sizeof(out->domain), domain);
 	if (at == NULL) {
 		snprintf(env, sizeof(env), "postmaster@%s", sender);
 		sender = env;

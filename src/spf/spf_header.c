@@ -15,6 +15,7 @@
 #include <string.h>
 #include "spf_header.h"
 #include "spf_int.h"
+#include "text.h"
 
 typedef struct {
 	char   *buf;
@@ -56,7 +57,7 @@ hdr_value(hdr_t *h, const char *value, int token)
 	const char *p;
 	int	bare;
 
-	spf_clean(clean, sizeof(clean), value);
+	text_clean(TEXT_HEADER_COMMENT, clean, sizeof(clean), value);
 	bare = clean[0] != 0 && clean[0] != '.';
 	for (p = clean; *p && bare; p++)
 		bare = hdr_bare((unsigned char)*p, token) && !(p[0] == '.' && p[1] == '.');
@@ -74,9 +75,9 @@ hdr_comment(hdr_t *h, const spf_check_t *c, const char *receiver)
 {
 	char	who[SPF_SENDER_MAX + 16], dom[DNS_NAME_MAX + 1], why[SPF_REASON_MAX];
 
-	spf_clean(who, sizeof(who), c->identity == SPF_ID_MAILFROM ? c->sender : c->helo);
-	spf_clean(dom, sizeof(dom), c->domain);
-	spf_clean(why, sizeof(why), c->reason);
+	text_clean(TEXT_HEADER_COMMENT, who, sizeof(who), c->identity == SPF_ID_MAILFROM ? c->sender : c->helo);
+	text_clean(TEXT_HEADER_COMMENT, dom, sizeof(dom), c->domain);
+	text_clean(TEXT_HEADER_COMMENT, why, sizeof(why), c->reason);
 	hdr_put(h, "(%s: ", receiver);
 	switch (c->result) {
 	case SPF_RES_PASS:
@@ -112,7 +113,7 @@ spf_header_received(const spf_check_t *c, const char *receiver, char *buf, size_
 	if (size == 0)
 		return 0;
 	buf[0] = 0;
-	spf_clean(rcv, sizeof(rcv), receiver ? receiver : "");
+	text_clean(TEXT_HEADER_COMMENT, rcv, sizeof(rcv), receiver ? receiver : "");
 	hdr_put(&h, "%s ", spf_result_name(c->result));
 	hdr_comment(&h, c, rcv);
 	hdr_put(&h, " client-ip=");

@@ -7,15 +7,14 @@
  *	#include "spf_int.h"
  *
  *	int spf_policy_setup(spf_t *spf, char *err, size_t len);
- *	void spf_copy_printable(char *dst, size_t size, const char *src);
  * DESCRIPTION
  *	Everything in an spf_t is written by spf_create() and only read
  *	afterwards, so threads share it without a lock. spf_policy_setup()
  *	parses the spf_* network lists of the configuration. spf_jump is
  *	where libspf2's error handler returns to (per thread, NULL when no
- *	libspf2 call is running). spf_copy_printable() copies text for
- *	replies and logs: printable ASCII, every other byte as '?', cut to
- *	fit.
+ *	libspf2 call is running). Text the SPF files quote is cleaned with
+ *	text_clean() (text.h): TEXT_HEADER_COMMENT for facts,
+ *	TEXT_PRINTABLE for explanations and reply texts.
  */
 #ifndef TG_SPF_INT_H
 #define TG_SPF_INT_H
@@ -43,6 +42,5 @@ extern __thread sigjmp_buf *spf_jump;	/* spf_lib.c */
 void	spf_lib_handlers(void);
 
 int	spf_policy_setup(spf_t *spf, char *err, size_t len);
-void	spf_copy_printable(char *dst, size_t size, const char *src);
 
 #endif

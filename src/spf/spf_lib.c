@@ -2,8 +2,7 @@
  * Copyright (c) 2026, the targrey-milter authors; BSD-2-Clause, see LICENSE
  *
  * NAME
- *	spf_lib - below the SPF files: libspf2's handlers, result names,
- *	cleaning text we quote
+ *	spf_lib - below the SPF files: libspf2's handlers, result names
  * DESCRIPTION
  *	See spf_int.h and spf.h. libspf2's SPF_error() handler ends in
  *	abort(); ours jumps back through spf_jump to the check that called
@@ -60,23 +59,6 @@ spf_result_name(spf_res_t r)
 	    "softfail", "temperror", "permerror"};
 
 	return (unsigned)r < sizeof(names) / sizeof(names[0]) ? names[r] : "permerror";
-}
-
-size_t
-spf_clean(char *dst, size_t size, const char *src)
-{
-	size_t	n = 0;
-	unsigned char c;
-
-	if (size == 0)
-		return 0;
-	for (; src && *src && n + 1 < size; src++) {
-		c = (unsigned char)*src;
-		dst[n++] = (c < ' ' || c > 0x7e || c == '"' || c == '\\'
-		    || c == '%' || c == ';' || c == '(' || c == ')') ? '?' : (char)c;
-	}
-	dst[n] = 0;
-	return n;
 }
 
 /* Route libspf2's error, warning, info and debug output to ours. */

@@ -16,6 +16,7 @@
 #include <strings.h>
 #include "spf_int.h"
 #include "spf_policy.h"
+#include "text.h"
 
 int
 spf_policy_setup(spf_t *spf, char *err, size_t len)
@@ -138,7 +139,7 @@ verdict_set(spf_verdict_t *v, spf_action_t a, const char *rcode, const char *xco
 	snprintf(buf, sizeof(buf), "SPF %s (%s %s): %s%s%.120s",
 	    spf_result_name(c->result), c->identity == SPF_ID_HELO ? "HELO" : "MAIL FROM",
 	    c->domain, c->reason, c->explanation[0] ? " - " : "", c->explanation);
-	spf_copy_printable(v->text, sizeof(v->text), buf);
+	text_clean(TEXT_PRINTABLE, v->text, sizeof(v->text), buf);
 }
 
 /* Apply the policy to one check; 1 when it decided. */
@@ -202,7 +203,7 @@ spf_evaluate(spf_t *spf, const addr_t *client, const char *helo, const char *sen
 	if (cfg->spf_helo_reject != SPF_HELO_REJECT_NO_CHECK) {
 		spf_check_helo(spf, client, helo, &out->helo);
 		out->helo.null_sender = null;	/* for envelope-from= */
-		spf_clean(out->helo.sender, sizeof(out->helo.sender), null ? "" : sender);
+		text_clean(TEXT_HEADER_COMMENT, out->helo.sender, sizeof(out->helo.sender), null ? "" : sender);
 		out->helo_done = 1;
 	}
 	if (null && out->helo_done) {

@@ -18,6 +18,7 @@
 #include "log.h"
 #include "store_impl.h"
 #include "store_redis.h"
+#include "text.h"
 
 typedef struct {
 	const greylist_params_t *p;
@@ -40,7 +41,7 @@ grey_log_unknown(store_db_t db, const char *key, const MDB_val *v)
 
 	if (!store_log_allowed(&dropped))
 		return;
-	log_clean(clean, sizeof(clean), key);
+	text_clean(TEXT_LOG_VALUE, clean, sizeof(clean), key);
 	log_warning("store: %s %s: record version %d unknown, treated as absent%s",
 	    store_db_name(db), clean,
 	    v->mv_size ? *(const unsigned char *) v->mv_data : -1,

@@ -18,6 +18,7 @@
 #include "log_limit.h"
 #include "store_impl.h"
 #include "store_redis_int.h"
+#include "text.h"
 
 enum { REC_CLIENT, REC_TARPIT, REC_REV, REC_TRIPLET };
 
@@ -43,7 +44,7 @@ rec_unknown(store_db_t db, const rs_rec_t *rec)
 
 	if (!log_limit_due(&unknown_lim, LOG_LIMIT_INTERVAL, &sup))
 		return;
-	log_clean(clean, sizeof(clean), rec->key);
+	text_clean(TEXT_LOG_VALUE, clean, sizeof(clean), rec->key);
 	log_warning("store: %s %s: record version %d unknown, treated as absent",
 	    store_db_name(db), clean, rec->olen ? rec->old[0] : -1);
 }

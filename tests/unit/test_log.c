@@ -15,6 +15,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include "log.h"
+#include "text.h"
 
 static char last_line[4096];
 static int last_prio;
@@ -48,9 +49,9 @@ test_clean(void **state)
 
 	(void) state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		log_clean(out, cases[i].size, cases[i].in);
+		text_clean(TEXT_LOG_VALUE, out, cases[i].size, cases[i].in);
 		if (strcmp(out, cases[i].want) != 0)
-			fail_msg("log_clean(\"%s\"): got \"%s\", want \"%s\"", cases[i].in ? cases[i].in : "NULL",
+			fail_msg("text_clean(TEXT_LOG_VALUE, \"%s\"): got \"%s\", want \"%s\"", cases[i].in ? cases[i].in : "NULL",
 			    out, cases[i].want);
 	}
 }

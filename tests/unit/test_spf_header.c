@@ -21,8 +21,9 @@
 #include "dns.h"
 #include "spf.h"
 #include "spf_header.h"
+#include "text.h"
 
-/* A check result as spf_check_*() fills it (facts cleaned with spf_clean). */
+/* A check result as spf_check_*() fills it (facts cleaned as TEXT_HEADER_COMMENT). */
 static void
 check_make(spf_check_t *c, spf_identity_t id, spf_res_t r, const char *helo,
     const char *sender)
@@ -34,9 +35,9 @@ check_make(spf_check_t *c, spf_identity_t id, spf_res_t r, const char *helo,
 	c->result = r;
 	c->null_sender = *sender == 0;
 	strcpy(c->client_ip, "192.0.2.1");
-	spf_clean(c->helo, sizeof(c->helo), helo);
-	spf_clean(c->sender, sizeof(c->sender), sender);
-	spf_clean(c->domain, sizeof(c->domain), id == SPF_ID_HELO ? helo : at ? at + 1 : sender);
+	text_clean(TEXT_HEADER_COMMENT, c->helo, sizeof(c->helo), helo);
+	text_clean(TEXT_HEADER_COMMENT, c->sender, sizeof(c->sender), sender);
+	text_clean(TEXT_HEADER_COMMENT, c->domain, sizeof(c->domain), id == SPF_ID_HELO ? helo : at ? at + 1 : sender);
 	strcpy(c->reason, "reason");
 }
 

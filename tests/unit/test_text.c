@@ -2,7 +2,7 @@
  * Copyright (c) 2026, the targrey-milter authors; BSD-2-Clause, see LICENSE
  *
  * NAME
- *	test_text - unit tests for the text cleaners
+ *	test_text - unit tests for text.c, the text cleaning variants
  * DESCRIPTION
  *	One table of got/want rows per cleaning rule: log values, SPF
  *	header comments, printable text, SMTP reply text and the %XX key
@@ -22,17 +22,13 @@
 #include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
-#include "ctl_store.h"
-#include "log.h"
-#include "spf.h"
-#include "spf_int.h"
-#include "stage.h"
+#include "text.h"
 
 typedef enum { K_LOG, K_HEADER, K_PRINTABLE, K_REPLY, K_KEY } kind_t;
 
 static const char *const kind_name[] = {"log", "header", "printable", "reply", "key"};
 
-#define REPLY_SIZE	sizeof(((stage_reply_t *) 0)->text)
+#define REPLY_SIZE	320	/* stage_reply_t's text (stage.h) */
 #define OUT_MAX		1600
 
 /* One row: NX 'x' bytes then IN (LEN bytes, 0: strlen) cleaned into SIZE
@@ -136,42 +132,20 @@ static const row_t rows[] = {
 	{K_REPLY, REPLY_SIZE, REPLY_SIZE - 4, "%%", 0, REPLY_SIZE - 4, "%%"},
 };
 
-/* Write KEY's %XX form into DST (SIZE bytes); its length. */
-static size_t
-old_key(char *dst, size_t size, const char *key, size_t klen)
-{
-	FILE   *f = fmemopen(dst, size, "w");
+/* The variant each kind of row checks. */
+static const text_variant_t variant[] = {
+	[K_LOG] = TEXT_LOG_VALUE, [K_HEADER] = TEXT_HEADER_COMMENT,
+	[K_PRINTABLE] = TEXT_PRINTABLE, [K_REPLY] = TEXT_SMTP_REPLY,
+	[K_KEY] = TEXT_KEY_ESCAPE,
+};
 
-	assert_non_null(f);
-	ctl_store_print_key(f, key, klen);
-	fputc(0, f);
-	fclose(f);
-	return strlen(dst);
-}
-
-/* Run the cleaner of KIND; the length it reports. */
+/* Clean SRC (LEN bytes; NULL) as KIND; the length reported. */
 static size_t
 clean(kind_t kind, char *dst, size_t size, const char *src, size_t len)
 {
-	stage_reply_t r;
-
-	switch (kind) {
-	case K_LOG:
-		return log_clean(dst, size, src);
-	case K_HEADER:
-		return spf_clean(dst, size, src);
-	case K_PRINTABLE:
-		spf_copy_printable(dst, size, src);
-		return strlen(dst);
-	case K_REPLY:
-		assert_int_equal(size, sizeof(r.text));
-		stage_reply_set(&r, STAGE_REJECT, "550", "5.7.1", "%s", src);
-		memcpy(dst, r.text, strlen(r.text) + 1);
-		return strlen(r.text);
-	case K_KEY:
-		return old_key(dst, size, src, len);
-	}
-	return 0;
+	if (src == NULL)
+		return text_clean(variant[kind], dst, size, NULL);
+	return text_clean_n(variant[kind], dst, size, src, len);
 }
 
 /* Build NX 'x' bytes then S (LEN bytes) in BUF; its length. */
@@ -246,7 +220,7 @@ test_key_unescape(void **state)
 	(void) state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		snprintf(buf, sizeof(buf), "%s", cases[i].in);
-		got = ctl_store_unescape_key(buf);
+		got = text_key_unescape(buf);
 		if (got != cases[i].want_len)
 			fail_msg("unescape(\"%s\"): got %ld, want %ld", cases[i].in, got,
 			    cases[i].want_len);
@@ -267,7 +241,7 @@ test_key_round_trip(void **state)
 	for (int i = 0; i < 256; i++)
 		key[i] = (char) (255 - i);
 	clean(K_KEY, esc, sizeof(esc), key, sizeof(key));
-	n = ctl_store_unescape_key(esc);
+	n = text_key_unescape(esc);
 	assert_int_equal(n, sizeof(key));
 	assert_memory_equal(esc, key, sizeof(key));
 }
