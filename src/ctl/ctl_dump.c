@@ -96,14 +96,9 @@ static int
 dump_one(const char *key, size_t klen, const void *val, size_t vlen, void *ctx)
 {
 	dump_ctx_t *dc = ctx;
-	char	text[256];
 
-	if (ctl_store_format(dc->db, val, vlen, 0, text, sizeof(text)) == 0) {
-		fprintf(dc->out, "%s\t", store_db_name(dc->db));
-		ctl_store_print_key(dc->out, key, klen);
-		fprintf(dc->out, "\t%s\n", text);
+	if (ctl_store_print_record(dc->out, dc->db, key, klen, val, vlen, 1) == 0)
 		return 0;
-	}
 	fprintf(dc->out, "raw\t%s\t", store_db_name(dc->db));
 	ctl_store_print_key(dc->out, key, klen);
 	fputc('\t', dc->out);
@@ -140,12 +135,8 @@ ctl_dump(const config_t *cfg, int argc, char **argv)
 	int	rc = 0;
 
 	(void) argv;
-	if (argc != 1) {
-		fprintf(stderr, "usage: targreyctl dump\n");
-		return 2;
-	}
-	if ((st = ctl_store_open(cfg)) == NULL)
-		return 1;
+	if ((st = ctl_store_begin(cfg, argc == 1, "dump", &rc)) == NULL)
+		return rc;
 	fprintf(dc.out, "%s\n", DUMP_HEADER);
 	for (int db = STORE_DB_GREYLIST; db < STORE_DB_META && rc == 0; db++) {
 		dc.db = (store_db_t) db;

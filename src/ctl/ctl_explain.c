@@ -91,12 +91,8 @@ ctl_stats(const config_t *cfg, int argc, char **argv)
 	int	rc = 0;
 
 	(void) argv;
-	if (argc != 1) {
-		fprintf(stderr, "usage: targreyctl stats\n");
-		return 2;
-	}
-	if ((st = ctl_store_open(cfg)) == NULL)
-		return 1;
+	if ((st = ctl_store_begin(cfg, argc == 1, "stats", &rc)) == NULL)
+		return rc;
 	for (int db = STORE_DB_GREYLIST; db < STORE_DB_META && rc == 0; db++) {
 		stats_ctx_t sc = {.db = (store_db_t) db};
 

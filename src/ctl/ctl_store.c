@@ -2,12 +2,14 @@
  * Copyright (c) 2026, the targrey-milter authors; BSD-2-Clause, see LICENSE
  *
  * NAME
- *	ctl_store - targreyctl list, show, delete, whitelist, expire, stats
+ *	ctl_store - targreyctl list, show, delete, whitelist, expire
  * DESCRIPTION
  *	See ctl_store.h. Also the helpers the other store commands share:
- *	opening the store, where output and problems go, the %XX key
- *	escapes. dump and load are in ctl_dump.c, import-postgrey in
- *	ctl_import.c, explain in ctl_explain.c.
+ *	checking the arguments and opening the store (ctl_store_begin()),
+ *	where output and problems go, a record as list and dump print it
+ *	(its key escaped as TEXT_KEY_ESCAPE, text.h). dump and load are in
+ *	ctl_dump.c, import-postgrey in ctl_import.c, explain and stats in
+ *	ctl_explain.c.
  * DIAGNOSTICS
  *	"targreyctl: COMMAND: problem" on standard error; the store's own
  *	errors are logged by store.c.
@@ -99,6 +101,24 @@ ctl_store_open(const config_t *cfg)
 	return st;
 }
 
+/* Start a command: when ARGS_OK, open the store; otherwise print
+ * "usage: targreyctl USAGE". NULL with *RC the exit status (2: bad
+ * usage, 1: no store). */
+store_t *
+ctl_store_begin(const config_t *cfg, int args_ok, const char *usage, int *rc)
+{
+	store_t *st;
+
+	if (!args_ok) {
+		fprintf(stderr, "usage: targreyctl %s\n", usage);
+		*rc = 2;
+		return NULL;
+	}
+	if ((st = ctl_store_open(cfg)) == NULL)
+		*rc = 1;
+	return st;
+}
+
 /* Close ST after CMD; RC, or 1 when records were skipped as damaged or
  * the store broke (said on standard error). */
 int
@@ -176,41 +196,47 @@ ctl_key_arg(const char *arg, char *buf, size_t size)
 	return buf;
 }
 
-typedef struct {
-	store_db_t db;
-	size_t	count;
-} list_ctx_t;
+/* Write "KEY<TAB>FIELDS" for one record of DB: after "DB<TAB>" and
+ * with times in seconds for DUMP, in ISO 8601 for list. -1, and
+ * nothing written, for a record DUMP cannot read (dump writes it raw);
+ * list writes what ctl_store_format() says of it. */
+int
+ctl_store_print_record(FILE *out, store_db_t db, const char *key, size_t klen,
+		       const void *val, size_t vlen, int dump)
+{
+	char	text[256];
 
-/* Print one record of a listing. */
+	if (ctl_store_format(db, val, vlen, !dump, text, sizeof(text)) != 0 && dump)
+		return -1;
+	if (dump)
+		fprintf(out, "%s\t", store_db_name(db));
+	ctl_store_print_key(out, key, klen);
+	fprintf(out, "\t%s\n", text);
+	return 0;
+}
+
+/* Print one record of a listing; CTX points to its database. */
 static int
 ctl_list_one(const char *key, size_t klen, const void *val, size_t vlen, void *ctx)
 {
-	list_ctx_t *lc = ctx;
-	char	text[256];
-
-	ctl_store_format(lc->db, val, vlen, 1, text, sizeof(text));
-	ctl_store_print_key(ctl_store_out(), key, klen);
-	fprintf(ctl_store_out(), "\t%s\n", text);
-	lc->count++;
-	return 0;
+	return ctl_store_print_record(ctl_store_out(), *(const store_db_t *) ctx, key, klen,
+	    val, vlen, 0);
 }
 
 /* list greylist|clients|tarpit [PREFIX] */
 int
 ctl_list(const config_t *cfg, int argc, char **argv)
 {
-	list_ctx_t lc = {0};
+	store_db_t db = STORE_DB_GREYLIST;
 	store_t *st;
-	int	db, rc;
+	int	d = -1, rc;
 
-	if (argc < 2 || argc > 3 || (db = store_db_by_name(argv[1])) < 0 || db == STORE_DB_META) {
-		fprintf(stderr, "usage: targreyctl list greylist|clients|tarpit [PREFIX]\n");
-		return 2;
-	}
-	if ((st = ctl_store_open(cfg)) == NULL)
-		return 1;
-	lc.db = (store_db_t) db;
-	rc = store_walk(st, lc.db, argc == 3 ? argv[2] : NULL, ctl_list_one, &lc);
+	if (argc >= 2 && argc <= 3 && (d = store_db_by_name(argv[1])) >= 0)
+		db = (store_db_t) d;
+	if ((st = ctl_store_begin(cfg, d >= 0 && db != STORE_DB_META,
+	    "list greylist|clients|tarpit [PREFIX]", &rc)) == NULL)
+		return rc;
+	rc = store_walk(st, db, argc == 3 ? argv[2] : NULL, ctl_list_one, &db);
 	return ctl_store_done(st, "list", rc);
 }
 
@@ -238,14 +264,10 @@ ctl_show(const config_t *cfg, int argc, char **argv)
 	store_t *st;
 	addr_t	a;
 	char	key[STORE_KEY_MAX + 1];
-	int	found = 0;
+	int	found = 0, rc;
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: targreyctl show KEY\n");
-		return 2;
-	}
-	if ((st = ctl_store_open(cfg)) == NULL)
-		return 1;
+	if ((st = ctl_store_begin(cfg, argc == 2, "show KEY", &rc)) == NULL)
+		return rc;
 	greylist_params_init(&p, cfg);
 	ctl_key_arg(argv[1], key, sizeof(key));
 	for (int db = STORE_DB_GREYLIST; db < STORE_DB_META; db++)
@@ -274,12 +296,8 @@ ctl_delete(const config_t *cfg, int argc, char **argv)
 	char	key[STORE_KEY_MAX + 1];
 	int	deleted = 0, rc, err = 0;
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: targreyctl delete KEY\n");
-		return 2;
-	}
-	if ((st = ctl_store_open(cfg)) == NULL)
-		return 1;
+	if ((st = ctl_store_begin(cfg, argc == 2, "delete KEY", &rc)) == NULL)
+		return rc;
 	ctl_key_arg(argv[1], key, sizeof(key));
 	for (int db = STORE_DB_GREYLIST; db < STORE_DB_META; db++) {
 		rc = store_delete(st, (store_db_t) db, key, strlen(key));
@@ -352,12 +370,8 @@ ctl_expire(const config_t *cfg, int argc, char **argv)
 	int	rc;
 
 	(void) argv;
-	if (argc != 1) {
-		fprintf(stderr, "usage: targreyctl expire\n");
-		return 2;
-	}
-	if ((st = ctl_store_open(cfg)) == NULL)
-		return 1;
+	if ((st = ctl_store_begin(cfg, argc == 1, "expire", &rc)) == NULL)
+		return rc;
 	if (store_is_redis(st)) {
 		fprintf(ctl_store_out(), "server-side expiry: Redis removes each record at the end"
 		    " of its TTL; nothing to do\n");

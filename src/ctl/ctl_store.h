@@ -90,6 +90,9 @@ FILE   *ctl_store_err(void);
 FILE   *ctl_store_out(void);
 int64_t	ctl_store_now(void);
 store_t *ctl_store_open(const config_t *cfg);
+store_t *ctl_store_begin(const config_t *cfg, int args_ok, const char *usage, int *rc);
+int	ctl_store_print_record(FILE *out, store_db_t db, const char *key, size_t klen,
+	    const void *val, size_t vlen, int dump);
 int	ctl_store_done(store_t *st, const char *cmd, int rc);
 void	ctl_store_print_key(FILE *out, const char *key, size_t klen);
 const char *ctl_store_time(int64_t t, char *buf, size_t size);
