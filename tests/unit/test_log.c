@@ -15,7 +15,6 @@
 #include <string.h>
 #include <cmocka.h>
 #include "log.h"
-#include "text.h"
 
 static char last_line[4096];
 static int last_prio;
@@ -26,34 +25,6 @@ capture(int prio, const char *line, void *ctx)
 	(void) ctx;
 	last_prio = prio;
 	snprintf(last_line, sizeof(last_line), "%s", line);
-}
-
-static void
-test_clean(void **state)
-{
-	static const struct {
-		const char *in;
-		size_t	size;
-		const char *want;
-	} cases[] = {
-		{"mail.example.org", 64, "mail.example.org"},
-		{"a b\tc", 64, "a_b_c"},
-		{"x\r\ny: forged", 64, "x??y:_forged"},
-		{"<evil>", 64, "?evil?"},
-		{"caf\xc3\xa9", 64, "caf??"},
-		{"0123456789", 8, "0123..."},
-		{"", 8, ""},
-		{NULL, 8, ""},
-	};
-	char	out[64];
-
-	(void) state;
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		text_clean(TEXT_LOG_VALUE, out, cases[i].size, cases[i].in);
-		if (strcmp(out, cases[i].want) != 0)
-			fail_msg("text_clean(TEXT_LOG_VALUE, \"%s\"): got \"%s\", want \"%s\"", cases[i].in ? cases[i].in : "NULL",
-			    out, cases[i].want);
-	}
 }
 
 static void
@@ -91,7 +62,6 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_clean),
 		cmocka_unit_test(test_decision),
 	};
 

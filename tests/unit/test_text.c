@@ -69,10 +69,10 @@ static const row_t rows[] = {
 	{K_REPLY, REPLY_SIZE, 0, "caf\xc3\xa9 \xff\x80", 0, 0, "caf?? ??"},
 	{K_KEY, 64, 0, "caf\xc3\xa9 \xff\x80", 0, 0, "caf%C3%A9%20%FF%80"},
 	/* invalid UTF-8: a cut sequence, lone continuation bytes */
-	{K_LOG, 64, 0, "\xc3(\xa0\xa1\xe2(\xa1", 0, 0, "?(???(?"},
+	{K_LOG, 64, 0, "\xc3(\xa0\xa1\xe2(\xa1", 0, 0, "?(??" "?(?"},
 	{K_HEADER, 64, 0, "\xc3(\xa0\xa1\xe2(\xa1", 0, 0, "???????"},
-	{K_PRINTABLE, 64, 0, "\xc3(\xa0\xa1\xe2(\xa1", 0, 0, "?(???(?"},
-	{K_REPLY, REPLY_SIZE, 0, "\xc3(\xa0\xa1\xe2(\xa1", 0, 0, "?(???(?"},
+	{K_PRINTABLE, 64, 0, "\xc3(\xa0\xa1\xe2(\xa1", 0, 0, "?(??" "?(?"},
+	{K_REPLY, REPLY_SIZE, 0, "\xc3(\xa0\xa1\xe2(\xa1", 0, 0, "?(??" "?(?"},
 	{K_KEY, 64, 0, "\xc3(\xa0\xa1\xe2(\xa1", 0, 0, "%C3(%A0%A1%E2(%A1"},
 	/* quotes and backslashes */
 	{K_LOG, 64, 0, "say \"hi\" \\ back", 0, 0, "say_\"hi\"_\\_back"},
@@ -100,6 +100,10 @@ static const row_t rows[] = {
 	{K_KEY, 64, 0, "", 0, 0, ""},
 	{K_LOG, 64, 0, NULL, 0, 0, ""},
 	{K_HEADER, 64, 0, NULL, 0, 0, ""},
+	/* a forged line, a forged field (the rows test_log.c had) */
+	{K_LOG, 64, 0, "x\r\ny: forged", 0, 0, "x??y:_forged"},
+	{K_LOG, 64, 0, "<evil>", 0, 0, "?evil?"},
+	{K_LOG, 8, 0, "0123456789", 0, 0, "0123..."},
 	/* a NUL inside a key */
 	{K_KEY, 64, 0, "a\0b", 3, 0, "a%00b"},
 	/* over-long: cut at SIZE, the log value ends in "..." */
@@ -230,6 +234,27 @@ test_key_unescape(void **state)
 	}
 }
 
+/* A cut key keeps whole escapes; SIZE 0 writes nothing; an unknown
+ * variant gives "". */
+static void
+test_edges(void **state)
+{
+	char	out[8] = "#######";
+
+	(void) state;
+	assert_int_equal(text_clean_n(TEXT_KEY_ESCAPE, out, 6, "a\001\002", 3), 4);
+	assert_string_equal(out, "a%01");
+	assert_int_equal(text_clean_n(TEXT_KEY_ESCAPE, out, 4, "\001\002", 2), 3);
+	assert_string_equal(out, "%01");
+	assert_int_equal(text_clean_n(TEXT_KEY_ESCAPE, out, 3, "\001", 1), 0);
+	assert_string_equal(out, "");
+	memcpy(out, "#######", 8);
+	assert_int_equal(text_clean(TEXT_PRINTABLE, out, 0, "abc"), 0);
+	assert_string_equal(out, "#######");
+	assert_int_equal(text_clean(TEXT_VARIANTS, out, sizeof(out), "abc"), 0);
+	assert_string_equal(out, "");
+}
+
 /* Every byte value survives escape then unescape. */
 static void
 test_key_round_trip(void **state)
@@ -253,6 +278,7 @@ main(void)
 		cmocka_unit_test(test_rows),
 		cmocka_unit_test(test_key_unescape),
 		cmocka_unit_test(test_key_round_trip),
+		cmocka_unit_test(test_edges),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
