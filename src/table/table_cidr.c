@@ -282,5 +282,5 @@ cidr_lookup(const table_t *t, const table_query_t *q, table_answer_t *a)
 }
 
 const table_ops_t table_cidr_ops = {
-	"cidr", cidr_load, cidr_lookup, cidr_free,
+	"cidr", cidr_load, cidr_lookup, cidr_free, NULL,
 };

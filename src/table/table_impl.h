@@ -13,7 +13,9 @@
  * DESCRIPTION
  *	Each table type provides a table_ops_t: load() parses every logical
  *	line from the reader into t->impl, lookup() answers a query, and
- *	free() releases t->impl.
+ *	free() releases t->impl. engine is what a shared loader needs to
+ *	know of the type (the regular expression library of regexp: and
+ *	pcre:, see table_pattern.h), NULL for the others.
  *
  *	table_reader_next() returns the next logical line (Postfix
  *	readlline(3) rules) in a buffer owned by the reader, with trailing
@@ -42,6 +44,7 @@ typedef struct table_ops {
 	int	(*load)(table_t *t, table_reader_t *r);	/* 0 or -1 (memory) */
 	int	(*lookup)(const table_t *t, const table_query_t *q, table_answer_t *a);
 	void	(*free)(void *impl);
+	const void *engine;	/* type data for a shared loader, or NULL */
 } table_ops_t;
 
 struct table {

@@ -300,5 +300,5 @@ list_lookup(const table_t *t, const table_query_t *q, table_answer_t *a)
 }
 
 const table_ops_t table_list_ops = {
-	"list", list_load, list_lookup, list_free,
+	"list", list_load, list_lookup, list_free, NULL,
 };

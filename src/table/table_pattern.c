@@ -57,6 +57,30 @@ pattern_isalnum(int c)
 	return c < 128 && isalnum(c);
 }
 
+/* Read the flag letters at *P into *OPTIONS; -1 with a warning when bad. */
+static int
+pattern_flags(table_t *t, int line, const pattern_engine_t *e, char **p, int *options)
+{
+	const pattern_flag_t *f;
+	char   *s = *p;
+
+	*options = e->options;
+	for (; *s && !table_is_space((unsigned char) *s)
+	    && !(e->second_pattern && *s == '!'); s++) {
+		for (f = e->flags; f->letter != '\0' && f->letter != *s; f++)
+			continue;
+		if (f->letter == '\0') {
+			table_warn(t, line, "unknown regexp option \"%c\": skipping this rule", *s);
+			return -1;
+		}
+		if (f->bit == 0)
+			table_warn(t, line, "ignoring obsolete regexp option \"%c\"", *s);
+		*options ^= (int) f->bit;
+	}
+	*p = s;
+	return 0;
+}
+
 /* Read "[!]DELIM re DELIM flags" at *P; 0 with a warning when bad. */
 static int
 pattern_get(table_t *t, int line, const pattern_engine_t *e, char **p, pattern_text_t *pat)
@@ -85,7 +109,7 @@ pattern_get(table_t *t, int line, const pattern_engine_t *e, char **p, pattern_t
 		return 0;
 	}
 	*s++ = '\0';
-	if (e->flags(t, line, &s, &pat->options) < 0)
+	if (pattern_flags(t, line, e, &s, &pat->options) < 0)
 		return 0;
 	*p = s;
 	return 1;
@@ -323,10 +347,11 @@ pattern_parse_line(table_t *t, pattern_table_t *pt, int line, char *p,
 	return 0;
 }
 
-/* Load a regexp: or pcre: table. */
+/* Load a regexp: or pcre: table with the engine its ops name. */
 int
-pattern_load(table_t *t, table_reader_t *r, const pattern_engine_t *e)
+pattern_load(table_t *t, table_reader_t *r)
 {
+	const pattern_engine_t *e = t->ops->engine;
 	pattern_table_t *pt;
 	size_t *ifs = NULL, nifs = 0, ifsize = 0;
 	char   *line;
