@@ -59,6 +59,8 @@ struct store {
 
 typedef int (*store_txn_fn)(store_t *st, MDB_txn *txn, void *ctx);
 
+store_t *store_alloc(void);	/* store_open.c: both backends start here */
+
 int	store_txn_run(store_t *st, int mode, const char *what,
 	    store_txn_fn fn, void *ctx);
 void	store_log_mdb(const char *what, int rc);
