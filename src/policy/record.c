@@ -179,38 +179,23 @@ record_decode(const record_layout_t *l, const void *buf, size_t len, void *rec)
 	return RECORD_OK;
 }
 
-size_t
-record_grey_encode(const grey_record_t *r, unsigned char *buf, size_t size)
-{
-	return record_encode(&grey_layout, r, buf, size);
+/*
+ * The typed entry points of record.h, one pair per kind:
+ * record_grey_encode/_decode, record_client_encode/_decode,
+ * record_tarpit_encode/_decode.
+ */
+#define RECORD_KIND(name, type)						\
+size_t									\
+record_##name##_encode(const type *r, unsigned char *buf, size_t size)	\
+{									\
+	return record_encode(&name##_layout, r, buf, size);		\
+}									\
+int									\
+record_##name##_decode(const void *buf, size_t len, type *r)		\
+{									\
+	return record_decode(&name##_layout, buf, len, r);		\
 }
 
-int
-record_grey_decode(const void *buf, size_t len, grey_record_t *r)
-{
-	return record_decode(&grey_layout, buf, len, r);
-}
-
-size_t
-record_client_encode(const client_record_t *r, unsigned char *buf, size_t size)
-{
-	return record_encode(&client_layout, r, buf, size);
-}
-
-int
-record_client_decode(const void *buf, size_t len, client_record_t *r)
-{
-	return record_decode(&client_layout, buf, len, r);
-}
-
-size_t
-record_tarpit_encode(const tarpit_record_t *r, unsigned char *buf, size_t size)
-{
-	return record_encode(&tarpit_layout, r, buf, size);
-}
-
-int
-record_tarpit_decode(const void *buf, size_t len, tarpit_record_t *r)
-{
-	return record_decode(&tarpit_layout, buf, len, r);
-}
+RECORD_KIND(grey, grey_record_t)
+RECORD_KIND(client, client_record_t)
+RECORD_KIND(tarpit, tarpit_record_t)
