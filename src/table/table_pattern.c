@@ -96,7 +96,7 @@ pattern_get(table_t *t, int line, const pattern_engine_t *e, char **p, pattern_t
 			break;
 	}
 	if (*s == '\0') {
-		table_warn(t, line, "no %s pattern: skipping this rule", e->kind);
+		table_warn(t, line, "no %s pattern: skipping this rule", t->ops->type);
 		return 0;
 	}
 	delim = *s++;
@@ -453,3 +453,10 @@ pattern_free(void *impl)
 	free(pt->rules);
 	free(pt);
 }
+
+const table_ops_t table_regexp_ops = {
+	"regexp", pattern_load, pattern_query_lookup, pattern_free, &pattern_regexp_engine,
+};
+const table_ops_t table_pcre_ops = {
+	"pcre", pattern_load, pattern_query_lookup, pattern_free, &pattern_pcre_engine,
+};

@@ -16,6 +16,7 @@
  *	"endif"; any non-alphanumeric delimiter may replace '/', a
  *	backslash escapes the delimiter. The result may hold $N, ${N},
  *	$(N) (matched group N, empty when unset) and $$ (a dollar).
+ *	This file defines table_regexp_ops and table_pcre_ops:
  *	pattern_load() is the load() of both table types; the table's
  *	ops->engine, a pattern_engine_t, supplies the regular expression library:
  *	options and flags[] say what the flag letters after the closing
@@ -43,7 +44,6 @@ typedef struct {
 } pattern_flag_t;
 
 typedef struct {
-	const char *kind;	/* "regexp" or "pcre", for messages */
 	int	second_pattern;	/* accepts /re1/!/re2/ (flags end at '!') */
 	int	options;	/* before the flag letters */
 	const pattern_flag_t *flags;	/* the flag letters, ends with letter 0 */
@@ -53,6 +53,9 @@ typedef struct {
 		    pattern_cap_t *caps, size_t ncaps);
 	void	(*free)(void *re);
 } pattern_engine_t;
+
+extern const pattern_engine_t pattern_regexp_engine;	/* table_regexp.c */
+extern const pattern_engine_t pattern_pcre_engine;	/* table_pcre.c */
 
 int	pattern_load(table_t *t, table_reader_t *r);
 int	pattern_lookup(const table_t *t, const char *key, table_answer_t *a);

@@ -134,11 +134,8 @@ pcre_free_one(void *re)
 	pcre2_code_free(re);
 }
 
-static const pattern_engine_t pcre_engine = {
-	"pcre", 0, PCRE2_CASELESS | PCRE2_DOTALL, pcre_flags,
+/* The pcre: table is table_pattern.c's rule language over this engine. */
+const pattern_engine_t pattern_pcre_engine = {
+	0, PCRE2_CASELESS | PCRE2_DOTALL, pcre_flags,
 	pcre_compile_one, pcre_match, pcre_free_one,
-};
-
-const table_ops_t table_pcre_ops = {
-	"pcre", pattern_load, pattern_query_lookup, pattern_free, &pcre_engine,
 };

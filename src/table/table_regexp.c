@@ -69,11 +69,8 @@ regexp_free(void *re)
 	free(re);
 }
 
-static const pattern_engine_t regexp_engine = {
-	"regexp", 1, REG_EXTENDED | REG_ICASE, regexp_flags,
+/* The regexp: table is table_pattern.c's rule language over this engine. */
+const pattern_engine_t pattern_regexp_engine = {
+	1, REG_EXTENDED | REG_ICASE, regexp_flags,
 	regexp_compile, regexp_match, regexp_free,
-};
-
-const table_ops_t table_regexp_ops = {
-	"regexp", pattern_load, pattern_query_lookup, pattern_free, &regexp_engine,
 };
