@@ -125,15 +125,8 @@ cidr_parse_pattern(char *pat, addr_t *net, unsigned *prefix, const char **why)
 static int
 cidr_add(cidr_table_t *ct, const cidr_rule_t *rule)
 {
-	if (ct->n == ct->size) {
-		size_t	nsize = ct->size ? ct->size * 2 : 16;
-		cidr_rule_t *n = realloc(ct->rules, nsize * sizeof(*n));
-
-		if (n == NULL)
-			return -1;
-		ct->rules = n;
-		ct->size = nsize;
-	}
+	if (table_reserve(&ct->rules, ct->n, &ct->size, sizeof(*rule)) < 0)
+		return -1;
 	ct->rules[ct->n++] = *rule;
 	return 0;
 }

@@ -10,6 +10,7 @@
  *	void table_warn(table_t *t, int line, const char *fmt, ...);
  *	void table_answer_set(table_answer_t *a, const table_t *t, int line, const char *text);
  *	int table_is_space(int c);
+ *	int table_reserve(void *arrp, size_t n, size_t *size, size_t esize);
  * DESCRIPTION
  *	Each table type provides a table_ops_t: load() parses every logical
  *	line from the reader into t->impl, lookup() answers a query, and
@@ -21,6 +22,11 @@
  *	readlline(3) rules) in a buffer owned by the reader, with trailing
  *	white space removed, and the number of its first physical line.
  *	It returns 0 at the end of the text.
+ *
+ *	table_reserve() makes room for one more element in the array
+ *	whose pointer is at ARRP (N used, *SIZE allocated, ESIZE bytes
+ *	each), doubling it; 0, or -1 when memory runs out (the array is
+ *	then unchanged). The rule and entry lists of every type grow by it.
  *
  *	table_warn() logs "FILE:LINE: reason" and counts one error.
  */
@@ -68,6 +74,7 @@ typedef struct {
 extern const table_builtin_t table_builtins[];
 
 int	table_reader_next(table_reader_t *r, char **line, int *lineno);
+int	table_reserve(void *arrp, size_t n, size_t *size, size_t esize);
 void	table_warn(table_t *t, int line, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 void	table_answer_set(table_answer_t *a, const table_t *t, int line, const char *text);

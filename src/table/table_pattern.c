@@ -197,15 +197,8 @@ pattern_walk(const char *v, const char *key, const pattern_cap_t *caps,
 static int
 pattern_add(pattern_table_t *pt, const pattern_rule_t *rule)
 {
-	if (pt->n == pt->size) {
-		size_t	nsize = pt->size ? pt->size * 2 : 16;
-		pattern_rule_t *n = realloc(pt->rules, nsize * sizeof(*n));
-
-		if (n == NULL)
-			return -1;
-		pt->rules = n;
-		pt->size = nsize;
-	}
+	if (table_reserve(&pt->rules, pt->n, &pt->size, sizeof(*rule)) < 0)
+		return -1;
 	pt->rules[pt->n++] = *rule;
 	return 0;
 }
@@ -362,14 +355,9 @@ pattern_load(table_t *t, table_reader_t *r)
 	pt->e = e;
 	t->impl = pt;
 	while (ret >= 0 && (ret = table_reader_next(r, &line, &lineno)) > 0) {
-		if (nifs == ifsize) {	/* room for one more IF */
-			size_t *n = realloc(ifs, (ifsize = ifsize * 2 + 8) * sizeof(*n));
-
-			if (n == NULL) {
-				ret = -1;
-				break;
-			}
-			ifs = n;
+		if (table_reserve(&ifs, nifs, &ifsize, sizeof(*ifs)) < 0) {	/* one more IF */
+			ret = -1;
+			break;
 		}
 		ret = pattern_parse_line(t, pt, lineno, line, ifs, &nifs);
 	}
