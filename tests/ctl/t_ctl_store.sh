@@ -36,6 +36,8 @@ want_output show "passes=3" "$out"
 out=$(run explain 192.0.2.44 '[192.0.2.44]' Alice+news@example.org bob@example.net)
 want_status explain $? 0
 want_output explain "verdict: pass-triplet (triplet passed)" "$out"
+want_output "explain facts" "passes=3 (auto-whitelisted at 5)" "$out"
+want_output "explain facts" "  tarpit 192.0.2.44: none" "$out"
 out=$(run explain 198.51.100.1 '[198.51.100.1]' new@example.org bob@example.net)
 want_output explain "verdict: tarpit (new client)" "$out"
 
