@@ -62,5 +62,7 @@ run delete 192.0.2.0 > /dev/null 2>&1; want_status "delete again" $? 1
 run list > /dev/null 2>&1; want_status "list without database" $? 2
 run list meta > /dev/null 2>&1; want_status "list meta" $? 2
 run explain 192.0.2.1 > /dev/null 2>&1; want_status "explain usage" $? 2
+run -o nonsense stats > /dev/null 2>&1; want_status "-o without =" $? 2
+run -o tarpit_delay=bad stats > /dev/null 2>&1; want_status "-o bad value" $? 1
 echo "t_ctl_store: all checks passed"
 exit 0
