@@ -2,12 +2,12 @@
  * Copyright (c) 2026, the targrey-milter authors; BSD-2-Clause, see LICENSE
  *
  * NAME
- *	ctl_store - targreyctl list, show, delete, whitelist, expire
+ *	ctl_store - targreyctl list, show, delete, whitelist, expire, stats
  * DESCRIPTION
  *	See ctl_store.h. Also the helpers the other store commands share:
  *	opening the store, where output and problems go, the %XX key
  *	escapes. dump and load are in ctl_dump.c, import-postgrey in
- *	ctl_import.c, stats and explain in ctl_explain.c.
+ *	ctl_import.c, explain in ctl_explain.c.
  * DIAGNOSTICS
  *	"targreyctl: COMMAND: problem" on standard error; the store's own
  *	errors are logged by store.c.
