@@ -311,6 +311,26 @@ config_set(config_t *cfg, const char *name, const char *value, FILE *err)
 	return config_store_raw(cfg, (size_t) (p - params_table), value);
 }
 
+/* Apply the "name=value" ITEMS (-p, -o) with config_set(), in order;
+ * -1 after the first error (an item without '=' is one). */
+int
+config_set_items(config_t *cfg, const strlist_t *items, FILE *err)
+{
+	for (size_t i = 0; i < items->n; i++) {
+		char   *item = items->items[i], *eq = strchr(item, '=');
+		int	rc;
+
+		if (eq == NULL)
+			return -1;
+		*eq = '\0';		/* put back below: the list stays as it was */
+		rc = config_set(cfg, item, eq + 1, err);
+		*eq = '=';
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* The text of a parameter after expansion. */
 const char *
 config_raw(const config_t *cfg, const char *name)

@@ -9,6 +9,7 @@
  *	config_t *config_load(const char *path, int missing_ok, FILE *err);
  *	config_t *config_free(config_t *cfg);
  *	int config_set(config_t *cfg, const char *name, const char *value, FILE *err);
+ *	int config_set_items(config_t *cfg, const strlist_t *items, FILE *err);
  *	void config_print(const config_t *cfg, FILE *fp, int only_set);
  *	int config_print_names(const config_t *cfg, FILE *fp, int only_set,
  *		char *const *names, int count, FILE *err);
@@ -26,7 +27,9 @@
  *	builds a new one (see runtime.c).
  *
  *	config_set() overrides one parameter (command line -p) before the
- *	snapshot is published. config_print() writes "name = value" lines:
+ *	snapshot is published. config_set_items() applies a list of
+ *	"name=value" items (-p, -o) that way: the daemon at start-up and
+ *	at every reload, targreyctl once; -1 after the first error. config_print() writes "name = value" lines:
  *	every parameter with its default, or (ONLY_SET) those the file
  *	or the command line set, with the text as written there ($name
  *	references not expanded, as postconf -n does). config_print_names()
@@ -156,6 +159,7 @@ enum { STATE_BACKEND_LMDB, STATE_BACKEND_REDIS };
 config_t *config_load(const char *path, int missing_ok, FILE *err);
 config_t *config_free(config_t *cfg);
 int	config_set(config_t *cfg, const char *name, const char *value, FILE *err);
+int	config_set_items(config_t *cfg, const strlist_t *items, FILE *err);
 void	config_print(const config_t *cfg, FILE *fp, int only_set);
 int	config_print_names(const config_t *cfg, FILE *fp, int only_set,
 	    char *const *names, int count, FILE *err);

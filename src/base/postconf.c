@@ -22,8 +22,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
+#include "monotime.h"
 #include "postconf.h"
 
 #define POSTCONF_PATH	"/usr/sbin/postconf"
@@ -31,16 +31,6 @@
 #define POSTCONF_WAIT_MS 5000
 
 extern char **environ;
-
-/* Milliseconds on the monotonic clock. */
-static long long
-postconf_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Start ARGV with stdout on *FD; the pid, or -1. */
 static pid_t
@@ -72,12 +62,12 @@ postconf_spawn(char *const argv[], int *fd)
 static int
 postconf_read(int fd, char *out, size_t size)
 {
-	long long deadline = postconf_now_ms() + POSTCONF_WAIT_MS, left;
+	long long deadline = monotime_ms() + POSTCONF_WAIT_MS, left;
 	struct pollfd pfd = {.fd = fd, .events = POLLIN};
 	size_t	len = 0;
 	ssize_t	n;
 
-	while ((left = deadline - postconf_now_ms()) > 0) {
+	while ((left = deadline - monotime_ms()) > 0) {
 		if (poll(&pfd, 1, (int) left) <= 0)
 			continue;
 		n = read(fd, out + len, size - 1 - len);

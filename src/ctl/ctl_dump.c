@@ -2,7 +2,7 @@
  * Copyright (c) 2026, the targrey-milter authors; BSD-2-Clause, see LICENSE
  *
  * NAME
- *	ctl_dump - targreyctl dump and load; the import-postgrey format
+ *	ctl_dump - targreyctl dump and load
  * DESCRIPTION
  *	dump writes one line per record, fields separated by one TAB:
  *	  # targrey-milter dump 1
@@ -16,25 +16,8 @@
  *	or a newline. load reads the same lines back (dump | load is the
  *	identity on the three databases and the whitelist; counters are
  *	not dumped); lines starting with '#' and empty lines are skipped.
- *
- *	import-postgrey (ctl_import.c) reads `db_dump -p` output (Berkeley DB print
- *	format: HEADER=END, then key and value lines that start with a
- *	space, "\\" for a backslash and "\xx" for other bytes, DATA=END)
- *	of Postgrey's databases, several files or sections at once:
- *	  postgrey.db          "NET/SENDER/RECIPIENT" -> "FIRST,LAST[,X]"
- *	  postgrey_clients.db  "ADDRESS" -> "COUNT,LAST"
- *	A triplet passed when LAST - FIRST >= greylist_delay (Postgrey's
- *	rule). A third field made of digits is taRgrey's retry count: the
- *	triplet then also needs greylist_retry_count retries to count as
- *	passed; any other third field (the host part older Postgrey
- *	versions kept) is ignored. NET and ADDRESS are regrouped with our
- *	greylist_ipv4_prefix/ipv6_prefix and the sender normalised again.
- *	Keys hashed by Postgrey's --privacy cannot be mapped and are
- *	skipped; records older than greylist_max_age are skipped; a record
- *	we already hold with a later last-seen time is kept.
  * DIAGNOSTICS
- *	"targreyctl: load: FILE:LINE: problem", "targreyctl:
- *	import-postgrey: FILE:LINE: problem"; the counts at the end.
+ *	"targreyctl: load: FILE:LINE: problem"; the count at the end.
  */
 #include <ctype.h>
 #include <errno.h>

@@ -125,34 +125,38 @@ ctl_stats(const config_t *cfg, int argc, char **argv)
 	return ctl_store_done(st, "stats", rc);
 }
 
+/* Print one record line: "  NAME KEY: TEXT EXTRA", or "none" when LEN is 0. */
+static void
+ctl_explain_record(FILE *out, const char *name, store_db_t db, const char *key,
+		   const unsigned char *buf, size_t len, const char *extra)
+{
+	char	text[256];
+
+	if (len == 0) {
+		fprintf(out, "  %s %s: none\n", name, key);
+		return;
+	}
+	ctl_store_format(db, buf, len, 1, text, sizeof(text));
+	fprintf(out, "  %s %s: %s%s\n", name, key, text, extra);
+}
+
 /* Print the facts explain found. */
 static void
 ctl_explain_facts(const greylist_params_t *p, const store_facts_t *f)
 {
 	FILE   *out = ctl_store_out();
 	unsigned char buf[RECORD_MAX_SIZE];
-	char	text[256];
+	char	awl[64];
+	size_t	len;
 
 	fprintf(out, "  manual whitelist: %s\n", f->whitelisted ? "yes" : "no");
-	if (f->has_client) {
-		record_client_encode(&f->client, buf, sizeof(buf));
-		ctl_store_format(STORE_DB_CLIENTS, buf, RECORD_CLIENT_SIZE, 1, text, sizeof(text));
-		fprintf(out, "  clients %s: %s (auto-whitelisted at %ld)\n", f->net_key, text,
-		    p->awl_clients);
-	} else
-		fprintf(out, "  clients %s: none\n", f->net_key);
-	if (f->has_tarpit) {
-		record_tarpit_encode(&f->tarpit, buf, sizeof(buf));
-		ctl_store_format(STORE_DB_TARPIT, buf, RECORD_TARPIT_SIZE, 1, text, sizeof(text));
-		fprintf(out, "  tarpit %s: %s\n", f->addr_key, text);
-	} else
-		fprintf(out, "  tarpit %s: none\n", f->addr_key);
-	if (f->has_triplet) {
-		record_grey_encode(&f->triplet, buf, sizeof(buf));
-		ctl_store_format(STORE_DB_GREYLIST, buf, RECORD_GREY_SIZE, 1, text, sizeof(text));
-		fprintf(out, "  greylist %s: %s\n", f->triplet_key, text);
-	} else
-		fprintf(out, "  greylist %s: none\n", f->triplet_key);
+	snprintf(awl, sizeof(awl), " (auto-whitelisted at %ld)", p->awl_clients);
+	len = f->has_client ? record_client_encode(&f->client, buf, sizeof(buf)) : 0;
+	ctl_explain_record(out, "clients", STORE_DB_CLIENTS, f->net_key, buf, len, awl);
+	len = f->has_tarpit ? record_tarpit_encode(&f->tarpit, buf, sizeof(buf)) : 0;
+	ctl_explain_record(out, "tarpit", STORE_DB_TARPIT, f->addr_key, buf, len, "");
+	len = f->has_triplet ? record_grey_encode(&f->triplet, buf, sizeof(buf)) : 0;
+	ctl_explain_record(out, "greylist", STORE_DB_GREYLIST, f->triplet_key, buf, len, "");
 }
 
 /* Print what the verdict means for the SMTP session. */

@@ -4,8 +4,21 @@
  * NAME
  *	ctl_import - targreyctl import-postgrey
  * DESCRIPTION
- *	See ctl_dump.c for the input format and how Postgrey's entries
- *	map onto ours.
+ *	import-postgrey reads `db_dump -p` output (Berkeley DB print
+ *	format: HEADER=END, then key and value lines that start with a
+ *	space, "\\" for a backslash and "\xx" for other bytes, DATA=END)
+ *	of Postgrey's databases, several files or sections at once:
+ *	  postgrey.db          "NET/SENDER/RECIPIENT" -> "FIRST,LAST[,X]"
+ *	  postgrey_clients.db  "ADDRESS" -> "COUNT,LAST"
+ *	A triplet passed when LAST - FIRST >= greylist_delay (Postgrey's
+ *	rule). A third field made of digits is taRgrey's retry count: the
+ *	triplet then also needs greylist_retry_count retries to count as
+ *	passed; any other third field (the host part older Postgrey
+ *	versions kept) is ignored. NET and ADDRESS are regrouped with our
+ *	greylist_ipv4_prefix/ipv6_prefix and the sender normalised again.
+ *	Keys hashed by Postgrey's --privacy cannot be mapped and are
+ *	skipped; records older than greylist_max_age are skipped; a record
+ *	we already hold with a later last-seen time is kept.
  * DIAGNOSTICS
  *	"targreyctl: import-postgrey: FILE:LINE: problem" on standard
  *	error, then one summary line on standard output.

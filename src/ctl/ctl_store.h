@@ -86,7 +86,7 @@ void	ctl_store_set_errors(FILE *err);	/* NULL: stderr */
 void	ctl_store_set_verified(int yes);	/* the caller walked the store */
 FILE   *ctl_store_err(void);
 
-/* Shared by ctl_store.c and ctl_dump.c. */
+/* Shared by the store commands (ctl_store.c, ctl_dump.c, ctl_import.c, ctl_explain.c). */
 FILE   *ctl_store_out(void);
 int64_t	ctl_store_now(void);
 store_t *ctl_store_open(const config_t *cfg);

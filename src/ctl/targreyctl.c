@@ -89,7 +89,13 @@ main(int argc, char **argv)
 	while ((c = getopt(argc, argv, "+c:o:hV")) != -1) {
 		switch (c) {
 		case 'c': path = optarg; explicit_config = 1; break;
-		case 'o': strlist_add(&overrides, optarg, strlen(optarg)); break;
+		case 'o':
+			if (strchr(optarg, '=') == NULL) {
+				fprintf(stderr, "targreyctl: -o wants NAME=VALUE, got \"%s\"\n", optarg);
+				return 2;
+			}
+			strlist_add(&overrides, optarg, strlen(optarg));
+			break;
 		case 'h': ctl_usage(stdout); return 0;
 		case 'V': printf("%s\n", PACKAGE_STRING); return 0;
 		default: ctl_usage(stderr); return 2;
@@ -101,17 +107,8 @@ main(int argc, char **argv)
 	}
 	if ((cfg = config_load(path, !explicit_config, stderr)) == NULL)
 		return 1;
-	for (size_t i = 0; i < overrides.n; i++) {
-		char   *eq = strchr(overrides.items[i], '=');
-
-		if (eq == NULL) {
-			fprintf(stderr, "targreyctl: -o wants NAME=VALUE, got \"%s\"\n", overrides.items[i]);
-			return 2;
-		}
-		*eq = '\0';
-		if (config_set(cfg, overrides.items[i], eq + 1, stderr) < 0)
-			return 1;
-	}
+	if (config_set_items(cfg, &overrides, stderr) < 0)
+		return 1;
 	strlist_clear(&overrides);
 	for (size_t i = 0; i < CTL_NCOMMANDS; i++) {
 		if (strcmp(argv[optind], ctl_commands[i].name) == 0) {

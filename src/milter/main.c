@@ -125,7 +125,7 @@ main_load(main_options_t *o, int *status)
 	*status = 1;
 	if ((cfg = config_load(o->config_path, !o->explicit_config, stderr)) == NULL)
 		return NULL;
-	if (runtime_apply_overrides(cfg, &o->overrides, stderr) < 0)
+	if (config_set_items(cfg, &o->overrides, stderr) < 0)
 		return config_free(cfg), NULL;
 	if (o->print_set || o->print_defaults) {
 		*status = 0;

@@ -221,39 +221,26 @@ milter_envrcpt_run(SMFICTX *ctx, char **argv)
 	return milter_reply(ctx, &r);
 }
 
-/* The callbacks that may block are watched by the pool watchdog. */
-static sfsistat
-milter_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
-{
-	sfsistat r;
-
-	pool_busy_begin();
-	r = milter_connect_run(ctx, hostname, hostaddr);
-	pool_busy_end();
-	return r;
+/*
+ * The callbacks that may block are watched by the pool watchdog: NAME
+ * runs NAME_run between pool_busy_begin() and pool_busy_end().
+ */
+#define MILTER_WATCHED(name, params, args)				\
+static sfsistat								\
+name params								\
+{									\
+	sfsistat r;							\
+									\
+	pool_busy_begin();						\
+	r = name##_run args;						\
+	pool_busy_end();						\
+	return r;							\
 }
 
-static sfsistat
-milter_envfrom(SMFICTX *ctx, char **argv)
-{
-	sfsistat r;
-
-	pool_busy_begin();
-	r = milter_envfrom_run(ctx, argv);
-	pool_busy_end();
-	return r;
-}
-
-static sfsistat
-milter_envrcpt(SMFICTX *ctx, char **argv)
-{
-	sfsistat r;
-
-	pool_busy_begin();
-	r = milter_envrcpt_run(ctx, argv);
-	pool_busy_end();
-	return r;
-}
+MILTER_WATCHED(milter_connect, (SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr),
+    (ctx, hostname, hostaddr))
+MILTER_WATCHED(milter_envfrom, (SMFICTX *ctx, char **argv), (ctx, argv))
+MILTER_WATCHED(milter_envrcpt, (SMFICTX *ctx, char **argv), (ctx, argv))
 
 /* DATA: a client that waited out its tarpit passed. Answered, so that
  * Postfix's next packet is not held by Nagle over TCP (see the top). */

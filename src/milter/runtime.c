@@ -260,26 +260,6 @@ runtime_set_overrides(const strlist_t *overrides)
 			log_error("out of memory saving command-line overrides");
 }
 
-/* Apply "name=value" OVERRIDES to CFG (start-up and every reload);
- * problems go to ERR; -1 after the first error. */
-int
-runtime_apply_overrides(config_t *cfg, const strlist_t *overrides, FILE *err)
-{
-	for (size_t i = 0; i < overrides->n; i++) {
-		char   *item = overrides->items[i], *eq = strchr(item, '=');
-		int	rc;
-
-		if (eq == NULL)
-			return -1;
-		*eq = '\0';		/* put back below: the list stays as it was */
-		rc = config_set(cfg, item, eq + 1, err);
-		*eq = '=';
-		if (rc < 0)
-			return -1;
-	}
-	return 0;
-}
-
 /* Log each line of the error stream. */
 static void
 runtime_log_errors(char *text)
@@ -327,7 +307,7 @@ runtime_reload(const char *path)
 	log_reopen();		/* first: logrotate's SIGHUP works with a broken file too */
 	store_rebuild(runtime_state);	/* a broken store: moved aside, fresh */
 	if ((cfg = config_load(path, 1, err)) != NULL) {
-		if (runtime_apply_overrides(cfg, &runtime_overrides, err) < 0)
+		if (config_set_items(cfg, &runtime_overrides, err) < 0)
 			cfg = config_free(cfg);
 		else
 			rt = runtime_build(cfg, err);

@@ -39,10 +39,9 @@
  *	a changed parameter marked start_only in params.c is logged as
  *	a warning and waits for a restart.
  *
- *	runtime_apply_overrides() applies "name=value" items (-p, -o) to
- *	CFG, at start-up (main.c) and on every reload (runtime_reload(),
- *	with the list runtime_set_overrides() kept); -1 after the first
- *	error, reported to ERR.
+ *	runtime_set_overrides() keeps the "name=value" items (-p, -o) that
+ *	every reload applies again with config_set_items() (config.h), as
+ *	main.c does at start-up.
  * THREADS
  *	All functions may be called from any thread; one mutex guards the
  *	pointer swap and the reference counts.
@@ -80,7 +79,6 @@ runtime_t *runtime_acquire(void);
 void	runtime_release(runtime_t *rt);
 int	runtime_reload(const char *path);
 void	runtime_set_overrides(const strlist_t *overrides);
-int	runtime_apply_overrides(config_t *cfg, const strlist_t *overrides, FILE *err);
 void	runtime_set_store(store_t *st);
 store_t *runtime_store(void);
 

@@ -228,6 +228,38 @@ store_get_txn(store_t *st, MDB_txn *txn, store_db_t db,
 	return rc;
 }
 
+/* The u64 (big-endian) counter KEY of meta inside TXN into *VALUE, 0 when
+ * absent or not 8 bytes long; 0 or an LMDB error. */
+int
+store_meta_get_txn(store_t *st, MDB_txn *txn, const char *key, uint64_t *value)
+{
+	MDB_val	k = {strlen(key), (void *) key}, v;
+	int	rc = mdb_get(txn, st->dbi[STORE_DB_META], &k, &v);
+
+	*value = 0;
+	if (rc == 0 && v.mv_size == 8)
+		for (int b = 0; b < 8; b++)
+			*value = (*value << 8) | ((unsigned char *) v.mv_data)[b];
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* Add DELTA to the u64 counter KEY of meta inside TXN; 0 or an LMDB error. */
+int
+store_meta_add_txn(store_t *st, MDB_txn *txn, const char *key, uint64_t delta)
+{
+	unsigned char buf[8];
+	MDB_val	k = {strlen(key), (void *) key}, v = {sizeof(buf), buf};
+	uint64_t total;
+	int	rc;
+
+	if ((rc = store_meta_get_txn(st, txn, key, &total)) != 0)
+		return rc;
+	total += delta;
+	for (int b = 7; b >= 0; b--, total >>= 8)
+		buf[b] = (unsigned char) (total & 0xff);
+	return mdb_put(txn, st->dbi[STORE_DB_META], &k, &v, 0);
+}
+
 /* Open the named databases and record the schema version. */
 int
 store_open_dbs(store_t *st, MDB_txn *txn, void *ctx)

@@ -203,30 +203,14 @@ static int
 expire_flush_body(store_t *st, MDB_txn *txn, void *ctx)
 {
 	const uint64_t *delta = ctx;
-	unsigned char buf[8];
 	char	key[64];
-	MDB_val	k, v;
-	uint64_t total;
 	int	rc;
 
 	for (int i = 0; i < STORE_COUNTERS; i++) {
 		if (delta[i] == 0)
 			continue;
-		k.mv_size = (size_t) snprintf(key, sizeof(key), "count/%s", store_counter_name(i));
-		k.mv_data = key;
-		total = 0;
-		rc = mdb_get(txn, st->dbi[STORE_DB_META], &k, &v);
-		if (rc == 0 && v.mv_size == 8)
-			for (int b = 0; b < 8; b++)
-				total = (total << 8) | ((unsigned char *) v.mv_data)[b];
-		else if (rc != 0 && rc != MDB_NOTFOUND)
-			return rc;
-		total += delta[i];
-		for (int b = 7; b >= 0; b--, total >>= 8)
-			buf[b] = (unsigned char) (total & 0xff);
-		v.mv_size = 8;
-		v.mv_data = buf;
-		if ((rc = mdb_put(txn, st->dbi[STORE_DB_META], &k, &v, 0)) != 0)
+		snprintf(key, sizeof(key), "count/%s", store_counter_name(i));
+		if ((rc = store_meta_add_txn(st, txn, key, delta[i])) != 0)
 			return rc;
 	}
 	return 0;

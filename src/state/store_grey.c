@@ -48,49 +48,57 @@ grey_log_unknown(store_db_t db, const char *key, const MDB_val *v)
 	    dropped ? " (and earlier lines not logged)" : "");
 }
 
+/* Read KEY of DB (clients, greylist or tarpit) into F; 0 or an LMDB error.
+ * A record this program cannot decode is logged and counts as absent. */
+static int
+grey_read_one(store_t *st, MDB_txn *txn, store_db_t db, const char *key, store_facts_t *f)
+{
+	MDB_val	v;
+	int	rc, ok;
+
+	if ((rc = store_get_txn(st, txn, db, key, strlen(key), &v)) != 0)
+		return rc == MDB_NOTFOUND ? 0 : rc;
+	if (db == STORE_DB_CLIENTS)
+		ok = f->has_client = record_client_decode(v.mv_data, v.mv_size, &f->client) == RECORD_OK;
+	else if (db == STORE_DB_GREYLIST)
+		ok = f->has_triplet = record_grey_decode(v.mv_data, v.mv_size, &f->triplet) == RECORD_OK;
+	else
+		ok = f->has_tarpit = record_tarpit_decode(v.mv_data, v.mv_size, &f->tarpit) == RECORD_OK;
+	if (!ok)
+		grey_log_unknown(db, key, &v);
+	return 0;
+}
+
 /* Read the client, triplet and tarpit records into F. */
 static int
 grey_read_facts(store_t *st, MDB_txn *txn, store_facts_t *f, const addr_t *a)
 {
-	MDB_val	v;
 	int	rc;
 
 	f->has_client = f->has_triplet = f->has_tarpit = 0;
-	rc = store_get_txn(st, txn, STORE_DB_CLIENTS, f->net_key, strlen(f->net_key), &v);
-	if (rc == 0 && record_client_decode(v.mv_data, v.mv_size, &f->client) == RECORD_OK)
-		f->has_client = 1;
-	else if (rc == 0)
-		grey_log_unknown(STORE_DB_CLIENTS, f->net_key, &v);
-	else if (rc != MDB_NOTFOUND)
-		return rc;
-	if (*f->triplet_key) {
-		rc = store_get_txn(st, txn, STORE_DB_GREYLIST, f->triplet_key,
-		    strlen(f->triplet_key), &v);
-		if (rc == 0 && record_grey_decode(v.mv_data, v.mv_size, &f->triplet) == RECORD_OK)
-			f->has_triplet = 1;
-		else if (rc == 0)
-			grey_log_unknown(STORE_DB_GREYLIST, f->triplet_key, &v);
-		else if (rc != MDB_NOTFOUND)
-			return rc;
-	}
-	rc = store_get_txn(st, txn, STORE_DB_TARPIT, f->addr_key, strlen(f->addr_key), &v);
-	if (rc == 0 && record_tarpit_decode(v.mv_data, v.mv_size, &f->tarpit) == RECORD_OK)
-		f->has_tarpit = 1;
-	else if (rc == 0)
-		grey_log_unknown(STORE_DB_TARPIT, f->addr_key, &v);
-	else if (rc != MDB_NOTFOUND)
+	if ((rc = grey_read_one(st, txn, STORE_DB_CLIENTS, f->net_key, f)) != 0
+	    || (*f->triplet_key
+		&& (rc = grey_read_one(st, txn, STORE_DB_GREYLIST, f->triplet_key, f)) != 0)
+	    || (rc = grey_read_one(st, txn, STORE_DB_TARPIT, f->addr_key, f)) != 0)
 		return rc;
 	f->whitelisted = store_whitelist_match(st, txn, a);
 	return f->whitelisted < 0 ? EIO : 0;
 }
 
-/* Encode and put one record. */
+/* Encode REC, the record of DB (clients, greylist or tarpit), and put it
+ * under KEY; the mirror of grey_read_one(). */
 static int
-grey_put(store_t *st, MDB_txn *txn, store_db_t db, const char *key,
-	 const unsigned char *buf, size_t len)
+grey_put(store_t *st, MDB_txn *txn, store_db_t db, const char *key, const void *rec)
 {
-	MDB_val	k = {strlen(key), (void *) key}, v = {len, (void *) buf};
+	unsigned char buf[RECORD_MAX_SIZE];
+	MDB_val	k = {strlen(key), (void *) key}, v = {0, buf};
 
+	if (db == STORE_DB_CLIENTS)
+		v.mv_size = record_client_encode(rec, buf, sizeof(buf));
+	else if (db == STORE_DB_GREYLIST)
+		v.mv_size = record_grey_encode(rec, buf, sizeof(buf));
+	else
+		v.mv_size = record_tarpit_encode(rec, buf, sizeof(buf));
 	return mdb_put(txn, st->dbi[db], &k, &v, 0);
 }
 
@@ -127,22 +135,15 @@ static int
 grey_check_write(store_t *st, MDB_txn *txn, void *ctx)
 {
 	grey_op_t *op = ctx;
-	unsigned char buf[RECORD_MAX_SIZE];
-	size_t	len;
 	int	rc;
 
 	if ((rc = grey_check_read(st, txn, ctx)) != 0)
 		return rc;
-	if (op->r->write_triplet) {
-		len = record_grey_encode(&op->r->triplet, buf, sizeof(buf));
-		if ((rc = grey_put(st, txn, STORE_DB_GREYLIST, op->f->triplet_key, buf, len)) != 0)
-			return rc;
-	}
-	if (op->r->write_client) {
-		len = record_client_encode(&op->r->client, buf, sizeof(buf));
-		if ((rc = grey_put(st, txn, STORE_DB_CLIENTS, op->f->net_key, buf, len)) != 0)
-			return rc;
-	}
+	if (op->r->write_triplet
+	    && (rc = grey_put(st, txn, STORE_DB_GREYLIST, op->f->triplet_key, &op->r->triplet)) != 0)
+		return rc;
+	if (op->r->write_client)
+		return grey_put(st, txn, STORE_DB_CLIENTS, op->f->net_key, &op->r->client);
 	return 0;
 }
 
@@ -201,9 +202,7 @@ static int
 grey_fail_write(store_t *st, MDB_txn *txn, void *ctx)
 {
 	grey_op_t *op = ctx;
-	unsigned char buf[RECORD_MAX_SIZE];
 	tarpit_record_t upd;
-	size_t	len;
 	int	rc;
 
 	if ((rc = grey_read_facts(st, txn, op->f, op->client)) != 0)
@@ -211,8 +210,7 @@ grey_fail_write(store_t *st, MDB_txn *txn, void *ctx)
 	if (op->f->has_tarpit && greylist_tarpit_expired(op->p, op->now, &op->f->tarpit))
 		op->f->has_tarpit = 0;
 	greylist_tarpit_fail(op->now, op->f->has_tarpit ? &op->f->tarpit : NULL, &upd);
-	len = record_tarpit_encode(&upd, buf, sizeof(buf));
-	return grey_put(st, txn, STORE_DB_TARPIT, op->f->addr_key, buf, len);
+	return grey_put(st, txn, STORE_DB_TARPIT, op->f->addr_key, &upd);
 }
 
 /* The client failed its tarpit (disconnect, pipelining). */
@@ -234,11 +232,9 @@ store_tarpit_failed(store_t *st, const greylist_params_t *p, int64_t now,
 static int
 grey_pass_triplet(store_t *st, MDB_txn *txn, grey_op_t *op, const char *rcpt)
 {
-	unsigned char buf[RECORD_MAX_SIZE];
 	char	key[STORE_KEY_MAX + 1];
 	grey_record_t old, upd;
 	MDB_val	v;
-	size_t	len;
 	int	rc, have = 0;
 
 	if (greylist_triplet_key_net(op->f->net_key, op->sender ? op->sender : "",
@@ -250,8 +246,7 @@ grey_pass_triplet(store_t *st, MDB_txn *txn, grey_op_t *op, const char *rcpt)
 	else if (rc != 0 && rc != MDB_NOTFOUND)
 		return rc;
 	greylist_triplet_pass(op->now, have ? &old : NULL, &upd);
-	len = record_grey_encode(&upd, buf, sizeof(buf));
-	return grey_put(st, txn, STORE_DB_GREYLIST, key, buf, len);
+	return grey_put(st, txn, STORE_DB_GREYLIST, key, &upd);
 }
 
 /* Write transaction of store_tarpit_passed(). */
@@ -259,10 +254,8 @@ static int
 grey_pass_write(store_t *st, MDB_txn *txn, void *ctx)
 {
 	grey_op_t *op = ctx;
-	unsigned char buf[RECORD_MAX_SIZE];
 	client_record_t cl;
 	MDB_val	k = {strlen(op->f->addr_key), op->f->addr_key};
-	size_t	len;
 	int	rc;
 
 	if ((rc = grey_read_facts(st, txn, op->f, op->client)) != 0)
@@ -275,10 +268,8 @@ grey_pass_write(store_t *st, MDB_txn *txn, void *ctx)
 			return rc;
 	if (op->f->has_client && greylist_client_expired(op->p, op->now, &op->f->client))
 		op->f->has_client = 0;
-	if (greylist_client_pass(op->p, op->now, op->f->has_client ? &op->f->client : NULL, &cl)) {
-		len = record_client_encode(&cl, buf, sizeof(buf));
-		return grey_put(st, txn, STORE_DB_CLIENTS, op->f->net_key, buf, len);
-	}
+	if (greylist_client_pass(op->p, op->now, op->f->has_client ? &op->f->client : NULL, &cl))
+		return grey_put(st, txn, STORE_DB_CLIENTS, op->f->net_key, &cl);
 	return 0;
 }
 

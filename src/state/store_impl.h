@@ -59,12 +59,16 @@ struct store {
 
 typedef int (*store_txn_fn)(store_t *st, MDB_txn *txn, void *ctx);
 
+store_t *store_alloc(void);	/* store_open.c: both backends start here */
+
 int	store_txn_run(store_t *st, int mode, const char *what,
 	    store_txn_fn fn, void *ctx);
 void	store_log_mdb(const char *what, int rc);
 int	store_log_allowed(long *dropped);
 int	store_get_txn(store_t *st, MDB_txn *txn, store_db_t db,
 	    const char *key, size_t klen, MDB_val *val);
+int	store_meta_get_txn(store_t *st, MDB_txn *txn, const char *key, uint64_t *value);
+int	store_meta_add_txn(store_t *st, MDB_txn *txn, const char *key, uint64_t delta);
 int	store_grey_keys(const greylist_params_t *p, const addr_t *a,
 	    const char *sender, const char *rcpt, store_facts_t *f);
 #define STORE_WL_SIZE	27	/* a manual whitelist entry (store_list.c) */

@@ -112,23 +112,7 @@ typedef struct {
 static int
 wl_bump(store_t *st, MDB_txn *txn)
 {
-	MDB_val	k = {sizeof(WL_GEN) - 1, WL_GEN}, v;
-	unsigned char buf[8];
-	uint64_t gen = 0;
-	int	rc;
-
-	rc = mdb_get(txn, st->dbi[STORE_DB_META], &k, &v);
-	if (rc == 0 && v.mv_size == 8)
-		for (int b = 0; b < 8; b++)
-			gen = (gen << 8) | ((unsigned char *) v.mv_data)[b];
-	else if (rc != 0 && rc != MDB_NOTFOUND)
-		return rc;
-	gen++;
-	for (int b = 7; b >= 0; b--, gen >>= 8)
-		buf[b] = (unsigned char) (gen & 0xff);
-	v.mv_size = 8;
-	v.mv_data = buf;
-	return mdb_put(txn, st->dbi[STORE_DB_META], &k, &v, 0);
+	return store_meta_add_txn(st, txn, WL_GEN, 1);
 }
 
 /* Transaction body of add/remove. */
@@ -218,15 +202,10 @@ wl_reload(store_t *st, MDB_txn *txn, uint64_t gen)
 int
 store_whitelist_match(store_t *st, MDB_txn *txn, const addr_t *a)
 {
-	MDB_val	k = {sizeof(WL_GEN) - 1, WL_GEN}, v;
-	uint64_t gen = 0;
-	int	rc, match = -1;
+	uint64_t gen;
+	int	rc = 0, match = -1;
 
-	rc = mdb_get(txn, st->dbi[STORE_DB_META], &k, &v);
-	if (rc == 0 && v.mv_size == 8)
-		for (int b = 0; b < 8; b++)
-			gen = (gen << 8) | ((unsigned char *) v.mv_data)[b];
-	else if (rc != 0 && rc != MDB_NOTFOUND)
+	if (store_meta_get_txn(st, txn, WL_GEN, &gen) != 0)
 		return -1;
 	if (gen == 0)
 		return 0;		/* never used: no lock at all */

@@ -21,6 +21,22 @@
 #include "store_impl.h"
 #include "store_redis.h"
 
+/* A store with its locks set up and nothing open; NULL without memory.
+ * Both backends start from it; store_close() undoes it. */
+store_t *
+store_alloc(void)
+{
+	store_t *st = calloc(1, sizeof(*st));
+
+	if (st == NULL)
+		return NULL;
+	pthread_rwlock_init(&st->resize_lock, NULL);
+	pthread_rwlock_init(&st->wl_lock, NULL);
+	pthread_mutex_init(&st->lock, NULL);
+	pthread_cond_init(&st->cond, NULL);
+	return st;
+}
+
 /* Open (creating) the store under DIR; NULL on failure (logged). */
 store_t *
 store_open(const char *dir, size_t max_size)
@@ -32,17 +48,11 @@ store_open(const char *dir, size_t max_size)
 		log_error("store: mkdir %s: %s", dir, strerror(errno));
 		return NULL;
 	}
-	if ((st = calloc(1, sizeof(*st))) == NULL)
+	if ((st = store_alloc()) == NULL)
 		return NULL;
 	st->max_size = max_size;
-	if ((st->dir = strdup(dir)) == NULL) {
-		free(st);
-		return NULL;
-	}
-	pthread_rwlock_init(&st->resize_lock, NULL);
-	pthread_rwlock_init(&st->wl_lock, NULL);
-	pthread_mutex_init(&st->lock, NULL);
-	pthread_cond_init(&st->cond, NULL);
+	if ((st->dir = strdup(dir)) == NULL)
+		return store_close(st);
 	if ((rc = store_env_open(st, dir, 0)) != 0) {
 		log_error("store: open %s: %s", dir, mdb_strerror(rc));
 		return store_close(st);

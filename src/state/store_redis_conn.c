@@ -23,6 +23,7 @@
 #include <time.h>
 #include "log.h"
 #include "log_limit.h"
+#include "monotime.h"
 #include "store_redis_conn.h"
 
 #define BACKOFF_MIN_MS	100
@@ -39,15 +40,6 @@ struct redis_link {
 };
 
 static log_limit_t conn_lim = LOG_LIMIT_INIT, cmd_lim = LOG_LIMIT_INIT, err_lim = LOG_LIMIT_INIT;
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void
 ctx_free(void *c)
@@ -257,7 +249,7 @@ conn_get(redis_link_t *l)
 	char	host[HOST_MAX];
 	int	port;
 	unsigned long sup;
-	long long at = atomic_load(&l->retry_at), now = now_ms();
+	long long at = atomic_load(&l->retry_at), now = monotime_ms();
 
 	if (c)
 		return c;
@@ -286,7 +278,7 @@ fail:
 	{
 		long	b = atomic_load(&l->backoff);
 
-		atomic_store(&l->retry_at, now_ms() + b);
+		atomic_store(&l->retry_at, monotime_ms() + b);
 		atomic_store(&l->backoff, b * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : b * 2);
 	}
 	return NULL;
@@ -330,7 +322,7 @@ redis_link_cmd(redis_link_t *l, const char *what, int argc, const char **argv,
 		freeReplyObject(r);
 	pthread_setspecific(l->key, NULL);
 	redisFree(c);
-	atomic_store(&l->retry_at, now_ms() + atomic_load(&l->backoff));
+	atomic_store(&l->retry_at, monotime_ms() + atomic_load(&l->backoff));
 	return NULL;
 }
 

@@ -21,7 +21,6 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <pthread.h>
 #include "log.h"
 #include "store_impl.h"
 #include "store_redis.h"
@@ -51,17 +50,11 @@ backend_redis(const config_t *cfg)
 		log_error("store: redis_key_prefix is longer than 100 bytes");
 		return NULL;
 	}
-	if ((st = calloc(1, sizeof(*st))) == NULL)
+	if ((st = store_alloc()) == NULL)
 		return NULL;
 	greylist_params_init(&p, cfg);
-	if ((st->redis = store_redis_open(&rc, cfg->redis_key_prefix, &p)) == NULL) {
-		free(st);
-		return NULL;
-	}
-	pthread_rwlock_init(&st->resize_lock, NULL);
-	pthread_rwlock_init(&st->wl_lock, NULL);
-	pthread_mutex_init(&st->lock, NULL);
-	pthread_cond_init(&st->cond, NULL);
+	if ((st->redis = store_redis_open(&rc, cfg->redis_key_prefix, &p)) == NULL)
+		return store_close(st);
 	return st;
 }
 

@@ -125,15 +125,8 @@ cidr_parse_pattern(char *pat, addr_t *net, unsigned *prefix, const char **why)
 static int
 cidr_add(cidr_table_t *ct, const cidr_rule_t *rule)
 {
-	if (ct->n == ct->size) {
-		size_t	nsize = ct->size ? ct->size * 2 : 16;
-		cidr_rule_t *n = realloc(ct->rules, nsize * sizeof(*n));
-
-		if (n == NULL)
-			return -1;
-		ct->rules = n;
-		ct->size = nsize;
-	}
+	if (table_reserve(&ct->rules, ct->n, &ct->size, sizeof(*rule)) < 0)
+		return -1;
 	ct->rules[ct->n++] = *rule;
 	return 0;
 }
@@ -282,5 +275,5 @@ cidr_lookup(const table_t *t, const table_query_t *q, table_answer_t *a)
 }
 
 const table_ops_t table_cidr_ops = {
-	"cidr", cidr_load, cidr_lookup, cidr_free,
+	"cidr", cidr_load, cidr_lookup, cidr_free, NULL,
 };

@@ -177,15 +177,8 @@ list_load(table_t *t, table_reader_t *r)
 			p[n - 1] = '\0';
 		if (*p == '\0')
 			continue;
-		if (lt->n == lt->size) {
-			size_t	nsize = lt->size ? lt->size * 2 : 32;
-			list_entry_t *n = realloc(lt->entries, nsize * sizeof(*n));
-
-			if (n == NULL)
-				return -1;
-			lt->entries = n;
-			lt->size = nsize;
-		}
+		if (table_reserve(&lt->entries, lt->n, &lt->size, sizeof(lt->entries[0])) < 0)
+			return -1;
 		memset(&lt->entries[lt->n], 0, sizeof(lt->entries[0]));
 		lt->entries[lt->n].line = r->lineno;
 		if ((ret = list_parse_entry(t, r->lineno, p, &lt->entries[lt->n])) < 0)
@@ -300,5 +293,5 @@ list_lookup(const table_t *t, const table_query_t *q, table_answer_t *a)
 }
 
 const table_ops_t table_list_ops = {
-	"list", list_load, list_lookup, list_free,
+	"list", list_load, list_lookup, list_free, NULL,
 };

@@ -57,6 +57,30 @@ pattern_isalnum(int c)
 	return c < 128 && isalnum(c);
 }
 
+/* Read the flag letters at *P into *OPTIONS; -1 with a warning when bad. */
+static int
+pattern_flags(table_t *t, int line, const pattern_engine_t *e, char **p, int *options)
+{
+	const pattern_flag_t *f;
+	char   *s = *p;
+
+	*options = e->options;
+	for (; *s && !table_is_space((unsigned char) *s)
+	    && !(e->second_pattern && *s == '!'); s++) {
+		for (f = e->flags; f->letter != '\0' && f->letter != *s; f++)
+			continue;
+		if (f->letter == '\0') {
+			table_warn(t, line, "unknown regexp option \"%c\": skipping this rule", *s);
+			return -1;
+		}
+		if (f->bit == 0)
+			table_warn(t, line, "ignoring obsolete regexp option \"%c\"", *s);
+		*options ^= (int) f->bit;
+	}
+	*p = s;
+	return 0;
+}
+
 /* Read "[!]DELIM re DELIM flags" at *P; 0 with a warning when bad. */
 static int
 pattern_get(table_t *t, int line, const pattern_engine_t *e, char **p, pattern_text_t *pat)
@@ -72,7 +96,7 @@ pattern_get(table_t *t, int line, const pattern_engine_t *e, char **p, pattern_t
 			break;
 	}
 	if (*s == '\0') {
-		table_warn(t, line, "no %s pattern: skipping this rule", e->kind);
+		table_warn(t, line, "no %s pattern: skipping this rule", t->ops->type);
 		return 0;
 	}
 	delim = *s++;
@@ -85,7 +109,7 @@ pattern_get(table_t *t, int line, const pattern_engine_t *e, char **p, pattern_t
 		return 0;
 	}
 	*s++ = '\0';
-	if (e->flags(t, line, &s, &pat->options) < 0)
+	if (pattern_flags(t, line, e, &s, &pat->options) < 0)
 		return 0;
 	*p = s;
 	return 1;
@@ -173,15 +197,8 @@ pattern_walk(const char *v, const char *key, const pattern_cap_t *caps,
 static int
 pattern_add(pattern_table_t *pt, const pattern_rule_t *rule)
 {
-	if (pt->n == pt->size) {
-		size_t	nsize = pt->size ? pt->size * 2 : 16;
-		pattern_rule_t *n = realloc(pt->rules, nsize * sizeof(*n));
-
-		if (n == NULL)
-			return -1;
-		pt->rules = n;
-		pt->size = nsize;
-	}
+	if (table_reserve(&pt->rules, pt->n, &pt->size, sizeof(*rule)) < 0)
+		return -1;
 	pt->rules[pt->n++] = *rule;
 	return 0;
 }
@@ -323,10 +340,11 @@ pattern_parse_line(table_t *t, pattern_table_t *pt, int line, char *p,
 	return 0;
 }
 
-/* Load a regexp: or pcre: table. */
+/* Load a regexp: or pcre: table with the engine its ops name. */
 int
-pattern_load(table_t *t, table_reader_t *r, const pattern_engine_t *e)
+pattern_load(table_t *t, table_reader_t *r)
 {
+	const pattern_engine_t *e = t->ops->engine;
 	pattern_table_t *pt;
 	size_t *ifs = NULL, nifs = 0, ifsize = 0;
 	char   *line;
@@ -337,14 +355,9 @@ pattern_load(table_t *t, table_reader_t *r, const pattern_engine_t *e)
 	pt->e = e;
 	t->impl = pt;
 	while (ret >= 0 && (ret = table_reader_next(r, &line, &lineno)) > 0) {
-		if (nifs == ifsize) {	/* room for one more IF */
-			size_t *n = realloc(ifs, (ifsize = ifsize * 2 + 8) * sizeof(*n));
-
-			if (n == NULL) {
-				ret = -1;
-				break;
-			}
-			ifs = n;
+		if (table_reserve(&ifs, nifs, &ifsize, sizeof(*ifs)) < 0) {	/* one more IF */
+			ret = -1;
+			break;
 		}
 		ret = pattern_parse_line(t, pt, lineno, line, ifs, &nifs);
 	}
@@ -428,3 +441,10 @@ pattern_free(void *impl)
 	free(pt->rules);
 	free(pt);
 }
+
+const table_ops_t table_regexp_ops = {
+	"regexp", pattern_load, pattern_query_lookup, pattern_free, &pattern_regexp_engine,
+};
+const table_ops_t table_pcre_ops = {
+	"pcre", pattern_load, pattern_query_lookup, pattern_free, &pattern_pcre_engine,
+};

@@ -70,38 +70,12 @@ table_pcre_match_data(uint32_t pairs)
 	return tls->md;
 }
 
-/* Read the flag letters; they end at white space. */
-static int
-pcre_flags(table_t *t, int line, char **p, int *options)
-{
-	static const struct {
-		char	letter;
-		uint32_t bit;
-	} letters[] = {
-		{'i', PCRE2_CASELESS}, {'m', PCRE2_MULTILINE}, {'s', PCRE2_DOTALL},
-		{'x', PCRE2_EXTENDED}, {'A', PCRE2_ANCHORED}, {'E', PCRE2_DOLLAR_ENDONLY},
-		{'U', PCRE2_UNGREEDY}, {'X', 0},
-	};
-	char   *s = *p;
-
-	*options = PCRE2_CASELESS | PCRE2_DOTALL;
-	for (; *s && !table_is_space((unsigned char) *s); s++) {
-		size_t	i;
-
-		for (i = 0; i < sizeof(letters) / sizeof(letters[0]); i++)
-			if (letters[i].letter == *s)
-				break;
-		if (i == sizeof(letters) / sizeof(letters[0])) {
-			table_warn(t, line, "unknown regexp option \"%c\": skipping this rule", *s);
-			return -1;
-		}
-		if (letters[i].bit == 0)
-			table_warn(t, line, "ignoring obsolete regexp option \"%c\"", *s);
-		*options ^= (int) letters[i].bit;
-	}
-	*p = s;
-	return 0;
-}
+/* The flag letters (Postfix pcre_table(5)); X is obsolete. */
+static const pattern_flag_t pcre_flags[] = {
+	{'i', PCRE2_CASELESS}, {'m', PCRE2_MULTILINE}, {'s', PCRE2_DOTALL},
+	{'x', PCRE2_EXTENDED}, {'A', PCRE2_ANCHORED}, {'E', PCRE2_DOLLAR_ENDONLY},
+	{'U', PCRE2_UNGREEDY}, {'X', 0}, {'\0', 0},
+};
 
 /* Compile and JIT one pattern; NULL with a warning when it is bad. */
 static void *
@@ -160,17 +134,8 @@ pcre_free_one(void *re)
 	pcre2_code_free(re);
 }
 
-static const pattern_engine_t pcre_engine = {
-	"pcre", 0, pcre_flags, pcre_compile_one, pcre_match, pcre_free_one,
-};
-
-/* Load a pcre: table. */
-static int
-pcre_load(table_t *t, table_reader_t *r)
-{
-	return pattern_load(t, r, &pcre_engine);
-}
-
-const table_ops_t table_pcre_ops = {
-	"pcre", pcre_load, pattern_query_lookup, pattern_free,
+/* The pcre: table is table_pattern.c's rule language over this engine. */
+const pattern_engine_t pattern_pcre_engine = {
+	0, PCRE2_CASELESS | PCRE2_DOTALL, pcre_flags,
+	pcre_compile_one, pcre_match, pcre_free_one,
 };

@@ -3,7 +3,7 @@
  *
  * NAME
  *	table_read - what every table type uses: the logical-line reader,
- *	warnings, answers
+ *	warnings, answers, growing rule arrays
  * DESCRIPTION
  *	See table_impl.h. The reader has Postfix readlline(3) semantics
  *	(a line starting with white space continues the previous one,
@@ -120,4 +120,22 @@ table_reader_next(table_reader_t *r, char **line, int *lineno)
 	*line = r->buf;
 	*lineno = first;
 	return 1;
+}
+
+/* Room for element N of the array at *ARRP; 0 or -1 (memory). */
+int
+table_reserve(void *arrp, size_t n, size_t *size, size_t esize)
+{
+	char   *arr, *grown;
+	size_t	nsize;
+
+	if (n < *size)
+		return 0;
+	nsize = *size ? *size * 2 : 16;
+	memcpy(&arr, arrp, sizeof(arr));	/* ARRP points at some T *: same representation */
+	if ((grown = realloc(arr, nsize * esize)) == NULL)
+		return -1;
+	memcpy(arrp, &grown, sizeof(grown));
+	*size = nsize;
+	return 0;
 }

@@ -16,32 +16,10 @@
 #include <stdlib.h>
 #include "table_pattern.h"
 
-/* Read the flag letters; they end at white space or '!'. */
-static int
-regexp_flags(table_t *t, int line, char **p, int *options)
-{
-	char   *s = *p;
-
-	*options = REG_EXTENDED | REG_ICASE;
-	for (; *s && !table_is_space((unsigned char) *s) && *s != '!'; s++) {
-		switch (*s) {
-		case 'i':
-			*options ^= REG_ICASE;
-			break;
-		case 'm':
-			*options ^= REG_NEWLINE;
-			break;
-		case 'x':
-			*options ^= REG_EXTENDED;
-			break;
-		default:
-			table_warn(t, line, "unknown regexp option \"%c\": skipping this rule", *s);
-			return -1;
-		}
-	}
-	*p = s;
-	return 0;
-}
+/* The flag letters (Postfix regexp_table(5)). */
+static const pattern_flag_t regexp_flags[] = {
+	{'i', REG_ICASE}, {'m', REG_NEWLINE}, {'x', REG_EXTENDED}, {'\0', 0},
+};
 
 /* Compile one POSIX pattern; NULL with a warning when it is bad. */
 static void *
@@ -91,17 +69,8 @@ regexp_free(void *re)
 	free(re);
 }
 
-static const pattern_engine_t regexp_engine = {
-	"regexp", 1, regexp_flags, regexp_compile, regexp_match, regexp_free,
-};
-
-/* Load a regexp: table. */
-static int
-regexp_load(table_t *t, table_reader_t *r)
-{
-	return pattern_load(t, r, &regexp_engine);
-}
-
-const table_ops_t table_regexp_ops = {
-	"regexp", regexp_load, pattern_query_lookup, pattern_free,
+/* The regexp: table is table_pattern.c's rule language over this engine. */
+const pattern_engine_t pattern_regexp_engine = {
+	1, REG_EXTENDED | REG_ICASE, regexp_flags,
+	regexp_compile, regexp_match, regexp_free,
 };

@@ -12,6 +12,7 @@
  *	ml_proto.c	packet encoding, negotiation, reading replies
  *	ml_macro.c	macro lists (Postfix defaults, setsymlist) and values
  *	ml_session.c	one SMTP session: loopback client socket and events
+ *	ml_wait.c	waiting for a reply: progress, client behaviour, take probe
  *	ml_diag.c	NETLINK_SOCK_DIAG probe of the milter's socket
  *	ml_stats.c	latency histograms, reply counts, /proc figures
  *	milterload.c	options, worker threads, the report
@@ -191,5 +192,31 @@ typedef struct ml_worker ml_worker_t;
 ml_worker_t *ml_worker_new(const ml_opts_t *, int);
 ml_worker_t *ml_worker_free(ml_worker_t *);
 int	ml_session_run(ml_worker_t *, long);
+
+/* ml_session.c and ml_wait.c: a worker and its session */
+struct ml_worker {
+	const ml_opts_t *o;
+	int	idx;
+	int	lfd;			/* the worker's "smtpd" listener */
+	struct sockaddr_storage laddr;
+	socklen_t llen;
+	int	nl;			/* netlink socket for the take probe */
+	char	*body;
+	size_t	bodylen;
+};
+
+typedef struct {
+	ml_worker_t *w;
+	ml_conn_t c;
+	ml_vars_t v;
+	int	cfd, sfd;		/* client end, smtpd end */
+	double	act_due;		/* behaviour time, 0 = none */
+	double	act_at;			/* when the behaviour happened */
+	int	reply_len;
+} ml_sess_t;
+
+/* ml_wait.c */
+void	ml_close_rst(int *);
+int	ml_wait_reply(ml_sess_t *, ml_stage_t, double);
 
 #endif

@@ -36,6 +36,8 @@ want_output show "passes=3" "$out"
 out=$(run explain 192.0.2.44 '[192.0.2.44]' Alice+news@example.org bob@example.net)
 want_status explain $? 0
 want_output explain "verdict: pass-triplet (triplet passed)" "$out"
+want_output "explain facts" "passes=3 (auto-whitelisted at 5)" "$out"
+want_output "explain facts" "  tarpit 192.0.2.44: none" "$out"
 out=$(run explain 198.51.100.1 '[198.51.100.1]' new@example.org bob@example.net)
 want_output explain "verdict: tarpit (new client)" "$out"
 
@@ -60,5 +62,7 @@ run delete 192.0.2.0 > /dev/null 2>&1; want_status "delete again" $? 1
 run list > /dev/null 2>&1; want_status "list without database" $? 2
 run list meta > /dev/null 2>&1; want_status "list meta" $? 2
 run explain 192.0.2.1 > /dev/null 2>&1; want_status "explain usage" $? 2
+run -o nonsense stats > /dev/null 2>&1; want_status "-o without =" $? 2
+run -o tarpit_delay=bad stats > /dev/null 2>&1; want_status "-o bad value" $? 1
 echo "t_ctl_store: all checks passed"
 exit 0

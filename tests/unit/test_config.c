@@ -181,6 +181,41 @@ test_set_and_print(void **state)
 	config_free(cfg);
 }
 
+/* The -p/-o items of both programs, at start-up and reload. */
+static void
+test_set_items(void **state)
+{
+	static const struct {
+		const char *items[2];
+		int	want;
+		long	delay;		/* tarpit_delay after, ms */
+	} cases[] = {
+		{{"tarpit_delay=5s", "milter_socket=inet:1@127.0.0.1"}, 0, 5000},
+		{{"tarpit_delay=7s", "nonsense"}, -1, 7000},	/* no '=': stops there */
+		{{"tarpit_delay=bad", "tarpit_delay=9s"}, -1, 125000},
+		{{"no_such_parameter=1", NULL}, -1, 125000},
+	};
+	FILE   *devnull = fopen("/dev/null", "w");
+
+	(void) state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		config_t *cfg = config_load(NULL, 1, stderr);
+		strlist_t items = {0};
+		int	rc;
+
+		for (size_t j = 0; j < 2 && cases[i].items[j]; j++)
+			strlist_add(&items, cases[i].items[j], strlen(cases[i].items[j]));
+		rc = config_set_items(cfg, &items, devnull);
+		if (rc != cases[i].want || cfg->tarpit_delay != cases[i].delay)
+			fail_msg("case %zu: got %d delay %ld, want %d delay %ld", i, rc,
+			    cfg->tarpit_delay, cases[i].want, cases[i].delay);
+		assert_string_equal(items.items[0], cases[i].items[0]);	/* list kept */
+		strlist_clear(&items);
+		config_free(cfg);
+	}
+	fclose(devnull);
+}
+
 static void
 test_suggest(void **state)
 {
@@ -217,6 +252,7 @@ main(void)
 		cmocka_unit_test(test_syntax),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_set_and_print),
+		cmocka_unit_test(test_set_items),
 		cmocka_unit_test(test_suggest),
 	};
 

@@ -8,7 +8,8 @@
  *	number of bad lines, then looks keys up as postmap -q would. Every
  *	Postfix feature has a case where a naive reading gives another
  *	answer (continuation white space, negation, if/endif, flags, $N).
- *	list: and builtin: tables are in test_table_list.c.
+ *	list: and builtin: tables are in test_table_list.c. A table with
+ *	more rules and nested IFs than the first allocation keeps them all.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -170,6 +171,48 @@ test_cidr(void **state)
 	table_run_cases(cidr_cases);
 }
 
+/* More rules (and nested IFs) than the first allocation: every rule kept. */
+static void
+test_many_rules(void **state)
+{
+	static const char *const types[] = {"regexp", "pcre", "cidr"};
+	char	path[256], text[8192], want[16];
+	size_t	used;
+	table_answer_t a;
+	table_t *t;
+	int	nerr;
+
+	(void) state;
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		int	cidr = strcmp(types[i], "cidr") == 0;
+
+		used = 0;
+		for (int d = 0; !cidr && d < 40; d++)	/* 40 nested IFs */
+			used += (size_t) snprintf(text + used, sizeof(text) - used, "if /./\n");
+		for (int n = 0; n < 100; n++)
+			used += (size_t) snprintf(text + used, sizeof(text) - used,
+			    cidr ? "10.0.%d.0/24 R%d\n" : "/^k%d$/ R%d\n", n, n);
+		for (int d = 0; !cidr && d < 40; d++)
+			used += (size_t) snprintf(text + used, sizeof(text) - used, "endif\n");
+		table_test_write(path, sizeof(path), text);
+		nerr = 0;
+		t = table_test_open(types[i], path, &nerr);
+		assert_non_null(t);
+		assert_int_equal(nerr, 0);
+		for (int n = 0; n < 100; n += 33) {
+			char	key[32];
+
+			memset(&a, 0, sizeof(a));
+			snprintf(key, sizeof(key), cidr ? "10.0.%d.7" : "k%d", n);
+			snprintf(want, sizeof(want), "R%d", n);
+			if (table_lookup_key(t, key, &a) != 1 || strcmp(a.text, want) != 0)
+				fail_msg("%s %s: got %s, want %s", types[i], key, a.text, want);
+		}
+		table_free(t);
+		unlink(path);
+	}
+}
+
 /* Bad lines are logged as FILE:LINE: reason. */
 static void
 test_warning_names_file_and_line(void **state)
@@ -255,6 +298,7 @@ main(void)
 		cmocka_unit_test(test_regexp),
 		cmocka_unit_test(test_pcre),
 		cmocka_unit_test(test_cidr),
+		cmocka_unit_test(test_many_rules),
 		cmocka_unit_test(test_warning_names_file_and_line),
 		cmocka_unit_test(test_open_errors),
 		cmocka_unit_test(test_tablelist),

@@ -1,0 +1,24 @@
+/*
+ * Copyright (c) 2026, the targrey-milter authors; BSD-2-Clause, see LICENSE
+ *
+ * NAME
+ *	monotime - milliseconds on the monotonic clock
+ * SYNOPSIS
+ *	#include "monotime.h"
+ *
+ *	long long monotime_ms(void);
+ * DESCRIPTION
+ *	monotime_ms() returns CLOCK_MONOTONIC in milliseconds: for
+ *	deadlines and back-off times that must not jump with the wall
+ *	clock. Its zero is arbitrary; only differences mean anything.
+ * THREADS
+ *	Safe from any thread.
+ * DIAGNOSTICS
+ *	None.
+ */
+#ifndef TG_MONOTIME_H
+#define TG_MONOTIME_H
+
+long long monotime_ms(void);
+
+#endif
