@@ -6,7 +6,8 @@
  * DESCRIPTION
  *	See store_report.h. Only the daemon writes these records (one
  *	writer thread), so the read-add-write of a record needs no wider
- *	transaction; readers (targreyctl report) see whole records.
+ *	transaction; readers (targreyctl report) see whole records. On a
+ *	Redis backend both calls go to store_redis_report.c.
  * DIAGNOSTICS
  *	See store_report.h.
  */
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "store_impl.h"
 #include "store_report.h"
 
 #define REPORT_VERSION	1
@@ -83,6 +85,8 @@ store_report_add(store_t *st, int64_t hour, const uint32_t counts[REPORT_CATEGOR
 	char	key[32];
 	int	rc;
 
+	if (st->redis)
+		return store_redis_report_add(st->redis, hour, counts, REPORT_CATEGORIES, keep_hours);
 	klen = report_key(key, hour);
 	rc = store_get(st, STORE_DB_META, key, klen, val, &vlen);
 	if (rc == STORE_ERROR)
@@ -134,6 +138,8 @@ store_report_read(store_t *st, int64_t from_hour, int64_t to_hour,
 {
 	report_read_t r = {.from = from_hour, .to = to_hour, .fn = fn, .ctx = ctx};
 
+	if (st->redis)
+		return store_redis_report_read(st->redis, from_hour, to_hour, fn, ctx);
 	return store_walk(st, STORE_DB_META, STORE_REPORT_PREFIX, report_read_one, &r) < 0
 	    ? STORE_ERROR : 0;
 }

@@ -23,8 +23,10 @@
  *	byte 1, category count N, then N counts as 32-bit big-endian
  *	integers. A newer version is skipped by the reader.
  *
- *	Only the LMDB backend implements these; another backend must add
- *	its own (see docs/monitoring.md).
+ *	With state_backend = redis the same calls keep one hash per hour in
+ *	Redis instead (store_redis_report.c: HINCRBY, so several MX hosts
+ *	sharing the server add into the same hours; the server expires the
+ *	hours past KEEP_HOURS).
  * DIAGNOSTICS
  *	LMDB errors as for store_get()/store_put().
  */
@@ -43,6 +45,13 @@ typedef int (*store_report_fn)(int64_t hour, const uint32_t counts[REPORT_CATEGO
 int	store_report_add(store_t *st, int64_t hour, const uint32_t counts[REPORT_CATEGORIES],
 	    int64_t keep_hours);
 int	store_report_read(store_t *st, int64_t from_hour, int64_t to_hour,
+	    store_report_fn fn, void *ctx);
+
+/* store_redis_report.c: the same on a Redis backend */
+struct store_redis;
+int	store_redis_report_add(struct store_redis *rs, int64_t hour, const uint32_t *counts,
+	    size_t n, int64_t keep_hours);
+int	store_redis_report_read(struct store_redis *rs, int64_t from_hour, int64_t to_hour,
 	    store_report_fn fn, void *ctx);
 
 #endif

@@ -1,0 +1,155 @@
+/*
+ * Copyright (c) 2026, the targrey-milter authors; BSD-2-Clause, see LICENSE
+ *
+ * NAME
+ *	store_redis_report - the hourly report counters in Redis
+ * DESCRIPTION
+ *	store_report_add() and store_report_read() on state_backend = redis
+ *	(store_report.c calls these). One hash per hour: key PREFIX
+ *	"report:" and the hour in ten decimal digits (e.g.
+ *	"tg:report:0000493712"); field "v" holds the format version (1),
+ *	fields "0", "1", ... the counts of the categories by their number
+ *	(metrics_hourly.h; new categories are only ever appended). An add is
+ *	one script: HINCRBY of each nonzero count and PEXPIREAT at the end
+ *	of the kept history, so several MX hosts sharing one Redis add into
+ *	the same hours, atomically, and the server drops old hours itself.
+ *	A read fetches each hour of the window with HGETALL, a day at a
+ *	time in one script, oldest first; a hash whose version is not 1,
+ *	and a field that is not a known category, are skipped.
+ * DIAGNOSTICS
+ *	store_redis_conn.h; both return STORE_ERROR on a failed round trip.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "store_redis_int.h"
+#include "store_report.h"
+
+#define RS_REPORT_VERSION	"1"
+#define RS_REPORT_BATCH		24	/* hours per read script */
+#define RS_NUM			24	/* a decimal number and its NUL */
+
+static const char ADD_SCRIPT[] =
+    "redis.call('HSETNX', KEYS[1], 'v', ARGV[1])\n"
+    "for i = 3, #ARGV, 2 do\n"
+    "  redis.call('HINCRBY', KEYS[1], ARGV[i], ARGV[i + 1])\n"
+    "end\n"
+    "if tonumber(ARGV[2]) > 0 then redis.call('PEXPIREAT', KEYS[1], ARGV[2]) end\n"
+    "return 1\n";
+
+static const char READ_SCRIPT[] =
+    "local out = {}\n"
+    "for i = 1, #KEYS do out[i] = redis.call('HGETALL', KEYS[i]) end\n"
+    "return out\n";
+
+/* SHA1s of the scripts: the same on every server (NOSCRIPT reloads). */
+static char add_sha[REDIS_SHA_SIZE], read_sha[REDIS_SHA_SIZE];
+
+/* The hash of HOUR into KEY[RS_KEY_MAX]. */
+static size_t
+rs_report_key(const store_redis_t *rs, int64_t hour, char *key)
+{
+	return (size_t) snprintf(key, RS_KEY_MAX, "%sreport:%010" PRId64, rs->prefix, hour);
+}
+
+int
+store_redis_report_add(store_redis_t *rs, int64_t hour, const uint32_t *counts,
+		       size_t n, int64_t keep_hours)
+{
+	/* argv: 1, key, version, expiry, then field and count pairs */
+	char	buf[(2 + 2 * REPORT_CATEGORIES) * RS_NUM + RS_KEY_MAX];
+	const char *av[4 + 2 * REPORT_CATEGORIES];
+	size_t	lv[4 + 2 * REPORT_CATEGORIES], argc = 4, o = RS_KEY_MAX;
+	redisReply *r;
+	int	rc;
+
+	av[0] = "1", lv[0] = 1;
+	av[1] = buf, lv[1] = rs_report_key(rs, hour, buf);
+	av[2] = RS_REPORT_VERSION, lv[2] = strlen(RS_REPORT_VERSION);
+	av[3] = buf + o;
+	lv[3] = (size_t) snprintf(buf + o, RS_NUM, "%" PRId64,
+	    keep_hours > 0 ? (hour + keep_hours + 1) * 3600 * 1000 : 0);
+	for (size_t i = 0; i < n && i < REPORT_CATEGORIES; i++) {
+		if (counts[i] == 0)
+			continue;
+		o += RS_NUM;
+		av[argc] = buf + o, lv[argc++] = (size_t) snprintf(buf + o, RS_NUM, "%zu", i);
+		o += RS_NUM;
+		av[argc] = buf + o, lv[argc++] = (size_t) snprintf(buf + o, RS_NUM, "%" PRIu32,
+		    counts[i]);
+	}
+	r = redis_link_eval(rs->link, "report add", ADD_SCRIPT, add_sha, (int) argc, av, lv);
+	rc = r != NULL && r->type == REDIS_REPLY_INTEGER ? STORE_OK : STORE_ERROR;
+	if (r)
+		freeReplyObject(r);
+	return rc;
+}
+
+/* The counts of one HGETALL reply H into COUNTS; 0, or -1 to skip it. */
+static int
+rs_report_decode(const redisReply *h, uint32_t counts[REPORT_CATEGORIES])
+{
+	int	version = 0;
+
+	memset(counts, 0, sizeof(uint32_t) * REPORT_CATEGORIES);
+	if (h->type != REDIS_REPLY_ARRAY || h->elements == 0)
+		return -1;
+	for (size_t i = 0; i + 1 < h->elements; i += 2) {
+		const redisReply *f = h->element[i], *v = h->element[i + 1];
+		char   *end;
+		unsigned long c;
+
+		if (f->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING)
+			continue;
+		if (strcmp(f->str, "v") == 0) {
+			version = strcmp(v->str, RS_REPORT_VERSION) == 0 ? 1 : -1;
+			continue;
+		}
+		c = strtoul(f->str, &end, 10);
+		if (*end == '\0' && end != f->str && c < REPORT_CATEGORIES)
+			counts[c] = (uint32_t) strtoul(v->str, NULL, 10);
+	}
+	return version == 1 ? 0 : -1;
+}
+
+/* Read hours [FROM, FROM + N) in one script and call FN for each stored
+ * one; 1 when FN stopped, 0, or STORE_ERROR. */
+static int
+rs_report_batch(store_redis_t *rs, int64_t from, size_t n, store_report_fn fn, void *ctx)
+{
+	char	keys[RS_REPORT_BATCH][RS_KEY_MAX], num[RS_NUM];
+	const char *av[1 + RS_REPORT_BATCH];
+	size_t	lv[1 + RS_REPORT_BATCH];
+	uint32_t counts[REPORT_CATEGORIES];
+	redisReply *r;
+	int	rc = 0;
+
+	av[0] = num, lv[0] = (size_t) snprintf(num, sizeof(num), "%zu", n);
+	for (size_t i = 0; i < n; i++)
+		av[1 + i] = keys[i], lv[1 + i] = rs_report_key(rs, from + (int64_t) i, keys[i]);
+	r = redis_link_eval(rs->link, "report read", READ_SCRIPT, read_sha, (int) n + 1, av, lv);
+	if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != n)
+		rc = STORE_ERROR;
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		if (rs_report_decode(r->element[i], counts) == 0 && fn(from + (int64_t) i, counts, ctx))
+			rc = 1;
+	if (r)
+		freeReplyObject(r);
+	return rc;
+}
+
+int
+store_redis_report_read(store_redis_t *rs, int64_t from_hour, int64_t to_hour,
+			store_report_fn fn, void *ctx)
+{
+	for (int64_t h = from_hour; h <= to_hour; h += RS_REPORT_BATCH) {
+		size_t	n = to_hour - h + 1 < RS_REPORT_BATCH ? (size_t) (to_hour - h + 1)
+		    : RS_REPORT_BATCH;
+		int	rc = rs_report_batch(rs, h, n, fn, ctx);
+
+		if (rc != 0)
+			return rc < 0 ? STORE_ERROR : STORE_OK;
+	}
+	return STORE_OK;
+}
