@@ -24,6 +24,7 @@
 #include "dns.h"
 #include "log.h"
 #include "metrics.h"
+#include "metrics_hourly.h"
 #include "policy.h"
 #include "stage.h"
 #include "whitelist.h"
@@ -109,6 +110,7 @@ stage_connect(session_t *s, const char *client_resolve)
 			s25r_classify(rt->s25r, s->client_name[0] ? s->client_name : NULL,
 			    &s->client, &v);
 			metrics_count_s25r(v.suspicious, v.reason);
+			metrics_hour_s25r(v.reason);
 			f.s25r = &v;
 		} else
 			break;

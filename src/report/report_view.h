@@ -9,6 +9,10 @@
  *	void report_text(FILE *out, const report_data_t *d);
  *	void report_html(FILE *out, const report_data_t *d);
  *	const char *report_label(const report_data_t *d, int category);
+ *	uint64_t report_total(const report_data_t *d, int category,
+ *		size_t from, size_t to);
+ *	uint64_t report_peak_of(const report_data_t *d, int category,
+ *		size_t from, size_t to);
  * DESCRIPTION
  *	D holds one row of counts per hour from D->first_hour on (hours
  *	since the Epoch, UTC), D->nhours rows, and the language (0 English,
@@ -35,5 +39,7 @@ void	report_text(FILE *out, const report_data_t *d);
 void	report_html(FILE *out, const report_data_t *d);
 const char *report_label(const report_data_t *d, int category);
 uint64_t report_total(const report_data_t *d, int category, size_t from, size_t to);
+uint64_t report_peak_of(const report_data_t *d, int category, size_t from, size_t to);
+void	report_day(char *buf, size_t size, int64_t hour);
 
 #endif

@@ -10,7 +10,8 @@
  *	"tg:report:0000493712"); field "v" holds the format version (1),
  *	fields "0", "1", ... the counts of the categories by their number
  *	(metrics_hourly.h; new categories are only ever appended). An add is
- *	one script: HINCRBY of each nonzero count and PEXPIREAT at the end
+ *	one script: HINCRBY of each nonzero count (a gauge from REPORT_GAUGES
+ *	on keeps the largest sample instead) and PEXPIREAT at the end
  *	of the kept history, so several MX hosts sharing one Redis add into
  *	the same hours, atomically, and the server drops old hours itself.
  *	A read fetches each hour of the window with HGETALL, a day at a
@@ -32,8 +33,13 @@
 
 static const char ADD_SCRIPT[] =
     "redis.call('HSETNX', KEYS[1], 'v', ARGV[1])\n"
-    "for i = 3, #ARGV, 2 do\n"
-    "  redis.call('HINCRBY', KEYS[1], ARGV[i], ARGV[i + 1])\n"
+    "local gauge = tonumber(ARGV[3])\n"
+    "for i = 4, #ARGV, 2 do\n"
+    "  if tonumber(ARGV[i]) < gauge then\n"
+    "    redis.call('HINCRBY', KEYS[1], ARGV[i], ARGV[i + 1])\n"
+    "  elseif tonumber(redis.call('HGET', KEYS[1], ARGV[i]) or '0') < tonumber(ARGV[i + 1]) then\n"
+    "    redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])\n"
+    "  end\n"
     "end\n"
     "if tonumber(ARGV[2]) > 0 then redis.call('PEXPIREAT', KEYS[1], ARGV[2]) end\n"
     "return 1\n";
@@ -57,10 +63,10 @@ int
 store_redis_report_add(store_redis_t *rs, int64_t hour, const uint32_t *counts,
 		       size_t n, int64_t keep_hours)
 {
-	/* argv: 1, key, version, expiry, then field and count pairs */
-	char	buf[(2 + 2 * REPORT_CATEGORIES) * RS_NUM + RS_KEY_MAX];
-	const char *av[4 + 2 * REPORT_CATEGORIES];
-	size_t	lv[4 + 2 * REPORT_CATEGORIES], argc = 4, o = RS_KEY_MAX;
+	/* argv: 1, key, version, expiry, first gauge, then field and count pairs */
+	char	buf[(2 + 2 * REPORT_CATEGORIES) * RS_NUM + RS_KEY_MAX], gauge[RS_NUM];
+	const char *av[5 + 2 * REPORT_CATEGORIES];
+	size_t	lv[5 + 2 * REPORT_CATEGORIES], argc = 5, o = RS_KEY_MAX;
 	redisReply *r;
 	int	rc;
 
@@ -70,6 +76,7 @@ store_redis_report_add(store_redis_t *rs, int64_t hour, const uint32_t *counts,
 	av[3] = buf + o;
 	lv[3] = (size_t) snprintf(buf + o, RS_NUM, "%" PRId64,
 	    keep_hours > 0 ? (hour + keep_hours + 1) * 3600 * 1000 : 0);
+	av[4] = gauge, lv[4] = (size_t) snprintf(gauge, sizeof(gauge), "%d", REPORT_GAUGES);
 	for (size_t i = 0; i < n && i < REPORT_CATEGORIES; i++) {
 		if (counts[i] == 0)
 			continue;

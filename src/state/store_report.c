@@ -96,7 +96,9 @@ store_report_add(store_t *st, int64_t hour, const uint32_t counts[REPORT_CATEGOR
 	val[0] = REPORT_VERSION;
 	val[1] = REPORT_CATEGORIES;
 	for (size_t i = 0; i < REPORT_CATEGORIES; i++) {
-		uint32_t v = have[i] + counts[i];
+		/* counts add up; a gauge keeps the largest sample of the hour */
+		uint32_t v = i < REPORT_GAUGES ? have[i] + counts[i]
+		    : have[i] > counts[i] ? have[i] : counts[i];
 		unsigned char *p = val + 2 + 4 * i;
 
 		p[0] = (unsigned char) (v >> 24), p[1] = (unsigned char) (v >> 16);

@@ -12,7 +12,8 @@
  *		store_report_fn fn, void *ctx);
  * DESCRIPTION
  *	HOUR is hours since the Epoch (UTC). store_report_add() adds COUNTS
- *	to the record of HOUR (creating it) and deletes the records older
+ *	to the record of HOUR (creating it; for the gauges from
+ *	REPORT_GAUGES on, the record keeps the larger of the two) and deletes the records older
  *	than HOUR - KEEP_HOURS. store_report_read() calls FN for each stored
  *	hour in [FROM_HOUR, TO_HOUR], oldest first, with its counts (zero
  *	for categories a shorter, older record lacks); FN returns nonzero to
@@ -21,7 +22,10 @@
  *	Record (database meta): key "report/HHHHHHHHHH" (the hour, ten
  *	decimal digits, so that key order is time order); value: version
  *	byte 1, category count N, then N counts as 32-bit big-endian
- *	integers. A newer version is skipped by the reader.
+ *	integers. A newer version is skipped by the reader. Categories are
+ *	only ever appended (metrics_hourly.h), so a record with more counts
+ *	than the reader knows is read for the ones it knows, and one with
+ *	fewer (an older daemon's) reads zero for the rest.
  *
  *	With state_backend = redis the same calls keep one hash per hour in
  *	Redis instead (store_redis_report.c: HINCRBY, so several MX hosts

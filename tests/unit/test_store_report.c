@@ -9,6 +9,9 @@
  *	older than the kept history are deleted, a record of an unknown
  *	version is skipped; decisions map to the categories the report
  *	shows, and milter_report_flush() moves the in-memory counts into the store.
+ *	A gauge keeps the larger sample of an hour instead of the sum; S25R
+ *	reasons and greylist return delays land in their categories; the
+ *	first flush of an hour samples the records per database.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -27,6 +30,7 @@ typedef struct {
 	int64_t	hours[16];
 	uint32_t first[16];	/* counts[0] of each */
 	uint32_t third[16];	/* counts[2] of each */
+	uint32_t grey[16];	/* counts[REPORT_STORE_GREYLIST] of each */
 	size_t	n;
 } seen_t;
 
@@ -38,6 +42,7 @@ collect(int64_t hour, const uint32_t counts[REPORT_CATEGORIES], void *ctx)
 	if (s->n < 16) {
 		s->hours[s->n] = hour;
 		s->first[s->n] = counts[0];
+		s->grey[s->n] = counts[REPORT_STORE_GREYLIST];
 		s->third[s->n++] = counts[2];
 	}
 	return 0;
@@ -97,6 +102,69 @@ test_add_read_prune(void **state)
 }
 
 static void
+test_gauge_max(void **state)
+{
+	uint32_t c[REPORT_CATEGORIES] = {1};
+	char	dir[64];
+	store_t *st = open_temp(dir);
+	seen_t	s = {0};
+
+	(void) state;
+	c[REPORT_STORE_GREYLIST] = 7;
+	assert_int_equal(store_report_add(st, 1000, c, 0), 0);
+	c[REPORT_STORE_GREYLIST] = 4;
+	assert_int_equal(store_report_add(st, 1000, c, 0), 0);
+	assert_int_equal(store_report_read(st, 0, 2000, collect, &s), 0);
+	if (s.n != 1 || s.first[0] != 2 || s.grey[0] != 7)
+		fail_msg("got %zu hours, accepted %u, greylist records %u; want 1, 2 (sum), 7 (max)",
+		    s.n, s.first[0], s.grey[0]);
+	remove_temp(st, dir);
+}
+
+static void
+test_s25r_and_delays(void **state)
+{
+	static const struct {
+		const char *reason;
+		long	delay;
+		int	want;		/* category, or -1: none */
+	} cases[] = {
+		{"s25r_rule_0", -1, REPORT_S25R_RULE0},
+		{"s25r_rule_6", -1, REPORT_S25R_RULE0 + 6},
+		{"s25r_rule_7", -1, -1},
+		{"no_match", -1, -1},
+		{"whitelist /etc/wl:3", -1, REPORT_S25R_WHITELIST},
+		{"/etc/access:12", -1, REPORT_S25R_TABLE},
+		{NULL, 0, REPORT_RETURN_5M},
+		{NULL, 299, REPORT_RETURN_5M},
+		{NULL, 300, REPORT_RETURN_15M},
+		{NULL, 3599, REPORT_RETURN_1H},
+		{NULL, 3600, REPORT_RETURN_4H},
+		{NULL, 86399, REPORT_RETURN_1D},
+		{NULL, 86400, REPORT_RETURN_LATER},
+		{NULL, -1, -1},
+	};
+	uint32_t got[REPORT_CATEGORIES];
+
+	(void) state;
+	(void) metrics_hour_take(got);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (cases[i].reason)
+			metrics_hour_s25r(cases[i].reason);
+		else
+			metrics_hour_return_delay(cases[i].delay);
+		int	any = metrics_hour_take(got);
+
+		for (int c = 0; c < REPORT_CATEGORIES; c++)
+			if (got[c] != (c == cases[i].want))
+				fail_msg("%s %ld: category %d got %u, want %d", cases[i].reason
+				    ? cases[i].reason : "delay", cases[i].delay, c, got[c],
+				    c == cases[i].want);
+		assert_int_equal(any, cases[i].want >= 0);
+	}
+}
+
+static void
 test_categories(void **state)
 {
 	static const struct {
@@ -144,6 +212,17 @@ test_flush(void **state)
 	assert_int_equal(s.n, 1);
 	assert_int_equal(s.first[0], 5);
 	assert_int_equal(s.third[0], 1);
+	assert_int_equal(s.grey[0], 0);
+	/* two greylist records: sampled again only in the next hour */
+	assert_int_equal(store_put(st, STORE_DB_GREYLIST, "a", 1, "x", 1), 0);
+	assert_int_equal(store_put(st, STORE_DB_GREYLIST, "b", 1, "x", 1), 0);
+	metrics_hour_count("eom", "accept", "passed");
+	assert_int_equal(milter_report_flush(st), 0);
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(store_report_read(st, now - 1, now + 1, collect, &s), 0);
+	assert_int_equal(s.first[0], 6);
+	if (s.grey[0] != 0 && s.n == 1)
+		fail_msg("greylist records sampled twice in one hour: got %u, want 0", s.grey[0]);
 	remove_temp(st, dir);
 }
 
@@ -153,6 +232,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_add_read_prune),
 		cmocka_unit_test(test_categories),
+		cmocka_unit_test(test_gauge_max),
+		cmocka_unit_test(test_s25r_and_delays),
 		cmocka_unit_test(test_flush),
 	};
 
