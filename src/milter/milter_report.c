@@ -8,7 +8,8 @@
  *	hour may be flushed into the next hour's record: the report is
  *	hourly, the flush interval a minute. The first flush of each hour
  *	also samples the store's size (records per database, map size) into
- *	the report's gauges.
+ *	the report's gauges, and so does the last flush when the daemon
+ *	stops (the hour keeps the larger sample).
  * DIAGNOSTICS
  *	See milter_report.h.
  */
@@ -136,5 +137,6 @@ milter_report_stop(void)
 	pthread_mutex_unlock(&report_lock);
 	pthread_join(report_thread, NULL);
 	report_running = 0;
+	report_sampled = -1;	/* the last flush samples the store's size too */
 	(void) milter_report_flush(report_store);
 }
