@@ -9,7 +9,8 @@
  *	hourly, the flush interval a minute. The first flush of each hour
  *	also samples the store's size (records per database, map size) into
  *	the report's gauges, and so does the last flush when the daemon
- *	stops (the hour keeps the larger sample).
+ *	stops (the hour keeps the larger sample). Each flush also merges
+ *	the top suspicious networks since the last one into the hour's list.
  * DIAGNOSTICS
  *	See milter_report.h.
  */
@@ -20,6 +21,7 @@
 #include <time.h>
 #include "log.h"
 #include "metrics_hourly.h"
+#include "metrics_topnet.h"
 #include "milter_report.h"
 #include "runtime.h"
 #include "store_report.h"
@@ -63,6 +65,19 @@ report_sample(store_t *st, int64_t hour, uint32_t take[REPORT_CATEGORIES])
 	return 1;
 }
 
+/* The top suspicious networks since the last flush into the store. */
+static int
+report_flush_nets(store_t *st, int64_t hour)
+{
+	topnet_t nets[TOPNET_KEEP];
+	size_t	n = metrics_topnet_take(nets);
+
+	if (n == 0 || store_report_net_add(st, hour, nets, n, report_keep_hours()) == 0)
+		return 0;
+	metrics_topnet_return(nets, n);	/* kept for the next try */
+	return STORE_ERROR;
+}
+
 int
 milter_report_flush(store_t *st)
 {
@@ -72,6 +87,8 @@ milter_report_flush(store_t *st)
 
 	if (st == NULL)
 		return 0;
+	if (report_flush_nets(st, hour) < 0)
+		return STORE_ERROR;
 	any = metrics_hour_take(take);
 	if (!report_sample(st, hour, take) && !any)
 		return 0;

@@ -25,6 +25,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "metrics_hourly.h"
+#include "metrics_topnet.h"
 #include "policy.h"
 #include "stage.h"
 #include "whitelist.h"
@@ -111,6 +112,8 @@ stage_connect(session_t *s, const char *client_resolve)
 			    &s->client, &v);
 			metrics_count_s25r(v.suspicious, v.reason);
 			metrics_hour_s25r(v.reason);
+			if (v.suspicious)
+				metrics_topnet_add(&s->client);
 			f.s25r = &v;
 		} else
 			break;

@@ -10,8 +10,10 @@
  *	Then horizontal bars of the greylist return delays and of the S25R
  *	answers by source, and the store's records per hour stacked by
  *	database; each chart with its table of numbers (id total-N, N the
- *	category), gauges by their peak in the window.
- *	All text on the page comes from this program (no client data).
+ *	category), gauges by their peak in the window; a table of the top
+ *	suspicious networks of each day (network names come from the
+ *	daemon's own formatting of addresses, never from a client).
+ *	All text on the page comes from this program (no client text).
  * DIAGNOSTICS
  *	None.
  */
@@ -157,6 +159,27 @@ report_html_bars(FILE *out, const report_data_t *d, const char *id, int first, i
 	fprintf(out, "</svg>\n");
 }
 
+/* The top suspicious networks of the window's days, as a table. */
+static void
+report_html_nets(FILE *out, const report_data_t *d)
+{
+	static topnet_t nets[REPORT_DAY_NETS_MAX];
+	char	day[16];
+
+	fprintf(out, "<table id=\"nets\">\n<tr><th>%s</th><th>%s</th><th>%s</th></tr>\n",
+	    d->lang ? "日付" : "date", d->lang ? "ネットワーク" : "network",
+	    d->lang ? "S25R 該当" : "suspicious clients");
+	for (size_t start = 0, end; start < d->nhours; start = end) {
+		size_t	n = report_day_nets(d, start, end = report_day_end(d, start), nets);
+
+		report_day(day, sizeof(day), d->first_hour + (int64_t) start);
+		for (size_t i = 0; i < n && i < REPORT_DAY_NETS; i++)
+			fprintf(out, "<tr><td>%s</td><td>%s</td><td class=\"n\">%" PRIu32 "</td></tr>\n",
+			    day, nets[i].net, nets[i].count);
+	}
+	fprintf(out, "</table>\n");
+}
+
 void
 report_html(FILE *out, const report_data_t *d)
 {
@@ -180,6 +203,9 @@ report_html(FILE *out, const report_data_t *d)
 	report_html_bars(out, d, "s25r", REPORT_S25R_RULE0, REPORT_S25R_WHITELIST + 1);
 	report_html_totals(out, d, d->lang ? "判定元" : "source", REPORT_S25R_RULE0,
 	    REPORT_S25R_WHITELIST + 1);
+	fprintf(out, "<h2>%s</h2>\n", d->lang ? "S25R 該当の多いネットワーク (日ごと)"
+	    : "Top suspicious networks per day");
+	report_html_nets(out, d);
 	fprintf(out, "<h2>%s</h2>\n", d->lang ? "ストアの件数 (1時間ごと)" : "Store records per hour");
 	report_html_hours(out, d, "store", REPORT_STORE_GREYLIST, REPORT_STORE_META + 1);
 	report_html_totals(out, d, d->lang ? "最大" : "peak", REPORT_GAUGES, REPORT_CATEGORIES);

@@ -61,6 +61,56 @@ report_peak_of(const report_data_t *d, int category, size_t from, size_t to)
 	return n;
 }
 
+/* The row after the UTC day of row START. */
+size_t
+report_day_end(const report_data_t *d, size_t start)
+{
+	size_t	end = start + 1;
+
+	while (end < d->nhours && (d->first_hour + (int64_t) end) % 24 != 0)
+		end++;
+	return end;
+}
+
+size_t
+report_day_nets(const report_data_t *d, size_t from, size_t to,
+		topnet_t out[REPORT_DAY_NETS_MAX])
+{
+	size_t	n = 0;
+
+	for (size_t i = 0; i < d->nnets; i++) {
+		int64_t	h = d->nets[i].hour - d->first_hour;
+
+		if (h >= (int64_t) from && h < (int64_t) to)
+			n = topnet_merge(out, n, REPORT_DAY_NETS_MAX, d->nets[i].net.net,
+			    d->nets[i].net.count);
+	}
+	topnet_sort(out, n);
+	return n;
+}
+
+/* The top suspicious networks of each UTC day that has some. */
+static void
+report_text_nets(FILE *out, const report_data_t *d)
+{
+	static topnet_t nets[REPORT_DAY_NETS_MAX];
+	char	day[16];
+	size_t	start = 0, n;
+
+	fprintf(out, "\n%s\n", d->lang ? "S25R 該当の多いネットワーク (日ごと)"
+	    : "Top suspicious networks (per day)");
+	while (start < d->nhours) {
+		size_t	end = report_day_end(d, start);
+
+		report_day(day, sizeof(day), d->first_hour + (int64_t) start);
+		n = report_day_nets(d, start, end, nets);
+		for (size_t i = 0; i < n && i < REPORT_DAY_NETS; i++)
+			fprintf(out, "%-10s  %-28s %" PRIu32 "\n", i ? "" : day, nets[i].net,
+			    nets[i].count);
+		start = end;
+	}
+}
+
 /* "YYYY-MM-DD" of HOUR (UTC). */
 void
 report_day(char *buf, size_t size, int64_t hour)
@@ -85,10 +135,8 @@ report_text_days(FILE *out, const report_data_t *d, const char *title, int first
 		fprintf(out, " %14s", report_label(d, c));
 	fputc('\n', out);
 	while (start < d->nhours) {
-		size_t	end = start + 1;
+		size_t	end = report_day_end(d, start);
 
-		while (end < d->nhours && (d->first_hour + (int64_t) end) % 24 != 0)
-			end++;
 		report_day(day, sizeof(day), d->first_hour + (int64_t) start);
 		fprintf(out, "%-10s", day);
 		for (int c = first; c < last; c++)
@@ -134,6 +182,7 @@ report_text(FILE *out, const report_data_t *d)
 		fprintf(out, "  %-28s %" PRIu64 "\n", report_label(d, c), t[c]);
 	}
 	report_text_days(out, d, d->lang ? "日別" : "Per day", 0, REPORT_DECISIONS);
+	report_text_nets(out, d);
 	report_text_days(out, d, d->lang ? "ストアの大きさ (日ごとの最大; 件数, KiB)"
 	    : "Store size (daily peak; records, KiB)", REPORT_GAUGES, REPORT_CATEGORIES);
 	fprintf(out, "\n%s\n", d->lang ? "割合" : "Rates");

@@ -270,6 +270,11 @@ def main(r):
     check(got and got[:3] == (store["greylist"], store["clients"], store["tarpit"]) and got[3] > 0,
         "report store size (greylist, clients, tarpit, KiB)", got,
         (store["greylist"], store["clients"], store["tarpit"], "> 0"), text)
+    suspicious = total(text, "suspicious clients")
+    part = text[text.index("\nTop suspicious networks"):].split("\n\n")[0]
+    got = re.findall(r"^(?:\d{4}-\d\d-\d\d)?\s+(\S+/\d+)\s+(\d+)$", part, re.M)
+    check(got == [("127.0.0.0/24", str(suspicious))], "report top suspicious networks",
+        got, [("127.0.0.0/24", str(suspicious))], text)
     ja = r.milter.ctl("report", "--lang", "ja").stdout
     got = (total(ja, "受理"), total(ja, "tarpit 通過"), total(ja, "5 分未満"), total(ja, "1 時間未満"),
         total(ja, "S25R 規則 0"))
@@ -285,6 +290,10 @@ def main(r):
         if want is None:
             want = total(text, label)
         check(cells and int(cells[-1]) == want, "HTML total of %s" % label, cells, want)
+    rows = re.findall(r"<tr><td>[-0-9]+</td><td>([^<]+)</td><td class=\"n\">(\d+)</td></tr>",
+        html.stdout)
+    check(rows == [("127.0.0.0/24", str(suspicious))], "HTML top suspicious networks",
+        rows, [("127.0.0.0/24", str(suspicious))])
     with tempfile.TemporaryDirectory(prefix="tg-report-") as tmp:
         check_html(html.stdout, tmp)
 
