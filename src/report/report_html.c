@@ -145,7 +145,7 @@ report_html_bars(FILE *out, const report_data_t *d, const char *id, int first, i
 	    " role=\"img\" aria-label=\"%s\">\n", id, CHART_W + CHART_PAD, row * (last - first) + 4, id);
 	for (int c = first; c < last; c++) {
 		uint64_t n = report_value(d, c);
-		double	w = (double) n * (CHART_W - 160) / (double) peak;
+		double	w = (double) n * (CHART_W - 220) / (double) peak;
 		int	y = row * (c - first);
 
 		fprintf(out, "<text x=\"0\" y=\"%d\" font-size=\"12\">%s</text>\n", y + 15,
