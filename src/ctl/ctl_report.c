@@ -4,8 +4,8 @@
  * NAME
  *	ctl_report - targreyctl report [--days N] [--html FILE] [--lang ja|en]
  * DESCRIPTION
- *	Reads the hourly decision counters of the last N days (default 1,
- *	at most 400) from the store and prints the text summary, or writes
+ *	Reads the hourly decision counters and top suspicious networks of
+ *	the last N days (default 1, at most 400) from the store and prints the text summary, or writes
  *	the HTML page to FILE ("-": standard output). The language defaults
  *	to Japanese when LC_ALL, LC_MESSAGES or LANG starts with "ja".
  * DIAGNOSTICS
@@ -41,6 +41,23 @@ ctl_report_row(int64_t hour, const uint32_t counts[REPORT_CATEGORIES], void *ctx
 
 	if (hour >= d->first_hour && hour < d->first_hour + (int64_t) d->nhours)
 		memcpy(d->counts[hour - d->first_hour], counts, sizeof(uint32_t) * REPORT_CATEGORIES);
+	return 0;
+}
+
+/* Keep the top networks of HOUR in D->nets (grown as needed). */
+static int
+ctl_report_nets(int64_t hour, const topnet_t *nets, size_t n, void *ctx)
+{
+	report_data_t *d = ctx;
+	report_net_row_t *more;
+
+	if (hour < d->first_hour || hour >= d->first_hour + (int64_t) d->nhours)
+		return 0;
+	if ((more = realloc(d->nets, (d->nnets + n) * sizeof(*more))) == NULL)
+		return 1;
+	d->nets = more;
+	for (size_t i = 0; i < n; i++)
+		d->nets[d->nnets++] = (report_net_row_t) {.hour = hour, .net = nets[i]};
 	return 0;
 }
 
@@ -89,7 +106,9 @@ ctl_report(const config_t *cfg, int argc, char **argv)
 	if ((st = ctl_store_open(cfg)) == NULL)
 		return free(d.counts), 1;
 	rc = store_report_read(st, d.first_hour, d.first_hour + (int64_t) d.nhours - 1,
-	    ctl_report_row, &d) < 0;
+	    ctl_report_row, &d) < 0
+	    || store_report_net_read(st, d.first_hour, d.first_hour + (int64_t) d.nhours - 1,
+	    ctl_report_nets, &d) < 0;
 	if (rc == 0 && html == NULL)
 		report_text(out, &d);
 	else if (rc == 0 && strcmp(html, "-") == 0)
@@ -102,5 +121,6 @@ ctl_report(const config_t *cfg, int argc, char **argv)
 		rc = 1;
 	}
 	free(d.counts);
+	free(d.nets);
 	return ctl_store_done(st, "report", rc);
 }

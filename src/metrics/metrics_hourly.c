@@ -47,7 +47,7 @@ metrics_hour_count(const char *stage, const char *action, const char *reason)
 void
 metrics_hour_event(report_category_t event)
 {
-	if (event >= REPORT_DECISIONS && event < REPORT_CATEGORIES)
+	if (event >= REPORT_DECISIONS && event < REPORT_GAUGES)
 		atomic_fetch_add_explicit(&hour_counts[event], 1, memory_order_relaxed);
 }
 
@@ -64,6 +64,45 @@ metrics_hour_take(uint32_t counts[REPORT_CATEGORIES])
 void
 metrics_hour_return(const uint32_t counts[REPORT_CATEGORIES])
 {
-	for (size_t i = 0; i < REPORT_CATEGORIES; i++)
+	for (size_t i = 0; i < REPORT_GAUGES; i++)
 		atomic_fetch_add(&hour_counts[i], counts[i]);
+}
+
+void
+metrics_hour_s25r(const char *reason)
+{
+	const char *rule = "s25r_rule_";
+
+	if (reason == NULL || strcmp(reason, "no_match") == 0)
+		return;
+	if (strncmp(reason, rule, strlen(rule)) == 0) {
+		int	n = reason[strlen(rule)] - '0';
+
+		if (n >= 0 && n <= 6 && reason[strlen(rule) + 1] == '\0')
+			metrics_hour_event((report_category_t) (REPORT_S25R_RULE0 + n));
+	} else
+		metrics_hour_event(strncmp(reason, "whitelist ", 10) == 0
+		    ? REPORT_S25R_WHITELIST : REPORT_S25R_TABLE);
+}
+
+/* Upper bounds of the return delay buckets, seconds; the last has none. */
+static const long return_limits[REPORT_RETURN_BUCKETS] = {
+	300, 900, 3600, 4 * 3600, 24 * 3600, -1};
+
+long
+report_return_limit(int bucket)
+{
+	return bucket >= 0 && bucket < REPORT_RETURN_BUCKETS ? return_limits[bucket] : -1;
+}
+
+void
+metrics_hour_return_delay(long seconds)
+{
+	int	b = 0;
+
+	if (seconds < 0)
+		return;
+	while (b < REPORT_RETURN_BUCKETS - 1 && seconds >= return_limits[b])
+		b++;
+	metrics_hour_event((report_category_t) (REPORT_RETURN_5M + b));
 }

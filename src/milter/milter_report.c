@@ -6,16 +6,22 @@
  * DESCRIPTION
  *	See milter_report.h. A decision counted in the last moments of an
  *	hour may be flushed into the next hour's record: the report is
- *	hourly, the flush interval a minute.
+ *	hourly, the flush interval a minute. The first flush of each hour
+ *	also samples the store's size (records per database, map size) into
+ *	the report's gauges, and so does the last flush when the daemon
+ *	stops (the hour keeps the larger sample). Each flush also merges
+ *	the top suspicious networks since the last one into the hour's list.
  * DIAGNOSTICS
  *	See milter_report.h.
  */
 #include <pthread.h>
+#include <stdint.h>
 #include <signal.h>
 #include <string.h>
 #include <time.h>
 #include "log.h"
 #include "metrics_hourly.h"
+#include "metrics_topnet.h"
 #include "milter_report.h"
 #include "runtime.h"
 #include "store_report.h"
@@ -26,6 +32,7 @@ static pthread_cond_t report_cond = PTHREAD_COND_INITIALIZER;
 static int report_running, report_stopping;
 static store_t *report_store;
 static long report_interval_ms;
+static int64_t report_sampled = -1;	/* hour of the last size sample */
 
 /* report_history in hours, from the running configuration. */
 static int64_t
@@ -41,16 +48,54 @@ report_keep_hours(void)
 	return keep;
 }
 
+/* The store's size into the gauges of TAKE, once an hour (the first
+ * flush of each hour); 1 when sampled. */
+static int
+report_sample(store_t *st, int64_t hour, uint32_t take[REPORT_CATEGORIES])
+{
+	size_t	n;
+
+	if (hour == report_sampled)
+		return 0;
+	for (int db = 0; db < STORE_DB_COUNT && REPORT_STORE_GREYLIST + db <= REPORT_STORE_META; db++)
+		if (store_count(st, (store_db_t) db, &n) == 0)
+			take[REPORT_STORE_GREYLIST + db] = n > UINT32_MAX ? UINT32_MAX : (uint32_t) n;
+	take[REPORT_STORE_KIB] = (uint32_t) (store_map_size(st) / 1024);
+	report_sampled = hour;
+	return 1;
+}
+
+/* The top suspicious networks since the last flush into the store. */
+static int
+report_flush_nets(store_t *st, int64_t hour)
+{
+	topnet_t nets[TOPNET_KEEP];
+	size_t	n = metrics_topnet_take(nets);
+
+	if (n == 0 || store_report_net_add(st, hour, nets, n, report_keep_hours()) == 0)
+		return 0;
+	metrics_topnet_return(nets, n);	/* kept for the next try */
+	return STORE_ERROR;
+}
+
 int
 milter_report_flush(store_t *st)
 {
 	uint32_t take[REPORT_CATEGORIES];
+	int64_t	hour = (int64_t) time(NULL) / 3600;
+	int	any;
 
-	if (st == NULL || !metrics_hour_take(take))
+	if (st == NULL)
 		return 0;
-	if (store_report_add(st, (int64_t) time(NULL) / 3600, take, report_keep_hours()) == 0)
+	if (report_flush_nets(st, hour) < 0)
+		return STORE_ERROR;
+	any = metrics_hour_take(take);
+	if (!report_sample(st, hour, take) && !any)
+		return 0;
+	if (store_report_add(st, hour, take, report_keep_hours()) == 0)
 		return 0;
 	metrics_hour_return(take);	/* kept for the next try */
+	report_sampled = -1;		/* sampled again */
 	return STORE_ERROR;
 }
 
@@ -109,5 +154,6 @@ milter_report_stop(void)
 	pthread_mutex_unlock(&report_lock);
 	pthread_join(report_thread, NULL);
 	report_running = 0;
+	report_sampled = -1;	/* the last flush samples the store's size too */
 	(void) milter_report_flush(report_store);
 }

@@ -24,6 +24,8 @@
 #include "dns.h"
 #include "log.h"
 #include "metrics.h"
+#include "metrics_hourly.h"
+#include "metrics_topnet.h"
 #include "policy.h"
 #include "stage.h"
 #include "whitelist.h"
@@ -109,6 +111,9 @@ stage_connect(session_t *s, const char *client_resolve)
 			s25r_classify(rt->s25r, s->client_name[0] ? s->client_name : NULL,
 			    &s->client, &v);
 			metrics_count_s25r(v.suspicious, v.reason);
+			metrics_hour_s25r(v.reason);
+			if (v.suspicious)
+				metrics_topnet_add(&s->client);
 			f.s25r = &v;
 		} else
 			break;

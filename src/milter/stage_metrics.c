@@ -114,8 +114,10 @@ stage_metrics_greylist(greylist_verdict_t v, const greylist_result_t *g, int64_t
 	    && strcmp(g->reason, "retried") == 0 && now >= g->triplet.first)
 		delay = (long) (now - g->triplet.first);
 	metrics_count_greylist(greylist_verdict_name(v), g->reason, delay);
-	if (delay >= 0)
+	if (delay >= 0) {
 		metrics_hour_event(REPORT_GREY_RETURNED);
+		metrics_hour_return_delay(delay);
+	}
 }
 
 void
