@@ -14,13 +14,15 @@
  *	afterwards, so threads share it without a lock. spf_policy_setup()
  *	parses the spf_* network lists of the configuration.
  *
- *	spf_guarded() runs FN(ARG); every libspf2 call of ours goes through
- *	it. It returns what FN returns, or SPF_GUARD_CAUGHT when libspf2's
- *	error handler (SPF_error(), which would abort()) jumped out of FN;
- *	FN's own locals are then lost, and what it allocated is leaked, so
- *	FN keeps what the caller must see or free in *ARG. FN must not
- *	return SPF_GUARD_CAUGHT itself. spf_jump is where the handler
- *	returns to (per thread, NULL outside spf_guarded()).
+ *	spf_guarded() runs FN(ARG); spf.c and spf_check.c make the libspf2
+ *	calls that set up, query and free the server through it (our DNS
+ *	layer runs inside those). It returns what FN returns, or
+ *	SPF_GUARD_CAUGHT when libspf2's error handler (SPF_error(), which
+ *	would abort()) jumped out of FN: FN's own locals are then lost and
+ *	what it allocated is leaked, so FN keeps what the caller must see
+ *	or free in *ARG. FN must not return SPF_GUARD_CAUGHT itself.
+ *	spf_jump is where the handler returns to (per thread, NULL outside
+ *	spf_guarded()).
  *
  *	spf_copy_printable() copies text for
  *	replies and logs: printable ASCII, every other byte as '?', cut to
