@@ -11,12 +11,12 @@
  *	libspf2 evaluate the clean record (SPF_request_query_fallback()).
  *	Includes and redirects come back through the layer. libspf2's
  *	SPF_error() handler ends in abort(); ours (spf_lib.c) jumps back
- *	to the check that called libspf2, which becomes a temperror.
+ *	to spf_guarded(), which every libspf2 call here goes through: a
+ *	server that cannot start is an error, a check a temperror.
  * DIAGNOSTICS
  *	libspf2 errors and warnings are logged with the prefix "libspf2:".
  */
 #include <netinet/in.h>
-#include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +28,13 @@
 #include "spf_layer.h"
 #include "spf_record.h"
 #include "text.h"
+
+/* What the guarded libspf2 calls of this file read and leave behind. */
+typedef struct {
+	spf_t  *spf;
+	SPF_response_t *resp;		/* of SPF_server_set_explanation() */
+	const char *text;		/* the explanation to set */
+} spf_setup_t;
 
 spf_t *
 spf_create(const config_t *cfg, char *err, size_t len)
@@ -45,15 +52,35 @@ spf_create(const config_t *cfg, char *err, size_t len)
 	return spf;
 }
 
+/* The libspf2 calls of spf_server_setup(), under the guard. */
+static int
+spf_server_new_guarded(void *arg)
+{
+	spf_setup_t *st = arg;
+	spf_t  *spf = st->spf;
+
+	spf->server = SPF_server_new_dns(spf->layer, 0);
+	if (spf->server == NULL)
+		return -1;
+	SPF_server_set_rec_dom(spf->server, spf->receiver);
+	SPF_server_set_max_dns_mech(spf->server, (int)spf->cfg->spf_lookup_limit);
+	SPF_server_set_max_dns_mx(spf->server, SPF_FOLLOW_MAX);
+	SPF_server_set_max_dns_ptr(spf->server, SPF_FOLLOW_MAX);
+	/* No built-in explanation: libspf2's points at the defunct
+	 * openspf.org with a URL-encoded sender that a reply cannot
+	 * carry; only a domain's own exp= text is used. */
+	return SPF_server_set_explanation(spf->server, "", &st->resp)
+	    == SPF_E_SUCCESS ? 0 : -1;
+}
+
 /* Configure the shared libspf2 server of SPF. */
 static int
 spf_server_setup(spf_t *spf, char *err, size_t len)
 {
 	char	host[256];
 	const char *rec = spf->cfg->authserv_id;
-	SPF_response_t *resp = NULL;
-	volatile SPF_errcode_t e = SPF_E_SUCCESS;
-	sigjmp_buf jb;
+	spf_setup_t st = {spf, NULL, NULL};
+	int	rc;
 
 	if (rec == NULL || *rec == 0) {
 		if (gethostname(host, sizeof(host)) < 0)
@@ -62,27 +89,13 @@ spf_server_setup(spf_t *spf, char *err, size_t len)
 		rec = host;
 	}
 	text_clean(TEXT_HEADER_COMMENT, spf->receiver, sizeof(spf->receiver), rec);
-	spf_jump = &jb;
-	if (sigsetjmp(jb, 0)) {
-		spf_jump = NULL;
+	if ((rc = spf_guarded(spf_server_new_guarded, &st)) == SPF_GUARD_CAUGHT) {
 		snprintf(err, len, "libspf2 failed to start");
 		return -1;
 	}
-	spf->server = SPF_server_new_dns(spf->layer, 0);
-	if (spf->server) {
-		SPF_server_set_rec_dom(spf->server, spf->receiver);
-		SPF_server_set_max_dns_mech(spf->server, (int)spf->cfg->spf_lookup_limit);
-		SPF_server_set_max_dns_mx(spf->server, SPF_FOLLOW_MAX);
-		SPF_server_set_max_dns_ptr(spf->server, SPF_FOLLOW_MAX);
-		/* No built-in explanation: libspf2's points at the defunct
-		 * openspf.org with a URL-encoded sender that a reply cannot
-		 * carry; only a domain's own exp= text is used. */
-		e = SPF_server_set_explanation(spf->server, "", &resp);
-	}
-	spf_jump = NULL;
-	if (resp)
-		SPF_response_free(resp);
-	if (spf->server == NULL || e != SPF_E_SUCCESS) {
+	if (st.resp)
+		SPF_response_free(st.resp);
+	if (rc < 0) {
 		snprintf(err, len, "libspf2: cannot create a server");
 		return -1;
 	}
@@ -110,19 +123,21 @@ spf_create_dns(const config_t *cfg, dns_t *dns, char *err, size_t len)
 	return spf;
 }
 
+/* SPF_server_free() of ARG, under the guard. */
+static int
+spf_server_free_guarded(void *arg)
+{
+	SPF_server_free(arg);
+	return 0;
+}
+
 spf_t *
 spf_free(spf_t *spf)
 {
 	if (spf == NULL)
 		return NULL;
-	if (spf->server) {
-		sigjmp_buf jb;
-
-		spf_jump = &jb;
-		if (sigsetjmp(jb, 0) == 0)
-			SPF_server_free(spf->server);
-		spf_jump = NULL;
-	}
+	if (spf->server)
+		(void)spf_guarded(spf_server_free_guarded, spf->server);
 	free(spf->layer);
 	if (spf->own_dns)
 		dns_free(spf->dns);
@@ -132,25 +147,29 @@ spf_free(spf_t *spf)
 	return NULL;
 }
 
+/* SPF_server_set_explanation() of ARG's text, under the guard. */
+static int
+spf_explanation_guarded(void *arg)
+{
+	spf_setup_t *st = arg;
+
+	return SPF_server_set_explanation(st->spf->server, st->text, &st->resp)
+	    == SPF_E_SUCCESS ? 0 : -1;
+}
+
 int
 spf_set_explanation(spf_t *spf, const char *text)
 {
-	SPF_response_t *resp = NULL;
-	SPF_errcode_t e;
-	sigjmp_buf jb;
+	spf_setup_t st = {spf, NULL, text};
+	int	rc;
 
 	if (!spf_record_macro_ok(text, strlen(text), 1))
 		return -1;
-	spf_jump = &jb;
-	if (sigsetjmp(jb, 0)) {
-		spf_jump = NULL;
+	if ((rc = spf_guarded(spf_explanation_guarded, &st)) == SPF_GUARD_CAUGHT)
 		return -1;
-	}
-	e = SPF_server_set_explanation(spf->server, text, &resp);
-	spf_jump = NULL;
-	if (resp)
-		SPF_response_free(resp);
-	return e == SPF_E_SUCCESS ? 0 : -1;
+	if (st.resp)
+		SPF_response_free(st.resp);
+	return rc < 0 ? -1 : 0;
 }
 
 dns_t *

@@ -13,10 +13,10 @@
  *	With log_level 2 or more, one debug line per check (identity,
  *	domain, result, reason, queries, terms, void lookups, time).
  *	A libspf2 internal error ends the check as a temperror and is
- *	logged by the handler in spf.c; the request it held is leaked.
+ *	logged by the handler in spf_lib.c (through spf_guarded()); the
+ *	request it held is leaked.
  */
 #include <netinet/in.h>
-#include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,22 +43,15 @@ check_set_eval(spf_check_t *out, spf_res_t r)
 	char	buf[SPF_REASON_MAX + DNS_NAME_MAX + ADDR_TEXT_MAX];
 	const char *ip = out->client_ip, *d = out->domain;
 
-	switch (r) {
-	case SPF_RES_PASS:
-		snprintf(buf, sizeof(buf), "%s is allowed to send for %s", ip, d);
-		break;
-	case SPF_RES_FAIL:
-		snprintf(buf, sizeof(buf), "%s is not allowed to send for %s", ip, d);
-		break;
-	case SPF_RES_SOFTFAIL:
-		snprintf(buf, sizeof(buf), "%s is probably not allowed to send for %s", ip, d);
-		break;
-	case SPF_RES_NEUTRAL:
+	const char *allowed = r == SPF_RES_PASS ? "" : r == SPF_RES_FAIL ? "not "
+	    : r == SPF_RES_SOFTFAIL ? "probably not " : NULL;
+
+	if (allowed)
+		snprintf(buf, sizeof(buf), "%s is %sallowed to send for %s", ip, allowed, d);
+	else if (r == SPF_RES_NEUTRAL)
 		snprintf(buf, sizeof(buf), "%s makes no statement about %s", d, ip);
-		break;
-	default:
+	else
 		snprintf(buf, sizeof(buf), "no SPF record");
-	}
 	check_set(out, r, buf);
 }
 
@@ -109,44 +102,64 @@ check_set_client(SPF_request_t *req, const addr_t *client)
 	}
 }
 
+/* One evaluation: what check_eval_guarded() reads and leaves behind. */
+typedef struct {
+	spf_t  *spf;
+	const spf_ctx_t *ctx;
+	const addr_t *client;
+	const char *helo, *env_from, *record;
+	spf_check_t *out;
+	SPF_request_t *req;
+} check_eval_t;
+
+/* Make the request and evaluate; -1: out of memory. */
+static int
+check_eval_query(check_eval_t *ev)
+{
+	SPF_response_t *resp = NULL;
+	const char *exp;
+
+	if ((ev->req = SPF_request_new(ev->spf->server)) == NULL)
+		return -1;
+	check_set_client(ev->req, ev->client);
+	SPF_request_set_helo_dom(ev->req, ev->helo);
+	if (SPF_request_set_env_from(ev->req, ev->env_from) != 0)
+		return -1;
+	SPF_request_query_fallback(ev->req, &resp, ev->record);
+	if (resp == NULL)
+		return -1;
+	check_map(ev->out, ev->ctx, SPF_response_result(resp), SPF_response_errcode(resp));
+	if (ev->out->result == SPF_RES_FAIL && (exp = SPF_response_get_explanation(resp)))
+		text_clean(TEXT_PRINTABLE, ev->out->explanation, sizeof(ev->out->explanation), exp);
+	SPF_response_free(resp);
+	return 0;
+}
+
+/* check_eval_query() and the request's release, under the guard. */
+static int
+check_eval_guarded(void *arg)
+{
+	check_eval_t *ev = arg;
+	int	rc = check_eval_query(ev);
+
+	if (ev->req)
+		SPF_request_free(ev->req);
+	return rc;
+}
+
 /* Let libspf2 evaluate RECORD (already validated) for ENV_FROM. */
 static void
 check_eval(spf_t *spf, spf_ctx_t *ctx, const addr_t *client, const char *helo,
     const char *env_from, const char *record, spf_check_t *out)
 {
-	SPF_request_t *volatile req = NULL;
-	SPF_response_t *volatile resp = NULL;
-	SPF_response_t *r = NULL;
-	const char *exp;
-	sigjmp_buf jb;
+	check_eval_t ev = {spf, ctx, client, helo, env_from, record, out, NULL};
+	int	rc = spf_guarded(check_eval_guarded, &ev);
 
-	spf_jump = &jb;
-	if (sigsetjmp(jb, 0)) {
-		spf_jump = NULL;
+	/* A caught error leaves the request behind (leaked, see above). */
+	if (rc == SPF_GUARD_CAUGHT)
 		check_set(out, SPF_RES_TEMPERROR, "internal error in libspf2");
-		return;
-	}
-	if ((req = SPF_request_new(spf->server)) == NULL)
-		goto oom;
-	check_set_client(req, client);
-	SPF_request_set_helo_dom(req, helo);
-	if (SPF_request_set_env_from(req, env_from) != 0)
-		goto oom;
-	SPF_request_query_fallback(req, &r, record);
-	if ((resp = r) == NULL)
-		goto oom;
-	check_map(out, ctx, SPF_response_result(resp), SPF_response_errcode(resp));
-	if (out->result == SPF_RES_FAIL && (exp = SPF_response_get_explanation(resp)))
-		text_clean(TEXT_PRINTABLE, out->explanation, sizeof(out->explanation), exp);
-	SPF_response_free(resp);
-	SPF_request_free(req);
-	spf_jump = NULL;
-	return;
-oom:
-	spf_jump = NULL;
-	if (req)
-		SPF_request_free(req);
-	check_set(out, SPF_RES_TEMPERROR, "out of memory");
+	else if (rc < 0)
+		check_set(out, SPF_RES_TEMPERROR, "out of memory");
 }
 
 /* Check DOMAIN's record for CLIENT; ENV_FROM is the sender for macros. */

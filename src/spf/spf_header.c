@@ -156,15 +156,17 @@ spf_header_authres(const char *authserv_id, const spf_check_t *mail,
 size_t
 spf_headers(const spf_t *spf, const spf_outcome_t *o, spf_header_t out[SPF_HEADERS_MAX])
 {
-	int	mode = spf->cfg->spf_header;
-	const spf_check_t *mail = o->mail_done ? &o->mail : NULL;
-	const spf_check_t *helo = o->helo_done ? &o->helo : NULL;
+	int	mode = spf->cfg->spf_header, want_mail, want_helo;
+	const spf_check_t *mail, *helo;
+	spf_facts_t f = {.skipped = o->skipped, .whitelisted = o->whitelisted,
+	    .helo = o->helo_done ? &o->helo : NULL, .mail = o->mail_done ? &o->mail : NULL};
 	size_t	n = 0;
 
-	if (o->skipped || o->whitelisted || (!mail && !helo))
+	spf_verdict_headers(&f, &want_mail, &want_helo);
+	mail = want_mail ? f.mail : NULL;
+	helo = want_helo ? f.helo : NULL;
+	if (!mail && !helo)
 		return 0;
-	if (mail && helo && mail->identity == SPF_ID_HELO)
-		helo = NULL;		/* null sender: one HELO-identity check */
 	if (mode == SPF_HEADER_RECEIVED_SPF || mode == SPF_HEADER_BOTH) {
 		if (mail) {
 			out[n].name = "Received-SPF";

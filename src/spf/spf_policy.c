@@ -2,11 +2,12 @@
  * Copyright (c) 2026, the targrey-milter authors; BSD-2-Clause, see LICENSE
  *
  * NAME
- *	spf_policy - what to do with SPF results (pypolicyd-spf semantics)
+ *	spf_policy - run the SPF checks of one MAIL FROM and ask for a verdict
  * DESCRIPTION
- *	See spf_policy.h. The parameter words mirror pypolicyd-spf's
- *	HELO_reject, Mail_From_reject, PermError_reject, TempError_Defer,
- *	skip_addresses and Whitelist settings.
+ *	See spf_policy.h. Runs the checks and gathers the facts: the
+ *	skip_addresses and Whitelist answers here, the results from
+ *	spf_check.c; what to do with them is spf_verdict_decide()
+ *	(spf_verdict.c, pure). The parameter words mirror pypolicyd-spf's.
  * DIAGNOSTICS
  *	spf_policy_setup() names a bad network in ERR.
  */
@@ -84,140 +85,51 @@ spf_whitelisted(const spf_t *spf, const addr_t *client, const char *helo,
 	return domain && name_listed(&spf->cfg->spf_domain_whitelist, domain);
 }
 
-/* Does the HELO policy MODE reject result R? */
-static int
-helo_rejects(int mode, spf_res_t r, int null_sender)
-{
-	switch (mode) {
-	case SPF_HELO_REJECT_FAIL:
-		return r == SPF_RES_FAIL;
-	case SPF_HELO_REJECT_SOFTFAIL:
-		return r == SPF_RES_FAIL || r == SPF_RES_SOFTFAIL;
-	case SPF_HELO_REJECT_NOT_PASS:
-		return r == SPF_RES_FAIL || r == SPF_RES_SOFTFAIL
-		    || r == SPF_RES_NEUTRAL || r == SPF_RES_NONE;
-	case SPF_HELO_REJECT_NULL:
-		return r == SPF_RES_FAIL && null_sender;
-	default:
-		return 0;
-	}
-}
-
-/* Does the MAIL FROM policy MODE reject result R? */
-static int
-mail_rejects(int mode, spf_res_t r)
-{
-	switch (mode) {
-	case SPF_MAIL_REJECT_FAIL:
-		return r == SPF_RES_FAIL;
-	case SPF_MAIL_REJECT_SOFTFAIL:
-		return r == SPF_RES_FAIL || r == SPF_RES_SOFTFAIL;
-	case SPF_MAIL_REJECT_NOT_PASS:
-		return r == SPF_RES_FAIL || r == SPF_RES_SOFTFAIL
-		    || r == SPF_RES_NEUTRAL || r == SPF_RES_NONE;
-	default:
-		return 0;
-	}
-}
-
-/* Fill V for check C with the given reply codes. */
-static void
-verdict_set(spf_verdict_t *v, spf_action_t a, const char *rcode, const char *xcode,
-    const spf_check_t *c)
-{
-	static const char *const tags[2][7] = {
-	    {"helo_none", "helo_neutral", "helo_pass", "helo_fail",
-	     "helo_softfail", "helo_temperror", "helo_permerror"},
-	    {"mailfrom_none", "mailfrom_neutral", "mailfrom_pass", "mailfrom_fail",
-	     "mailfrom_softfail", "mailfrom_temperror", "mailfrom_permerror"}};
-	char	buf[SPF_REPLY_MAX + SPF_REASON_MAX + DNS_NAME_MAX + SPF_EXP_MAX];
-
-	v->action = a;
-	v->rcode = rcode;
-	v->xcode = xcode;
-	v->tag = tags[c->identity == SPF_ID_MAILFROM][c->result];
-	snprintf(buf, sizeof(buf), "SPF %s (%s %s): %s%s%.120s",
-	    spf_result_name(c->result), c->identity == SPF_ID_HELO ? "HELO" : "MAIL FROM",
-	    c->domain, c->reason, c->explanation[0] ? " - " : "", c->explanation);
-	text_clean(TEXT_PRINTABLE, v->text, sizeof(v->text), buf);
-}
-
-/* Apply the policy to one check; 1 when it decided. */
-static int
-decide_one(const config_t *cfg, const spf_check_t *c, int rejects, spf_verdict_t *v)
-{
-	if (rejects) {
-		verdict_set(v, SPF_ACT_REJECT, "550", "5.7.23", c);
-		return 1;
-	}
-	if (c->result == SPF_RES_PERMERROR && cfg->spf_permerror_reject) {
-		verdict_set(v, SPF_ACT_REJECT, "550", "5.7.24", c);
-		return 1;
-	}
-	if (c->result == SPF_RES_TEMPERROR && cfg->spf_temperror_defer) {
-		verdict_set(v, SPF_ACT_DEFER, "451", "4.7.24", c);
-		return 1;
-	}
-	return 0;
-}
-
 void
 spf_policy_decide(const spf_t *spf, const spf_check_t *helo, const spf_check_t *mail,
     spf_verdict_t *v)
 {
-	const config_t *cfg = spf->cfg;
+	spf_facts_t f;
 
-	memset(v, 0, sizeof(*v));
-	v->action = SPF_ACT_CONTINUE;
-	v->tag = "spf_continue";
-	if (helo && decide_one(cfg, helo, helo_rejects((int)cfg->spf_helo_reject,
-	    helo->result, helo->null_sender), v))
-		return;
-	/* <> is checked with the HELO identity: the HELO policy applies,
-	 * unless HELO checks are off, then the MAIL FROM policy does. */
-	if (mail && mail->identity == SPF_ID_HELO
-	    && cfg->spf_helo_reject != SPF_HELO_REJECT_NO_CHECK)
-		(void)decide_one(cfg, mail, helo_rejects(cfg->spf_helo_reject,
-		    mail->result, 1), v);
-	else if (mail)
-		(void)decide_one(cfg, mail, mail_rejects(cfg->spf_mail_from_reject,
-		    mail->result), v);
+	spf_verdict_facts(&f, spf->cfg);
+	f.null_sender = helo ? helo->null_sender : mail && mail->null_sender;
+	f.helo = helo;
+	f.mail = mail;
+	spf_verdict_decide(&f, v);
 }
 
 int
 spf_evaluate(spf_t *spf, const addr_t *client, const char *helo, const char *sender,
     spf_outcome_t *out)
 {
-	const config_t *cfg = spf->cfg;
+	spf_facts_t f;
 	int	null = sender == NULL || *sender == 0;
 
 	memset(out, 0, sizeof(*out));
-	out->verdict.action = SPF_ACT_CONTINUE;
-	out->verdict.tag = "spf_skipped";
-	if ((out->skipped = spf_skip_client(spf, client)) != 0)
-		return 0;
-	if ((out->whitelisted = spf_whitelisted(spf, client, helo, sender)) != 0) {
-		out->verdict.tag = "spf_whitelisted";
-		return 0;
-	}
-	if (cfg->spf_helo_reject != SPF_HELO_REJECT_NO_CHECK) {
+	spf_verdict_facts(&f, spf->cfg);
+	f.null_sender = null;
+	out->skipped = f.skipped = spf_skip_client(spf, client);
+	if (!f.skipped)
+		out->whitelisted = f.whitelisted = spf_whitelisted(spf, client, helo, sender);
+	if (!f.skipped && !f.whitelisted && f.helo_reject != SPF_HELO_REJECT_NO_CHECK) {
 		spf_check_helo(spf, client, helo, &out->helo);
 		out->helo.null_sender = null;	/* for envelope-from= */
 		text_clean(TEXT_HEADER_COMMENT, out->helo.sender, sizeof(out->helo.sender), null ? "" : sender);
 		out->helo_done = 1;
+		f.helo = &out->helo;
 	}
 	if (null && out->helo_done) {
 		out->mail = out->helo;		/* the same identity: no second check */
 		out->mail_done = 1;
-		spf_policy_decide(spf, &out->helo, NULL, &out->verdict);
-		return 0;
+		f.mail = &out->mail;
 	}
-	spf_policy_decide(spf, out->helo_done ? &out->helo : NULL, NULL, &out->verdict);
-	if (out->verdict.action != SPF_ACT_CONTINUE)
+	spf_verdict_decide(&f, &out->verdict);
+	if (f.skipped || f.whitelisted || out->mail_done
+	    || out->verdict.action != SPF_ACT_CONTINUE)
 		return 0;
 	spf_check_mailfrom(spf, client, helo, sender, &out->mail);
 	out->mail_done = 1;
-	spf_policy_decide(spf, out->helo_done ? &out->helo : NULL, &out->mail,
-	    &out->verdict);
+	f.mail = &out->mail;
+	spf_verdict_decide(&f, &out->verdict);
 	return 0;
 }

@@ -2,7 +2,7 @@
  * Copyright (c) 2026, the targrey-milter authors; BSD-2-Clause, see LICENSE
  *
  * NAME
- *	spf_policy - what to do with SPF results (pypolicyd-spf semantics)
+ *	spf_policy - run the SPF checks of one MAIL FROM and ask for a verdict
  * SYNOPSIS
  *	#include "spf_policy.h"
  *
@@ -18,17 +18,14 @@
  *	whitelisted ones (spf_whitelist, spf_helo_whitelist,
  *	spf_domain_whitelist: out->whitelisted, no check), then checks HELO
  *	first unless spf_helo_reject = no_check, then MAIL FROM (a null
- *	sender reuses the HELO check, whose identity it is), and decides.
- *	A HELO result that rejects stops there. It returns 0.
+ *	sender reuses the HELO check, whose identity it is), asking
+ *	spf_verdict_decide() (spf_verdict.h, pure) after each step: a HELO
+ *	result that rejects stops there. It returns 0.
  *
- *	spf_policy_decide() is the pure decision: HELO per spf_helo_reject
- *	(fail, softfail, not_pass, null = fail of a null sender only, no),
- *	MAIL FROM per spf_mail_from_reject (a null sender's check, which
- *	has the HELO identity, per spf_helo_reject, or per
- *	spf_mail_from_reject when that is no_check); a fail that rejects gives
- *	550 5.7.23 (RFC 7372), permerror with spf_permerror_reject 550
- *	5.7.24, temperror with spf_temperror_defer 451 4.7.24. V->text is
- *	a short reply text without CR, LF or '%'. Either check may be NULL.
+ *	spf_policy_decide() is spf_verdict_decide() on HELO and MAIL (either
+ *	may be NULL) with the settings of SPF's configuration, for a
+ *	client neither skipped nor whitelisted; HELO's null_sender says
+ *	whether MAIL FROM was <>.
  *
  *	spf_whitelisted() is 1 when one of the three whitelists matches:
  *	client network; HELO name; sender domain (for <> the HELO name).
@@ -37,23 +34,14 @@
  * THREADS
  *	Safe from any thread; spf_policy_decide() and spf_whitelisted()
  *	read only the configuration.
+ * SEE ALSO
+ *	spf_verdict.h (the mapping of results to actions).
  */
 #ifndef TG_SPF_POLICY_H
 #define TG_SPF_POLICY_H
 
 #include "spf.h"
-
-typedef enum { SPF_ACT_CONTINUE = 0, SPF_ACT_REJECT, SPF_ACT_DEFER } spf_action_t;
-
-#define SPF_REPLY_MAX	300
-
-typedef struct {
-	spf_action_t action;
-	const char *rcode;		/* "550", "451"; NULL to continue */
-	const char *xcode;		/* "5.7.23", "5.7.24", "4.7.24" */
-	const char *tag;		/* for the log: "helo_fail", ... */
-	char	text[SPF_REPLY_MAX];	/* reply text, printable ASCII */
-} spf_verdict_t;
+#include "spf_verdict.h"
 
 typedef struct {
 	int	skipped;		/* spf_skip_addresses: no check, no header */
@@ -61,7 +49,7 @@ typedef struct {
 	int	helo_done, mail_done;
 	spf_check_t helo;		/* valid when helo_done */
 	spf_check_t mail;		/* valid when mail_done (<>: HELO identity) */
-	spf_verdict_t verdict;
+	spf_verdict_t verdict;		/* of the checks made */
 } spf_outcome_t;
 
 int	spf_evaluate(spf_t *spf, const addr_t *client, const char *helo,

@@ -378,6 +378,64 @@ test_error_handler(void **state)
 	fix_free(f);
 }
 
+/* A real libspf2 error path: SPF_dns_free(NULL) ends in SPF_error(). */
+static int
+guard_libspf2_error(void *arg)
+{
+	SPF_dns_free(NULL);
+	*(int *)arg = 1;		/* never reached */
+	return 0;
+}
+
+static int
+guard_returns(void *arg)
+{
+	*(int *)arg += 1;
+	return 7;
+}
+
+/* A guard inside a guard: the inner one catches, the outer stays armed. */
+static int
+guard_nested(void *arg)
+{
+	sigjmp_buf *outer = spf_jump;
+	int	rc = spf_guarded(guard_libspf2_error, arg);
+
+	return rc == SPF_GUARD_CAUGHT && outer != NULL && spf_jump == outer ? 3 : -1;
+}
+
+/* spf_guarded() brings libspf2's errors back, disarms, nests. */
+static void
+test_guard(void **state)
+{
+	fix_t  *f = fix_new();
+	int	after = 0, n = 0, rc;
+	spf_check_t *c;
+
+	(void)state;
+	fix_txt(f, "ok.example", "v=spf1 ip4:192.0.2.1 -all");
+	fix_check(f, "192.0.2.1", "mail.example", "x@none.example");	/* handlers */
+	log_set_sink(sink, NULL);
+	last_line[0] = 0;
+	if ((rc = spf_guarded(guard_returns, &n)) != 7 || n != 1)
+		fail_msg("plain call: got %d (ran %d times), want 7 (once)", rc, n);
+	assert_null(spf_jump);
+	if ((rc = spf_guarded(guard_libspf2_error, &after)) != SPF_GUARD_CAUGHT)
+		fail_msg("libspf2 error: got %d, want SPF_GUARD_CAUGHT", rc);
+	assert_int_equal(after, 0);
+	assert_null(spf_jump);
+	if (strstr(last_line, "libspf2: error at") == NULL
+	    || strstr(last_line, "spf_dns_server is NULL") == NULL)
+		fail_msg("log: got \"%s\", want libspf2's error", last_line);
+	if ((rc = spf_guarded(guard_nested, &after)) != 3)
+		fail_msg("nested: got %d, want 3", rc);
+	assert_null(spf_jump);
+	log_set_sink(NULL, NULL);
+	c = fix_check(f, "192.0.2.1", "mail.example", "x@ok.example");	/* still works */
+	assert_int_equal(c->result, SPF_RES_PASS);
+	fix_free(f);
+}
+
 int
 main(void)
 {
@@ -389,6 +447,7 @@ main(void)
 		cmocka_unit_test(test_deadline),
 		cmocka_unit_test(test_threads),
 		cmocka_unit_test(test_error_handler),
+		cmocka_unit_test(test_guard),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
