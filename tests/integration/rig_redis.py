@@ -7,8 +7,8 @@ DESCRIPTION
 	extra ARGS such as ("--replicaof", "127.0.0.1", "6379")) and waits
 	until it answers; stop() kills it; start() again reuses the port.
 	Sentinel(directory, master_port, name) does the same for
-	redis-sentinel watching the master at master_port with quorum 1,
-	down-after 1000 ms. cli(port, *args) runs redis-cli and returns its
+	redis-sentinel watching the master at master_port with quorum 1
+	(or quorum=N), down-after 1000 ms. cli(port, *args) runs redis-cli and returns its
 	output. hang_up_in_tarpit() (and rig.attempt()) drive one SMTP session
 	at a rig, as the two-MX tests need them.
 """
@@ -74,15 +74,15 @@ class Sentinel(Redis):
 	"""redis-sentinel watching one master (quorum 1)."""
 	program = "redis-sentinel"
 
-	def __init__(self, directory, master_port, name="mymaster"):
+	def __init__(self, directory, master_port, name="mymaster", quorum=1):
 		Redis.__init__(self, directory)
 		self.conf = os.path.join(directory, "sentinel.conf")
 		with open(self.conf, "w") as f:
 			f.write("port %d\nbind 127.0.0.1\ndir %s\n"
-			    "sentinel monitor %s 127.0.0.1 %d 1\n"
+			    "sentinel monitor %s 127.0.0.1 %d %d\n"
 			    "sentinel down-after-milliseconds %s 1000\n"
 			    "sentinel failover-timeout %s 5000\n"
-			    % (self.port, directory, name, master_port, name, name))
+			    % (self.port, directory, name, master_port, quorum, name, name))
 
 	def argv(self):
 		return [self.program, self.conf]
