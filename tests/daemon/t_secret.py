@@ -170,10 +170,8 @@ def test_auth_failed(tmp):
 def main():
 	with tempfile.TemporaryDirectory(prefix="tg-secret-") as tmp:
 		os.chmod(tmp, 0o755)
-		test_print(tmp)
-		test_mode(tmp)
-		test_daemon(tmp)
-		test_auth_failed(tmp)
+		for test in (test_print, test_mode, test_daemon, test_auth_failed):
+			test(tmp)
 	print("%d failed" % len(failures))
 	return 1 if failures else 0
 

@@ -19,15 +19,14 @@ DESCRIPTION
 """
 import os
 import re
-import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import rig
 from rig_base import wait_until
-from rig import RCPT, attempt, check
-from rig_redis import Redis
+from rig import attempt, check
+from rig_redis import MILTER_PARAMS, cli, load_tarpit_failed, with_redis
 
 IP = "127.0.0.55"
 PASSWORD = "acl-Secret-5150"
@@ -36,13 +35,6 @@ DELAY = 3
 ACL_COMMANDS = "+get +set +del +mget +incr +scan +evalsha +eval +script|load +select +role"
 DOC = os.path.join(os.environ.get("TG_SRCDIR", os.path.join(
     os.path.dirname(os.path.abspath(__file__)), "..", "..")), "docs", "several-mx.md")
-
-
-def admin(redis, *args):
-	out = subprocess.run(["redis-cli", "-p", str(redis.port), "--user", "admin",
-	    "--pass", ADMIN, "--no-auth-warning"] + list(args),
-	    capture_output=True, text=True, timeout=10)
-	return out.stdout.strip()
 
 
 def ctl(r, *args, stdin=None):
@@ -54,9 +46,7 @@ def ctl(r, *args, stdin=None):
 
 
 def end_to_end(r):
-	now = int(time.time())
-	ctl(r, "load", "-", stdin="# targrey-milter dump 1\n"
-	    "tarpit\t%s\tfirst=%d last=%d count=1\n" % (IP, now, now))
+	load_tarpit_failed(r, [IP])
 	attempt(r, IP, "erin@example.com", "new")
 	first = time.monotonic()
 	time.sleep(max(0, first + DELAY + 0.5 - time.monotonic()))
@@ -79,7 +69,7 @@ def main(r, redis):
 	r.start()
 	since = r.milter.log.mark()
 	end_to_end(r)
-	log = admin(redis, "acl", "log")
+	log = cli(redis.port, "acl", "log", auth=redis.auth)
 	check(log == "", "ACL LOG (commands refused to the user)", log, "empty")
 	text = r.milter.log.text(0) + r.postfix.log.text(0)
 	check(PASSWORD not in text, "no log line has the password")
@@ -88,32 +78,11 @@ def main(r, redis):
 	print("ok - ACL user with %s: decisions, counters and targreyctl work" % ACL_COMMANDS)
 
 
-def run(r):
-	redis = Redis(os.path.join(r.dir, "redis"), ["--user", "default", "off",
-	    "--user", "admin", "on", ">" + ADMIN, "~*", "&*", "+@all",
-	    "--user", "targrey", "on", ">" + PASSWORD, "~acl:*", "resetchannels", "-@all"]
-	    + ACL_COMMANDS.split())
-	redis.start = lambda: start_with_auth(redis)
-	redis.start()
-	try:
-		r.milter.params["redis_server"] = "127.0.0.1:%d" % redis.port
-		main(r, redis)
-	finally:
-		redis.stop()
-
-
-def start_with_auth(redis):
-	"""Redis.start(), waiting with the admin user (default is off)."""
-	redis.proc = subprocess.Popen(redis.argv(),
-	    stdout=open(os.path.join(redis.dir, "log"), "a"), stderr=subprocess.STDOUT)
-	wait_until(lambda: admin(redis, "ping") == "PONG", 10, "redis-server with ACL users")
-
-
-rig.main(run, timeout=180, milter_params={
-	"log_level": "2",
-	"tarpit_delay": "3s", "tarpit_poll_interval": "250ms",
-	"greylist_delay": "%ds" % DELAY, "greylist_retry_count": "1",
-	"auto_whitelist_clients": "1",
-	"greylist_ipv4_prefix": "32", "s25r_reverse_lookup": "yes",
-	"state_backend": "redis", "redis_key_prefix": "acl:", "redis_timeout": "500ms",
-	"redis_username": "targrey", "redis_password": PASSWORD})
+ACL = ["--user", "default", "off",
+    "--user", "admin", "on", ">" + ADMIN, "~*", "&*", "+@all",
+    "--user", "targrey", "on", ">" + PASSWORD, "~acl:*", "resetchannels", "-@all"] \
+    + ACL_COMMANDS.split()
+rig.main(with_redis(main, ACL, ("admin", ADMIN)), timeout=180,
+    milter_params=dict(MILTER_PARAMS,
+	greylist_delay="%ds" % DELAY, greylist_retry_count="1", auto_whitelist_clients="1",
+	redis_key_prefix="acl:", redis_username="targrey", redis_password=PASSWORD))

@@ -19,7 +19,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import rig
 from rig import attempt, check
-from rig_redis import Redis, cli
+from rig_redis import MILTER_PARAMS, cli, load_tarpit_failed, with_redis
 
 IP = "127.0.0.54"
 DELAY = 4
@@ -33,10 +33,7 @@ def main(r, redis):
 	r.start()
 	check(cli(redis.port, "config", "get", "appendonly").split() == ["appendonly", "yes"],
 	    "appendonly on", cli(redis.port, "config", "get", "appendonly"))
-	now = int(time.time())
-	out = r.milter.ctl("load", "-", stdin="# targrey-milter dump 1\n"
-	    "tarpit\t%s\tfirst=%d last=%d count=1\n" % (IP, now, now))
-	check(out.returncode == 0, "targreyctl load", out.returncode, 0, out.stderr)
+	load_tarpit_failed(r, [IP])
 	g = attempt(r, IP, "dora@example.com", "new")
 	first = time.monotonic()
 	check("retries_left=2" in g["extra"], "retries left", g["extra"], "retries_left=2")
@@ -62,19 +59,5 @@ def main(r, redis):
 	print("ok - the triplet survived SHUTDOWN and restart of Redis (%s)" % d["reason"])
 
 
-def run(r):
-	redis = Redis(os.path.join(r.dir, "redis"), PERSIST)
-	redis.start()
-	try:
-		r.milter.params["redis_server"] = "127.0.0.1:%d" % redis.port
-		main(r, redis)
-	finally:
-		redis.stop()
-
-
-rig.main(run, timeout=180, milter_params={
-	"log_level": "2",
-	"tarpit_delay": "3s", "tarpit_poll_interval": "250ms",
-	"greylist_delay": "%ds" % DELAY, "greylist_retry_count": "2",
-	"greylist_ipv4_prefix": "32", "s25r_reverse_lookup": "yes",
-	"state_backend": "redis", "redis_key_prefix": "p:", "redis_timeout": "500ms"})
+rig.main(with_redis(main, PERSIST), timeout=180, milter_params=dict(MILTER_PARAMS,
+	greylist_delay="%ds" % DELAY, greylist_retry_count="2", redis_key_prefix="p:"))

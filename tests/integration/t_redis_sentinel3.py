@@ -25,18 +25,13 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import rig
-from rig import GREYLISTED, RCPT, check
-from rig_redis import Redis, Sentinel, cli
+from rig import check
+from rig_base import wait_until
+from rig_redis import (MILTER_PARAMS, cli, load_tarpit_failed, until_greylisted,
+    with_sentinels)
 
 IP = "127.0.0.53"
 SENDER = "carol@example.com"
-
-
-def wait_for(what, fn, timeout):
-	deadline = time.monotonic() + timeout
-	while not fn():
-		check(time.monotonic() < deadline, what, "not yet", "within %d s" % timeout)
-		time.sleep(0.1)
 
 
 def offset(port, field):
@@ -46,83 +41,40 @@ def offset(port, field):
 	return -1
 
 
-def send(r):
-	return r.swaks(source=IP, sender=SENDER, to=RCPT, helo="client.example.com",
-	    timeout=30)
-
-
 def failover(r, master, replica):
 	"""Kill the master; sessions until greylisted again; the two times."""
 	killed = time.monotonic()
+	promoted = []
+
+	def each():
+		if not promoted and cli(replica.port, "role").startswith("master"):
+			promoted.append(time.monotonic() - killed)
 	master.stop()
-	promoted = None
-	n = 0
-	while True:
-		n += 1
-		since = r.milter.log.mark()
-		res = send(r)
-		if promoted is None and cli(replica.port, "role").startswith("master"):
-			promoted = time.monotonic() - killed
-		if GREYLISTED in res.replies:
-			break
-		check(res.rc == 0, "session %d during the failover" % n, res.rc, 0,
-		    res.transcript)
-		check(time.monotonic() - killed < 30, "greylisting again after the failover",
-		    "not within 30 s", "< 30 s", r.logs())
-		time.sleep(0.2)
-	took = time.monotonic() - killed
+	took, n, since = until_greylisted(r, IP, 30, SENDER, each)
 	d = r.milter.wait_decision(since, addr=IP, action="greylist")
 	check(d["reason"] == "early-retry", "the triplet after the failover", d["reason"],
 	    "early-retry (the record written before the kill)", d["line"])
-	return took, promoted, n
+	check(promoted != [], "replica promoted", cli(replica.port, "role"), "master")
+	return took, promoted[0], n
 
 
 def main(r, master, replica, sentinels):
 	r.dns.add_host("dyn-127-0-0-53.pool.example.net", IP)
 	r.start()
-	wait_for("both live sentinels see the replica and each other", lambda: all(
+	wait_until(lambda: all(
 	    "slave" in cli(s.port, "sentinel", "replicas", "mymaster")
 	    and cli(s.port, "sentinel", "sentinels", "mymaster") != ""
-	    for s in sentinels[:2]), 60)
-	now = int(time.time())
-	out = r.milter.ctl("load", "-", stdin="# targrey-milter dump 1\n"
-	    "tarpit\t%s\tfirst=%d last=%d count=1\n" % (IP, now, now))
-	check(out.returncode == 0, "targreyctl load", out.returncode, 0, out.stderr)
+	    for s in sentinels[:2]), 60, "both live sentinels to see the replica and each other")
+	load_tarpit_failed(r, [IP])
 	rig.attempt(r, IP, SENDER, "new")
 	target = offset(master.port, "master_repl_offset")
-	wait_for("the replica has every write", lambda: offset(replica.port,
-	    "slave_repl_offset") >= target, 10)
+	wait_until(lambda: offset(replica.port, "slave_repl_offset") >= target, 10,
+	    "the replica to have every write")
 	took, promoted, n = failover(r, master, replica)
-	check(promoted is not None, "replica promoted", cli(replica.port, "role"), "master")
 	print("ok - 3 sentinels (one down), quorum 2: replica ROLE master %.1f s and the"
 	    " milter greylisting the old triplet %.1f s after the master was killed"
 	    " (%d sessions)" % (promoted, took, n))
 
 
-def run(r):
-	base = os.path.join(r.dir, "redis")
-	master = Redis(os.path.join(base, "master"))
-	master.start()
-	replica = Redis(os.path.join(base, "replica"),
-	    ("--replicaof", "127.0.0.1", str(master.port)))
-	sentinels = [Sentinel(os.path.join(base, "sentinel%d" % i), master.port, quorum=2)
-	    for i in range(3)]
-	try:
-		replica.start()
-		for s in sentinels[:2]:		# the third stays down
-			s.start()
-		r.milter.params["redis_sentinels"] = ", ".join("127.0.0.1:%d" % s.port
-		    for s in (sentinels[2], sentinels[0], sentinels[1]))
-		main(r, master, replica, sentinels)
-	finally:
-		for p in sentinels + [replica, master]:
-			p.stop()
-
-
-rig.main(run, timeout=240, milter_params={
-	"log_level": "2",
-	"tarpit_delay": "3s", "tarpit_poll_interval": "250ms",
-	"greylist_delay": "60s", "greylist_ipv4_prefix": "32",
-	"s25r_reverse_lookup": "yes",
-	"state_backend": "redis", "redis_key_prefix": "s3:", "redis_timeout": "500ms",
-	"redis_sentinel_master": "mymaster"})
+rig.main(with_sentinels(main, 3, quorum=2, down=1), timeout=240, milter_params=dict(MILTER_PARAMS, greylist_delay="60s",
+	redis_key_prefix="s3:", redis_sentinel_master="mymaster"))

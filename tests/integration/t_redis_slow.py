@@ -25,21 +25,13 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import rig
-from rig import GREYLISTED, RCPT, check
-from rig_redis import Redis, cli
+from rig import RCPT, check
+from rig_redis import MILTER_PARAMS, cli, load_tarpit_failed, until_greylisted, with_redis
 
 TIMEOUT_MS = 500
 PAUSE_MS = 6000
 SLOW = ["127.0.0.%d" % i for i in range(71, 77)]
 AFTER = "127.0.0.79"
-
-
-def tarpit_failed(r, ips):
-	now = int(time.time())
-	dump = "# targrey-milter dump 1\n" + "".join(
-	    "tarpit\t%s\tfirst=%d last=%d count=1\n" % (ip, now, now) for ip in ips)
-	out = r.milter.ctl("load", "-", stdin=dump)
-	check(out.returncode == 0, "targreyctl load", out.returncode, 0, out.stdout + out.stderr)
 
 
 def session(r, ip, out):
@@ -75,7 +67,7 @@ def main(r, redis):
 	for ip in SLOW + [AFTER]:
 		r.dns.add_host("dyn-%s.pool.example.net" % ip.replace(".", "-"), ip)
 	r.start()
-	tarpit_failed(r, SLOW + [AFTER])
+	load_tarpit_failed(r, SLOW + [AFTER])
 	since = r.milter.log.mark()
 	check(cli(redis.port, "client", "pause", str(PAUSE_MS), "all") == "OK",
 	    "CLIENT PAUSE ALL")
@@ -103,35 +95,9 @@ def main(r, redis):
 	print("  RCPT reply times with Redis paused (s): %s; max %.3f, redis_timeout %.3f"
 	    % (" ".join("%.3f" % t for t in times), max(times), TIMEOUT_MS / 1000.0))
 	time.sleep(max(0, paused + PAUSE_MS / 1000.0 + 0.2 - time.monotonic()))
-	resumed = time.monotonic()
-	n = 0
-	while True:
-		n += 1
-		res = r.swaks(source=AFTER, sender="after%d@example.com" % n, to=RCPT,
-		    helo="client.example.com", timeout=30)
-		if GREYLISTED in res.replies:
-			break
-		check(time.monotonic() - resumed < 15, "greylisting again after the pause",
-		    res.replies, GREYLISTED, r.logs())
-		time.sleep(0.3)
-	print("ok - filtering resumed %.1f s after the pause ended (%d session(s))"
-	    % (time.monotonic() - resumed, n))
+	took, n, _ = until_greylisted(r, AFTER, 15)
+	print("ok - filtering resumed %.1f s after the pause ended (%d session(s))" % (took, n))
 
 
-def run(r):
-	redis = Redis(os.path.join(r.dir, "redis"))
-	redis.start()
-	try:
-		r.milter.params["redis_server"] = "127.0.0.1:%d" % redis.port
-		main(r, redis)
-	finally:
-		redis.stop()
-
-
-rig.main(run, timeout=180, milter_params={
-	"log_level": "2",
-	"tarpit_delay": "3s", "tarpit_poll_interval": "250ms",
-	"greylist_delay": "60s", "greylist_ipv4_prefix": "32",
-	"s25r_reverse_lookup": "yes",
-	"state_backend": "redis", "redis_key_prefix": "slow:",
-	"redis_timeout": "%dms" % TIMEOUT_MS})
+rig.main(with_redis(main), timeout=180, milter_params=dict(MILTER_PARAMS,
+	greylist_delay="60s", redis_key_prefix="slow:", redis_timeout="%dms" % TIMEOUT_MS))
