@@ -25,7 +25,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import rig
 from rig_base import wait_until
-from rig import attempt, check
+from rig import RCPT, attempt, check
 from rig_redis import MILTER_PARAMS, cli, load_tarpit_failed, with_redis
 
 IP = "127.0.0.55"
@@ -62,7 +62,8 @@ def end_to_end(r):
 
 
 def main(r, redis):
-	r.dns.add_host("dyn-127-0-0-55.pool.example.net", IP)
+	for ip in (IP, "127.0.0.56"):
+		r.dns.add_host("dyn-%s.pool.example.net" % ip.replace(".", "-"), ip)
 	with open(DOC) as f:
 		check(ACL_COMMANDS in f.read(), "docs/several-mx.md lists the ACL commands",
 		    None, ACL_COMMANDS)
@@ -71,11 +72,31 @@ def main(r, redis):
 	end_to_end(r)
 	log = cli(redis.port, "acl", "log", auth=redis.auth)
 	check(log == "", "ACL LOG (commands refused to the user)", log, "empty")
-	text = r.milter.log.text(0) + r.postfix.log.text(0)
-	check(PASSWORD not in text, "no log line has the password")
 	check(r.milter.log.grep(r"redis: ", since) == [], "no redis error logged",
 	    r.milter.log.grep(r"redis: ", since))
 	print("ok - ACL user with %s: decisions, counters and targreyctl work" % ACL_COMMANDS)
+	wrong_password(r, redis)
+	text = r.milter.log.text(0) + r.postfix.log.text(0)
+	check(PASSWORD not in text, "no log line has the password")
+
+
+def wrong_password(r, redis):
+	"""The user's password changed on the server and its connections
+	closed: the milter's AUTH fails, the mail is accepted, the log says so."""
+	check(cli(redis.port, "acl", "setuser", "targrey", "resetpass", ">other-" + PASSWORD,
+	    auth=redis.auth) == "OK", "ACL SETUSER (new password)")
+	cli(redis.port, "client", "kill", "user", "targrey", auth=redis.auth)
+	since = r.milter.log.mark()
+	ip = "127.0.0.56"
+	res = r.swaks(source=ip, sender="gina@example.com", to=RCPT,
+	    helo="client.example.com", timeout=30)
+	check(res.rc == 0, "mail with the wrong password", res.rc, 0, res.transcript)
+	d = r.milter.wait_decision(since, addr=ip, stage="rcpt")
+	check(d["reason"] == "store_unavailable", "decision with the wrong password",
+	    d["line"], "accept store_unavailable")
+	said = r.milter.log.wait(r"redis: 127\.0\.0\.1:%d: AUTH failed \(WRONGPASS" % redis.port,
+	    10, since)
+	print("ok - wrong password: mail accepted, logged without the secret: %s" % said)
 
 
 ACL = ["--user", "default", "off",
