@@ -344,10 +344,14 @@ config_raw(const config_t *cfg, const char *name)
 static void
 config_print_one(const config_t *cfg, FILE *fp, int only_set, size_t i)
 {
+	const char *v = !only_set ? params_table[i].def : cfg->text[i] ? cfg->text[i]
+	    : cfg->raw[i];
+
 	if (only_set && !cfg->from_file[i])
 		return;
-	fprintf(fp, "%s = %s\n", params_table[i].name, !only_set ? params_table[i].def
-	    : cfg->text[i] ? cfg->text[i] : cfg->raw[i]);
+	if (params_table[i].secret && v && *v)
+		v = PARAM_SECRET_MASK;	/* -n output lands in tickets and mails */
+	fprintf(fp, "%s = %s\n", params_table[i].name, v);
 }
 
 /* Print "name = value" for every parameter, or only the changed ones. */

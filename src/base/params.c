@@ -37,6 +37,7 @@ static const char *const backend_words[] = {"lmdb", "redis", NULL};
 #define P_ENTRY(n, t, d, lo, hi, w, g, text, ...) {.name = #n, .type = t, .def = d, \
 	.min = lo, .max = hi, .words = w, .offset = OFF(n), .group = g, .doc = text, __VA_ARGS__}
 #define START_ONLY		.start_only = 1
+#define SECRET			.secret = 1
 #define P_BOOL(n, d, g, ...)	P_ENTRY(n, PARAM_BOOL, d, 0, 1, NULL, g, __VA_ARGS__)
 #define P_INT(n, d, lo, hi, g, ...) P_ENTRY(n, PARAM_INT, d, lo, hi, NULL, g, __VA_ARGS__)
 #define P_TIME(n, d, lo, hi, g, ...) P_ENTRY(n, PARAM_TIME, d, lo, hi, NULL, g, __VA_ARGS__)
@@ -224,7 +225,11 @@ const param_t params_table[] = {
 	    "The Redis server with state_backend = redis: HOST:PORT, [IPV6]:PORT or unix:PATH "
 	    "(unused when redis_sentinels is set).", START_ONLY),
 	P_STR(redis_password, "", "state",
-	    "Password sent with AUTH on every connection to Redis; empty: no AUTH.", START_ONLY),
+	    "Password sent with AUTH on every connection to Redis; empty: no AUTH. "
+	    "targrey-milter -n prints it as (hidden), never in clear, and warns at start and "
+	    "with -t when the file that sets it is readable by users other than root and the "
+	    "daemon's group (keep it mode 0640, group root or the daemon's group).",
+	    START_ONLY, SECRET),
 	P_STR(redis_username, "", "state",
 	    "ACL user name sent with AUTH (Redis 6 and later); empty: the default user.",
 	    START_ONLY),

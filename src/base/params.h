@@ -51,7 +51,11 @@ typedef struct {
 	const char *group;		/* section for the sample config and man page */
 	const char *doc;		/* one paragraph of explanation */
 	int	start_only;		/* read once at start: a reload warns */
+	int	secret;			/* -n prints it masked: PARAM_SECRET_MASK */
 } param_t;
+
+/* What -n prints instead of a secret parameter's value that is set. */
+#define PARAM_SECRET_MASK	"(hidden)"
 
 extern const param_t params_table[];
 extern const size_t params_count;

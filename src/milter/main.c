@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "config.h"
+#include "config_secret.h"
 #include "daemon.h"
 #include "fdlimit.h"
 #include "log.h"
@@ -357,6 +358,7 @@ main(int argc, char **argv)
 		if (main_check_state(rt->cfg, 1) < 0)
 			rc = 1;
 		(void) fdlimit_check(rt->cfg->tarpit_max_sessions);	/* a warning only */
+		(void) config_secret_check(rt->cfg);
 		runtime_release(rt);
 		return rc;
 	}
@@ -368,6 +370,7 @@ main(int argc, char **argv)
 	main_config_path = opts.config_path;
 	main_shutdown_ms = rt->cfg->shutdown_timeout;
 	main_start(rt->cfg, opts.foreground);
+	(void) config_secret_check(rt->cfg);	/* logged, after the log is set up */
 	fdlimit_setup(rt->cfg->tarpit_max_sessions);
 	signals_install(main_reload, main_drain);	/* before any thread */
 	runtime_set_overrides(&opts.overrides);

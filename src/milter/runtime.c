@@ -281,11 +281,15 @@ runtime_warn_start_only(const config_t *next)
 			continue;
 		b = next->raw[i] ? next->raw[i] : "";
 		was = now && now->cfg->raw[i] ? now->cfg->raw[i] : "";
-		if (strcmp(run, b) != 0)
+		if (strcmp(run, b) != 0 && params_table[i].secret)	/* never in a log */
+			log_warning("reload: %s changed; it takes effect at the next restart",
+			    params_table[i].name);
+		else if (strcmp(run, b) != 0)
 			log_warning("reload: %s changed to \"%s\"; it takes effect at the next restart"
 			    " (running with \"%s\")", params_table[i].name, b, run);
 		else if (strcmp(was, b) != 0)
-			log_info("reload: %s is \"%s\" again, the value running", params_table[i].name, b);
+			log_info("reload: %s is \"%s\" again, the value running", params_table[i].name,
+			    params_table[i].secret ? PARAM_SECRET_MASK : b);
 	}
 	runtime_release(now);
 }

@@ -11,7 +11,9 @@
  * DIAGNOSTICS
  *	"redis: connect HOST: REASON", "redis: WHAT: REASON" (no connection,
  *	no reply), "redis: WHAT: ERROR" (an error reply, e.g. a refused
- *	command of an ACL user), each kind at most once a minute
+ *	command of an ACL user), "redis: HOST:PORT: AUTH failed (ERROR)" (also
+ *	SELECT; "not the master (ROLE)"; never the password), each kind at
+ *	most once a minute
  *	(log_limit.h).
  */
 #include <errno.h>
@@ -202,42 +204,58 @@ conn_sentinel(const redis_link_t *l, char *host, size_t size, int *port)
 	return found;
 }
 
-/* AUTH, SELECT and (behind Sentinel) ROLE on a fresh connection. */
+/* Send one setup command ARGV; 0 when the reply is of type WANT, else -1
+ * with WHY = "STEP failed (the server's error)": never the arguments, the
+ * password is one of them. */
 static int
-conn_setup(const redis_link_t *l, redisContext *c)
+conn_step(redisContext *c, int argc, const char **argv, int want, const char *step,
+    char *why, size_t len)
+{
+	redisReply *r = conn_argv(c, argc, argv, NULL);
+	int	ok = r && r->type == want;
+
+	if (!ok)
+		snprintf(why, len, "%s failed (%s)", step, r == NULL ? "no reply"
+		    : r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
+	if (r)
+		freeReplyObject(r);
+	return ok ? 0 : -1;
+}
+
+/* AUTH, SELECT and (behind Sentinel) ROLE on a fresh connection; WHY says
+ * which failed. */
+static int
+conn_setup(const redis_link_t *l, redisContext *c, char *why, size_t len)
 {
 	char	db[24];
 	const char *auth[] = {"AUTH", l->conf.username, l->conf.password};
 	const char *sel[] = {"SELECT", db};
 	const char *role[] = {"ROLE"};
 	redisReply *r;
-	int	ok = 1;
+	int	ok;
 
 	if (*l->conf.password) {
 		int	n = *l->conf.username ? 3 : 2;
 
 		if (n == 2)
 			auth[1] = l->conf.password;
-		r = conn_argv(c, n, auth, NULL);
-		ok = r && r->type == REDIS_REPLY_STATUS;
-		if (r)
-			freeReplyObject(r);
+		if (conn_step(c, n, auth, REDIS_REPLY_STATUS, "AUTH", why, len) < 0)
+			return -1;
 	}
 	snprintf(db, sizeof(db), "%ld", l->conf.database);
-	if (ok && l->conf.database) {
-		r = conn_argv(c, 2, sel, NULL);
-		ok = r && r->type == REDIS_REPLY_STATUS;
-		if (r)
-			freeReplyObject(r);
-	}
-	if (ok && *l->conf.sentinels) {
-		r = conn_argv(c, 1, role, NULL);
-		ok = r && r->type == REDIS_REPLY_ARRAY && r->elements > 0
-		    && r->element[0]->type == REDIS_REPLY_STRING
-		    && strcmp(r->element[0]->str, "master") == 0;
-		if (r)
-			freeReplyObject(r);
-	}
+	if (l->conf.database
+	    && conn_step(c, 2, sel, REDIS_REPLY_STATUS, "SELECT", why, len) < 0)
+		return -1;
+	if (!*l->conf.sentinels)
+		return 0;
+	r = conn_argv(c, 1, role, NULL);
+	ok = r && r->type == REDIS_REPLY_ARRAY && r->elements > 0
+	    && r->element[0]->type == REDIS_REPLY_STRING
+	    && strcmp(r->element[0]->str, "master") == 0;
+	if (r)
+		freeReplyObject(r);
+	if (!ok)
+		snprintf(why, len, "not the master (ROLE)");
 	return ok ? 0 : -1;
 }
 
@@ -246,7 +264,7 @@ static redisContext *
 conn_get(redis_link_t *l)
 {
 	redisContext *c = pthread_getspecific(l->key);
-	char	host[HOST_MAX];
+	char	host[HOST_MAX], why[256];
 	int	port;
 	unsigned long sup;
 	long long at = atomic_load(&l->retry_at), now = monotime_ms();
@@ -264,10 +282,10 @@ conn_get(redis_link_t *l)
 		goto fail;
 	if ((c = conn_open(l, host, port)) == NULL)
 		goto fail;
-	if (conn_setup(l, c) != 0) {
+	if (conn_setup(l, c, why, sizeof(why)) != 0) {
 		if (log_limit_due(&conn_lim, LOG_LIMIT_INTERVAL, &sup))
-			log_warning("redis: %s:%d refused AUTH, SELECT or is not the master%s",
-			    host, port, sup ? " (and earlier lines not logged)" : "");
+			log_warning("redis: %s:%d: %s%s", host, port, why,
+			    sup ? " (and earlier lines not logged)" : "");
 		redisFree(c);
 		goto fail;
 	}

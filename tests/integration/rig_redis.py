@@ -7,9 +7,13 @@ DESCRIPTION
 	extra ARGS such as ("--replicaof", "127.0.0.1", "6379")) and waits
 	until it answers; stop() kills it; start() again reuses the port.
 	Sentinel(directory, master_port, name) does the same for
-	redis-sentinel watching the master at master_port with quorum 1,
-	down-after 1000 ms. cli(port, *args) runs redis-cli and returns its
-	output. hang_up_in_tarpit() (and rig.attempt()) drive one SMTP session
+	redis-sentinel watching the master at master_port with quorum 1
+	(or quorum=N), down-after 1000 ms. cli(port, *args, auth=None) runs
+	redis-cli and returns its output. load_tarpit_failed(r, ips),
+	with_redis(test), with_sentinels(test), until_greylisted(r, ip,
+	limit) and MILTER_PARAMS
+	are what the Redis tests share.
+	hang_up_in_tarpit() (and rig.attempt()) drive one SMTP session
 	at a rig, as the two-MX tests need them.
 """
 import os
@@ -19,7 +23,7 @@ import subprocess
 import time
 
 from rig_base import RigError
-from rig import RCPT, check
+from rig import GREYLISTED, RCPT, check
 
 
 
@@ -31,8 +35,10 @@ def free_port():
 	return port
 
 
-def cli(port, *args):
-	out = subprocess.run(["redis-cli", "-p", str(port)] + list(args),
+def cli(port, *args, auth=None):
+	"""redis-cli -p PORT ARGS (as auth = (user, password) when given)."""
+	who = ["--user", auth[0], "--pass", auth[1], "--no-auth-warning"] if auth else []
+	out = subprocess.run(["redis-cli", "-p", str(port)] + who + list(args),
 	    capture_output=True, text=True, timeout=10)
 	return out.stdout.strip()
 
@@ -41,11 +47,12 @@ class Redis:
 	"""A private redis-server."""
 	program = "redis-server"
 
-	def __init__(self, directory, args=()):
+	def __init__(self, directory, args=(), auth=None):
 		self.dir = directory
 		os.makedirs(directory, exist_ok=True)
 		self.port = free_port()
 		self.args = list(args)
+		self.auth = auth	# (user, password) for cli() when default is off
 		self.proc = None
 
 	def argv(self):
@@ -58,7 +65,7 @@ class Redis:
 		    stdout=open(os.path.join(self.dir, "log"), "a"),
 		    stderr=subprocess.STDOUT)
 		for _ in range(100):
-			if cli(self.port, "ping") == "PONG":
+			if cli(self.port, "ping", auth=self.auth) == "PONG":
 				return
 			time.sleep(0.1)
 		raise RigError("%s on %d did not start" % (self.program, self.port))
@@ -74,15 +81,15 @@ class Sentinel(Redis):
 	"""redis-sentinel watching one master (quorum 1)."""
 	program = "redis-sentinel"
 
-	def __init__(self, directory, master_port, name="mymaster"):
+	def __init__(self, directory, master_port, name="mymaster", quorum=1):
 		Redis.__init__(self, directory)
 		self.conf = os.path.join(directory, "sentinel.conf")
 		with open(self.conf, "w") as f:
 			f.write("port %d\nbind 127.0.0.1\ndir %s\n"
-			    "sentinel monitor %s 127.0.0.1 %d 1\n"
+			    "sentinel monitor %s 127.0.0.1 %d %d\n"
 			    "sentinel down-after-milliseconds %s 1000\n"
 			    "sentinel failover-timeout %s 5000\n"
-			    % (self.port, directory, name, master_port, name, name))
+			    % (self.port, directory, name, master_port, quorum, name, name))
 
 	def argv(self):
 		return [self.program, self.conf]
@@ -102,3 +109,82 @@ def hang_up_in_tarpit(r, ip):
 	d = r.milter.wait_decision(since, addr=ip, action="tarpit")
 	check(d["reason"] == "lost_connection", "tarpit outcome after RST",
 	    d["reason"], "lost_connection", d["line"])
+
+
+# Milter parameters the Redis tests share; each adds its own.
+MILTER_PARAMS = {
+	"log_level": "2",
+	"tarpit_delay": "3s", "tarpit_poll_interval": "250ms",
+	"greylist_ipv4_prefix": "32", "s25r_reverse_lookup": "yes",
+	"state_backend": "redis", "redis_timeout": "500ms",
+}
+
+
+def load_tarpit_failed(r, ips):
+	"""targreyctl load at rig r: each of ips failed a tarpit just now, so
+	a working store greylists its next session at once."""
+	now = int(time.time())
+	dump = "# targrey-milter dump 1\n" + "".join(
+	    "tarpit\t%s\tfirst=%d last=%d count=1\n" % (ip, now, now) for ip in ips)
+	out = r.milter.ctl("load", "-", stdin=dump)
+	check(out.returncode == 0, "targreyctl load", out.returncode, 0, out.stdout + out.stderr)
+
+
+def with_redis(test, args=(), auth=None):
+	"""A rig test function: starts a Redis (args, auth as Redis()), points
+	the milter's redis_server at it, runs test(r, redis), stops it."""
+	def run(r):
+		redis = Redis(os.path.join(r.dir, "redis"), args, auth)
+		redis.start()
+		try:
+			r.milter.params["redis_server"] = "127.0.0.1:%d" % redis.port
+			test(r, redis)
+		finally:
+			redis.stop()
+	return run
+
+
+def until_greylisted(r, ip, limit, sender="s@example.com", each=None):
+	"""Sessions from ip at rig r one after the other, each accepted, until
+	one is greylisted, for at most limit seconds (each() after every
+	session); (seconds taken, sessions, log mark before the last)."""
+	start = time.monotonic()
+	n = 0
+	while True:
+		n += 1
+		since = r.milter.log.mark()
+		res = r.swaks(source=ip, sender=sender, to=RCPT, helo="client.example.com",
+		    timeout=30)
+		if each:
+			each()
+		if GREYLISTED in res.replies:
+			return time.monotonic() - start, n, since
+		check(res.rc == 0, "session %d from %s, before greylisting again" % (n, ip),
+		    res.rc, 0, res.transcript)
+		check(time.monotonic() - start < limit, "greylisting again", "not yet",
+		    "within %d s" % limit, r.logs())
+		time.sleep(0.2)
+
+
+def with_sentinels(test, count=1, quorum=1, down=0):
+	"""A rig test function: a master, its replica and count sentinels, the
+	last down of them never started but listed first in the milter's
+	redis_sentinels; runs test(r, master, replica, sentinels), stops all."""
+	def run(r):
+		base = os.path.join(r.dir, "redis")
+		master = Redis(os.path.join(base, "master"))
+		replica = Redis(os.path.join(base, "replica"), ("--replicaof", "127.0.0.1",
+		    str(master.port)))
+		sentinels = [Sentinel(os.path.join(base, "sentinel%d" % i), master.port,
+		    quorum=quorum) for i in range(count)]
+		up = sentinels[:count - down]
+		try:
+			for p in [master, replica] + up:
+				p.start()
+			r.milter.params["redis_sentinels"] = ", ".join("127.0.0.1:%d" % s.port
+			    for s in sentinels[count - down:] + up)
+			test(r, master, replica, sentinels)
+		finally:
+			for p in up + [replica, master]:
+				p.stop()
+	return run

@@ -23,8 +23,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import rig
-from rig import GREYLISTED, RCPT, check
-from rig_redis import Redis, Sentinel, cli, hang_up_in_tarpit
+from rig import check
+from rig_redis import cli, hang_up_in_tarpit, until_greylisted, with_sentinels
 
 
 IP = "127.0.0.51"
@@ -37,7 +37,8 @@ def wait_for(what, fn, timeout):
 		time.sleep(0.2)
 
 
-def main(r, master, replica, sentinel):
+def main(r, master, replica, sentinels):
+	sentinel = sentinels[0]
 	r.dns.add_host("dyn-127-0-0-51.pool.example.net", IP)
 	r.start()
 	wait_for("sentinel sees the replica",
@@ -46,45 +47,15 @@ def main(r, master, replica, sentinel):
 	key = "mx:tarpit:%s" % IP
 	wait_for("the replica has the tarpit record",
 	    lambda: cli(replica.port, "exists", key) == "1", 10)
-	killed = time.monotonic()
 	master.stop()
-	n = 0
-	while True:
-		n += 1
-		res = r.swaks(source=IP, sender="s%d@example.com" % n, to=RCPT,
-		    helo="client.example.com", timeout=30)
-		if GREYLISTED in res.replies:
-			break
-		check(res.rc == 0, "session %d during the failover" % n, res.rc, 0,
-		    res.transcript)
-		check(time.monotonic() - killed < 20, "greylisting again after the failover",
-		    "not within 20 s", "< 20 s", r.logs())
-		time.sleep(0.2)
-	took = time.monotonic() - killed
+	took, n, _ = until_greylisted(r, IP, 20)
 	check(cli(replica.port, "role").startswith("master"), "replica promoted",
 	    cli(replica.port, "role"), "master")
 	print("ok - failover followed: greylisted again %.1f s after the master was"
 	    " killed (%d sessions, the others accepted)" % (took, n))
 
 
-def run(r):
-	base = os.path.join(r.dir, "redis")
-	master = Redis(os.path.join(base, "master"))
-	master.start()
-	replica = Redis(os.path.join(base, "replica"),
-	    ("--replicaof", "127.0.0.1", str(master.port)))
-	sentinel = Sentinel(os.path.join(base, "sentinel"), master.port)
-	try:
-		replica.start()
-		sentinel.start()
-		r.milter.params["redis_sentinels"] = "127.0.0.1:%d" % sentinel.port
-		main(r, master, replica, sentinel)
-	finally:
-		for p in (sentinel, replica, master):
-			p.stop()
-
-
-rig.main(run, timeout=180, milter_params={
+rig.main(with_sentinels(main), timeout=180, milter_params={
 	"log_level": "2",
 	"tarpit_delay": "3s", "tarpit_poll_interval": "250ms",
 	"greylist_delay": "60s", "greylist_ipv4_prefix": "32",
