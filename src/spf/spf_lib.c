@@ -21,6 +21,7 @@
 #include "log.h"
 #include "spf.h"
 #include "spf_int.h"
+#include "words.h"
 
 __thread sigjmp_buf *spf_jump;	/* armed around every libspf2 call */
 
@@ -56,10 +57,10 @@ spf_lib_quiet(const char *file, int line, const char *msg)
 const char *
 spf_result_name(spf_res_t r)
 {
-	static const char *const names[] = {"none", "neutral", "pass", "fail",
-	    "softfail", "temperror", "permerror"};
+	static const char *const names[] = {W_NONE, W_NEUTRAL, W_PASS, W_FAIL,
+	    W_SOFTFAIL, W_TEMPERROR, W_PERMERROR};
 
-	return (unsigned)r < sizeof(names) / sizeof(names[0]) ? names[r] : "permerror";
+	return (unsigned)r < sizeof(names) / sizeof(names[0]) ? names[r] : W_PERMERROR;
 }
 
 size_t

@@ -16,6 +16,7 @@
 #include <strings.h>
 #include "spf_int.h"
 #include "spf_policy.h"
+#include "words.h"
 
 int
 spf_policy_setup(spf_t *spf, char *err, size_t len)
@@ -125,10 +126,10 @@ verdict_set(spf_verdict_t *v, spf_action_t a, const char *rcode, const char *xco
     const spf_check_t *c)
 {
 	static const char *const tags[2][7] = {
-	    {"helo_none", "helo_neutral", "helo_pass", "helo_fail",
-	     "helo_softfail", "helo_temperror", "helo_permerror"},
-	    {"mailfrom_none", "mailfrom_neutral", "mailfrom_pass", "mailfrom_fail",
-	     "mailfrom_softfail", "mailfrom_temperror", "mailfrom_permerror"}};
+	    {W_HELO_NONE, W_HELO_NEUTRAL, W_HELO_PASS, W_HELO_FAIL,
+	     W_HELO_SOFTFAIL, W_HELO_TEMPERROR, W_HELO_PERMERROR},
+	    {W_MAILFROM_NONE, W_MAILFROM_NEUTRAL, W_MAILFROM_PASS, W_MAILFROM_FAIL,
+	     W_MAILFROM_SOFTFAIL, W_MAILFROM_TEMPERROR, W_MAILFROM_PERMERROR}};
 	char	buf[SPF_REPLY_MAX + SPF_REASON_MAX + DNS_NAME_MAX + SPF_EXP_MAX];
 
 	v->action = a;
@@ -168,7 +169,7 @@ spf_policy_decide(const spf_t *spf, const spf_check_t *helo, const spf_check_t *
 
 	memset(v, 0, sizeof(*v));
 	v->action = SPF_ACT_CONTINUE;
-	v->tag = "spf_continue";
+	v->tag = W_SPF_CONTINUE;
 	if (helo && decide_one(cfg, helo, helo_rejects((int)cfg->spf_helo_reject,
 	    helo->result, helo->null_sender), v))
 		return;
@@ -192,11 +193,11 @@ spf_evaluate(spf_t *spf, const addr_t *client, const char *helo, const char *sen
 
 	memset(out, 0, sizeof(*out));
 	out->verdict.action = SPF_ACT_CONTINUE;
-	out->verdict.tag = "spf_skipped";
+	out->verdict.tag = W_SPF_SKIPPED;
 	if ((out->skipped = spf_skip_client(spf, client)) != 0)
 		return 0;
 	if ((out->whitelisted = spf_whitelisted(spf, client, helo, sender)) != 0) {
-		out->verdict.tag = "spf_whitelisted";
+		out->verdict.tag = W_SPF_WHITELISTED;
 		return 0;
 	}
 	if (cfg->spf_helo_reject != SPF_HELO_REJECT_NO_CHECK) {
