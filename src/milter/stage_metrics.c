@@ -131,7 +131,7 @@ stage_metrics_spf(const spf_outcome_t *o)
 	if (!metrics_enabled())
 		return;
 	if (o->skipped || o->whitelisted)
-		metrics_count_spf("any", o->skipped ? "skipped" : "whitelisted");
+		metrics_count_spf("any", o->skipped ? W_SKIPPED : W_WHITELISTED);
 	if (o->helo_done)
 		metrics_count_spf("helo", spf_result_name(o->helo.result));
 	if (o->mail_done)
