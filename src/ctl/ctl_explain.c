@@ -24,6 +24,7 @@
 #include "policy.h"
 #include "s25r.h"
 #include "whitelist.h"
+#include "words.h"
 
 typedef struct {
 	store_db_t db;
@@ -250,8 +251,8 @@ ctl_explain_run(const config_t *cfg, const addr_t *a, char **argv, whitelist_t *
 	for (size_t i = 0; i < r.ntrace; i++)
 		fprintf(ctl_store_out(), "  %s: %s\n", r.trace[i].step, r.trace[i].text);
 	if (f.grey == NULL) {
-		fprintf(ctl_store_out(), "verdict: pass (%s%s): accepted without delay\n", r.step,
-		    r.verdict == POLICY_CLEAN ? " clean" : "");
+		fprintf(ctl_store_out(), "verdict: %s (%s%s%s): accepted without delay\n", W_PASS,
+		    r.step, r.verdict == POLICY_CLEAN ? " " : "", r.verdict == POLICY_CLEAN ? W_CLEAN : "");
 		return 0;
 	}
 	greylist_params_init(&p, cfg);

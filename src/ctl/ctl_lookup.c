@@ -12,6 +12,7 @@
 #include "ctl_lookup.h"
 #include "s25r.h"
 #include "table.h"
+#include "words.h"
 
 typedef int (*ctl_key_fn)(void *ctx, const char *key);
 
@@ -88,7 +89,7 @@ ctl_classify_one(void *ctx, const char *name)
 			ap = &addr;
 	}
 	s25r_classify(ctx, name, ap, &v);
-	printf("%s\t%s\t%s\n", name, v.suspicious ? "suspicious" : "clean", v.reason);
+	printf("%s\t%s\t%s\n", name, v.suspicious ? W_SUSPICIOUS : W_CLEAN, v.reason);
 	return 1;
 }
 

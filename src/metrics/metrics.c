@@ -19,6 +19,7 @@
 #include "autoconfig.h"
 #include "metrics.h"
 #include "metrics_hourly.h"
+#include "words.h"
 
 enum { SLOT_FREE, SLOT_BUSY, SLOT_READY };
 
@@ -282,7 +283,7 @@ void
 metrics_count_s25r(int suspicious, const char *reason)
 {
 	static const char *const keys[] = {"result", "rule", NULL};
-	const char *values[] = {suspicious ? "suspicious" : "clean", reason};
+	const char *values[] = {suspicious ? W_SUSPICIOUS : W_CLEAN, reason};
 	char	labels[METRICS_LABELS_MAX];
 
 	if (suspicious)

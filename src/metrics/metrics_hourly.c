@@ -12,24 +12,25 @@
 #include <stdatomic.h>
 #include <string.h>
 #include "metrics_hourly.h"
+#include "words.h"
 
 static atomic_uint hour_counts[REPORT_CATEGORIES];
 
 report_category_t
 report_category(const char *stage, const char *action, const char *reason)
 {
-	if (strcmp(action, "skip") == 0)
+	if (strcmp(action, W_SKIP) == 0)
 		return REPORT_SKIPPED;
-	if (strcmp(action, "greylist") == 0)
+	if (strcmp(action, W_GREYLIST) == 0)
 		return REPORT_GREYLISTED;
-	if (strcmp(action, "tarpit") == 0)
-		return strcmp(reason, "passed") == 0 ? REPORT_TARPIT_PASSED : REPORT_TARPIT_FAILED;
-	if (strcmp(stage, "mail") == 0 && strcmp(action, "reject") == 0)
+	if (strcmp(action, W_TARPIT) == 0)
+		return strcmp(reason, W_PASSED) == 0 ? REPORT_TARPIT_PASSED : REPORT_TARPIT_FAILED;
+	if (strcmp(stage, W_MAIL) == 0 && strcmp(action, W_REJECT) == 0)
 		return REPORT_SPF_REJECTED;
-	if (strcmp(stage, "mail") == 0 && strcmp(action, "defer") == 0)
+	if (strcmp(stage, W_MAIL) == 0 && strcmp(action, W_DEFER) == 0)
 		return REPORT_SPF_DEFERRED;
-	if (strcmp(action, "accept") == 0)
-		return strcmp(reason, "store_unavailable") == 0 ? REPORT_UNCHECKED : REPORT_ACCEPTED;
+	if (strcmp(action, W_ACCEPT) == 0)
+		return strcmp(reason, W_STORE_UNAVAILABLE) == 0 ? REPORT_UNCHECKED : REPORT_ACCEPTED;
 	return REPORT_OTHER;
 }
 
@@ -38,7 +39,7 @@ metrics_hour_count(const char *stage, const char *action, const char *reason)
 {
 	if (stage == NULL || action == NULL || reason == NULL)
 		return;
-	if (strcmp(action, "clean") == 0 || strcmp(action, "suspicious") == 0)
+	if (strcmp(action, W_CLEAN) == 0 || strcmp(action, W_SUSPICIOUS) == 0)
 		return;		/* connect-time classification, not a verdict */
 	atomic_fetch_add_explicit(&hour_counts[report_category(stage, action, reason)], 1,
 	    memory_order_relaxed);

@@ -51,6 +51,7 @@
 #include "signals.h"
 #include "pool.h"
 #include "stage.h"
+#include "words.h"
 
 #define MILTER_FLAGS	(SMFIF_ADDHDRS)
 
@@ -116,12 +117,12 @@ milter_connect_run(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 	smfi_setpriv(ctx, s);
 	if (signals_draining()) {
 		session_set_client(s, hostaddr, hostname);
-		session_log(s, "connect", "tempfail", "shutting_down", NULL);
+		session_log(s, W_CONNECT, W_TEMPFAIL, W_SHUTTING_DOWN, NULL);
 		return SMFIS_TEMPFAIL;
 	}
 	if (session_set_client(s, hostaddr, hostname) < 0) {
-		s->skip_reason = "no_client_address";
-		session_log(s, "connect", "skip", s->skip_reason, NULL);
+		s->skip_reason = W_NO_CLIENT_ADDRESS;
+		session_log(s, W_CONNECT, W_SKIP, s->skip_reason, NULL);
 		return SMFIS_ACCEPT;
 	}
 	milter_macro(ctx, "{daemon_addr}", s->daemon_addr, sizeof(s->daemon_addr));
@@ -184,7 +185,7 @@ milter_envfrom_run(SMFICTX *ctx, char **argv)
 	milter_address(&s->from, argv && argv[0] ? argv[0] : "");
 	milter_macro(ctx, "{auth_authen}", auth, sizeof(auth));
 	if (auth[0] != '\0' && s->rt->cfg->skip_authenticated) {
-		session_log(s, "mail", "skip", "authenticated", NULL);
+		session_log(s, W_MAIL, W_SKIP, W_AUTHENTICATED, NULL);
 		return SMFIS_ACCEPT;
 	}
 	stage_mail(s, &r);
@@ -278,7 +279,7 @@ milter_eom(SMFICTX *ctx)
 			log_warning("milter: cannot add the %s header", hdrs[i].name);
 	s->messages++;
 	stage_eom_summary(s, extra, sizeof(extra));
-	session_log(s, "eom", "accept", s->rt->cfg->dry_run ? "dry_run" : "passed", extra);
+	session_log(s, W_EOM, W_ACCEPT, s->rt->cfg->dry_run ? W_DRY_RUN : W_PASSED, extra);
 	session_reset_transaction(s);
 	return SMFIS_CONTINUE;
 }

@@ -29,6 +29,7 @@
 #include "policy.h"
 #include "stage.h"
 #include "whitelist.h"
+#include "words.h"
 
 /* Should the milter look the client's name up itself? */
 static int
@@ -67,22 +68,22 @@ stage_connect_apply(session_t *s, const policy_result_t *r)
 		log_error("connect: no decision (%s)", policy_verdict_name(r->verdict));
 		return 0;
 	}
-	if (r->verdict == POLICY_SKIP && strcmp(r->step, "trusted_networks") == 0) {
-		s->skip_reason = POLICY_TRUSTED;
-		session_log(s, "connect", "skip", s->skip_reason, NULL);
+	if (r->verdict == POLICY_SKIP && strcmp(r->step, W_TRUSTED_NETWORKS) == 0) {
+		s->skip_reason = W_TRUSTED_NETWORK;
+		session_log(s, W_CONNECT, W_SKIP, s->skip_reason, NULL);
 		return 1;
 	}
 	snprintf(s->s25r_reason, sizeof(s->s25r_reason), "%s", r->reason);
 	if (r->verdict == POLICY_SKIP) {
-		s->tg_skip = "client_whitelist";
+		s->tg_skip = W_CLIENT_WHITELIST;
 		if (log_get_level() >= 1)
-			session_log(s, "connect", "skip", s->s25r_reason, NULL);
-	} else if (strcmp(r->step, "reverse_lookup") == 0)
-		session_log(s, "connect", "clean", s->s25r_reason, "(temporary DNS failure, not rule 0)");
+			session_log(s, W_CONNECT, W_SKIP, s->s25r_reason, NULL);
+	} else if (strcmp(r->step, W_REVERSE_LOOKUP) == 0)
+		session_log(s, W_CONNECT, W_CLEAN, s->s25r_reason, "(temporary DNS failure, not rule 0)");
 	else {
 		s->suspicious = r->verdict == POLICY_SUSPICIOUS;
 		if (log_get_level() >= 1)
-			session_log(s, "connect", r->action, s->s25r_reason, NULL);
+			session_log(s, W_CONNECT, r->action, s->s25r_reason, NULL);
 	}
 	return 0;
 }

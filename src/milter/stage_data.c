@@ -22,6 +22,7 @@
 #include "log.h"
 #include "sockdiag.h"
 #include "stage_int.h"
+#include "words.h"
 
 /* Judge a pending tarpit pass now: the client is still there (1) or not. */
 static void
@@ -32,14 +33,14 @@ stage_pending_judge(session_t *s, int there, const char *stage, const char *when
 
 	s->tarpit_pending = 0;
 	if (there) {
-		s->tg_verdict = "tarpit_passed";
+		s->tg_verdict = W_TARPIT_PASSED;
 		return;
 	}
 	stage_tarpit_failed(s);
 	len = stage_summary(s, extra, sizeof(extra));
 	if (len < sizeof(extra))
 		snprintf(extra + len, sizeof(extra) - len, " (%s)", when);
-	session_log(s, stage, "tarpit", s->tarpit_pending_reason, extra);
+	session_log(s, stage, W_TARPIT, s->tarpit_pending_reason, extra);
 }
 
 /* DATA after a passed tarpit: the client proved patient. */
@@ -50,7 +51,7 @@ stage_data(session_t *s)
 
 	if (s->tarpit_pending)
 		stage_pending_judge(s, stage_tuple(s, &tuple) < 0
-		    || tarpit_recheck(&tuple, s->tarpit_inode) != 0, "data",
+		    || tarpit_recheck(&tuple, s->tarpit_inode) != 0, W_DATA,
 		    "connection reset before DATA");
 	if (!s->tarpit_passed || runtime_store() == NULL)
 		return;
@@ -71,7 +72,7 @@ stage_eom(session_t *s, stage_reply_t *r)
 	if (len < sizeof(extra))
 		snprintf(extra + len, sizeof(extra) - len, " greylisted=%u", s->grey_deferred);
 	stage_reply_set(r, STAGE_TEMPFAIL, "450", "4.7.1", "%s", s->rt->cfg->greylist_text);
-	session_log(s, "eom", "greylist", "deferred_recipients", extra);
+	session_log(s, W_EOM, W_GREYLIST, W_DEFERRED_RECIPIENTS, extra);
 }
 
 /* The transaction or session ended before DATA: a pending pass fails. */
@@ -79,5 +80,5 @@ void
 stage_end(session_t *s)
 {
 	if (s->tarpit_pending)
-		stage_pending_judge(s, 0, "end", "the session ended before DATA");
+		stage_pending_judge(s, 0, W_END, "the session ended before DATA");
 }

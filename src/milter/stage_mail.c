@@ -15,6 +15,7 @@
 #include "log.h"
 #include "stage.h"
 #include "stage_metrics.h"
+#include "words.h"
 
 /* SPF: HELO, then MAIL FROM; reject or defer per policy. */
 void
@@ -31,11 +32,11 @@ stage_mail(session_t *s, stage_reply_t *r)
 		return;
 	stage_summary(s, extra, sizeof(extra));
 	if (s->rt->cfg->dry_run) {
-		session_log(s, "mail", v->action == SPF_ACT_REJECT ? "would_reject" : "would_defer",
+		session_log(s, W_MAIL, v->action == SPF_ACT_REJECT ? W_WOULD_REJECT : W_WOULD_DEFER,
 		    v->tag, extra);
 		return;
 	}
 	stage_reply_set(r, v->action == SPF_ACT_REJECT ? STAGE_REJECT : STAGE_TEMPFAIL,
 	    v->rcode, v->xcode, "%s", v->text);
-	session_log(s, "mail", v->action == SPF_ACT_REJECT ? "reject" : "defer", v->tag, extra);
+	session_log(s, W_MAIL, v->action == SPF_ACT_REJECT ? W_REJECT : W_DEFER, v->tag, extra);
 }

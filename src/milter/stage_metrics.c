@@ -30,6 +30,7 @@
 #include "stage_metrics.h"
 #include "store.h"
 #include "tarpit.h"
+#include "words.h"
 
 /* Sessions and tarpits in flight, and the caps that bound them. */
 static void
@@ -111,7 +112,7 @@ stage_metrics_greylist(greylist_verdict_t v, const greylist_result_t *g, int64_t
 	long	delay = -1;		/* passed by its counted retry: how long it took */
 
 	if (v == GREYLIST_PASS_TRIPLET && g->write_triplet && g->reason != NULL
-	    && strcmp(g->reason, "retried") == 0 && now >= g->triplet.first)
+	    && strcmp(g->reason, W_RETRIED) == 0 && now >= g->triplet.first)
 		delay = (long) (now - g->triplet.first);
 	metrics_count_greylist(greylist_verdict_name(v), g->reason, delay);
 	if (delay >= 0) {
@@ -132,7 +133,7 @@ stage_metrics_spf(const spf_outcome_t *o)
 	if (!metrics_enabled())
 		return;
 	if (o->skipped || o->whitelisted)
-		metrics_count_spf("any", o->skipped ? "skipped" : "whitelisted");
+		metrics_count_spf("any", o->skipped ? W_SKIPPED : W_WHITELISTED);
 	if (o->helo_done)
 		metrics_count_spf("helo", spf_result_name(o->helo.result));
 	if (o->mail_done)

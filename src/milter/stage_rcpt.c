@@ -24,6 +24,7 @@
 #include "stage_int.h"
 #include "stage_metrics.h"
 #include "whitelist.h"
+#include "words.h"
 
 /* Greylist RCPT as P says: 450 4.7.1, deferred to EOM, or a "would" line. */
 static void
@@ -45,7 +46,7 @@ stage_greylist(session_t *s, const char *rcpt, const greylist_result_t *g,
 		stage_reply_set(r, STAGE_TEMPFAIL, p->rcode, p->xcode, "%s",
 		    s->rt->cfg->greylist_text);
 	}
-	session_log_to(s, rcpt, "rcpt", p->action, g->reason, extra);
+	session_log_to(s, rcpt, W_RCPT, p->action, g->reason, extra);
 }
 
 /* Remember an accepted recipient for the pass recorded at DATA. */
@@ -97,7 +98,7 @@ stage_rcpt_apply(session_t *s, const char *rcpt, const stage_waiter_t *w,
 	else if (p->start_tarpit)
 		stage_tarpit(s, rcpt, w, r);
 	else if (p->action)
-		session_log_to(s, rcpt, "rcpt", p->action, p->verdict == POLICY_UNAVAILABLE
+		session_log_to(s, rcpt, W_RCPT, p->action, p->verdict == POLICY_UNAVAILABLE
 		    ? p->reason : f->grey->reason, p->verdict == POLICY_UNAVAILABLE
 		    ? f->grey->reason : NULL);
 }

@@ -16,6 +16,7 @@
 #include "log.h"
 #include "stage.h"
 #include "text.h"
+#include "words.h"
 
 /* Fill R; the text is cleaned as TEXT_SMTP_REPLY ('%' doubled, see stage.h). */
 void
@@ -71,9 +72,9 @@ stage_summary(const session_t *s, char *buf, size_t size)
 	buf[0] = '\0';
 	len = stage_fact(buf, size, len, "s25r", s->s25r_reason[0] ? s->s25r_reason : NULL);
 	if (s->spf_done && s->spf.skipped)
-		len = stage_fact(buf, size, len, "spf", "skipped");
+		len = stage_fact(buf, size, len, "spf", W_SKIPPED);
 	else if (s->spf_done && s->spf.whitelisted)
-		len = stage_fact(buf, size, len, "spf", "whitelisted");
+		len = stage_fact(buf, size, len, "spf", W_WHITELISTED);
 	if (s->spf_done && s->spf.mail_done)
 		len = stage_fact(buf, size, len, "spf", spf_result_name(s->spf.mail.result));
 	if (s->spf_done && s->spf.helo_done)

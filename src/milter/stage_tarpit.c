@@ -29,6 +29,7 @@
 #include "pool.h"
 #include "sockdiag.h"
 #include "stage_int.h"
+#include "words.h"
 
 static atomic_ulong stage_tarpit_full_total;	/* greylisted: tarpit full */
 
@@ -42,7 +43,7 @@ stage_tarpit_log(session_t *s, const char *rcpt, const char *reason,
 
 	snprintf(extra + len, sizeof(extra) - len, " waited=%.1fs probes=%d%s%s",
 	    (double) res->elapsed_ms / 1000.0, res->probes, more ? " " : "", more ? more : "");
-	session_log_to(s, rcpt, "rcpt", "tarpit", reason, extra);
+	session_log_to(s, rcpt, W_RCPT, W_TARPIT, reason, extra);
 }
 
 /* The probe's 4-tuple: smtpd's end from {daemon_addr}/{daemon_port}. */
@@ -62,7 +63,7 @@ stage_tuple(const session_t *s, sockdiag_tuple_t *t)
 void
 stage_tarpit_failed(session_t *s)
 {
-	s->tg_verdict = "tarpit_failed";
+	s->tg_verdict = W_TARPIT_FAILED;
 	s->tarpit_passed = s->tarpit_pending = 0;
 	store_tarpit_failed(runtime_store(), &s->rt->grey, (int64_t) time(NULL), &s->client);
 }
@@ -93,39 +94,39 @@ stage_tarpit_outcome(session_t *s, const char *rcpt, const tarpit_result_t *res,
 	switch (res->outcome) {
 	case TARPIT_PASSED:
 		s->tarpit_passed = 1;
-		s->tg_verdict = "tarpit_passed";
+		s->tg_verdict = W_TARPIT_PASSED;
 		if (res->grace_bytes)
-			stage_tarpit_pending(s, res, "pipelining");
-		stage_tarpit_log(s, rcpt, "passed", res, more[0] ? more : NULL);
+			stage_tarpit_pending(s, res, W_PIPELINING);
+		stage_tarpit_log(s, rcpt, W_PASSED, res, more[0] ? more : NULL);
 		break;
 	case TARPIT_NO_PROBE:
 		/* nobody watched: it waited, whether the client stayed is unknown */
 		s->tarpit_passed = 1;
-		s->tg_verdict = "tarpit_unwatched";
-		stage_tarpit_log(s, rcpt, "waited", res, "detection=off");
+		s->tg_verdict = W_TARPIT_UNWATCHED;
+		stage_tarpit_log(s, rcpt, W_WAITED, res, "detection=off");
 		break;
 	case TARPIT_HALF_CLOSED:
 		s->tarpit_passed = 1;
-		stage_tarpit_pending(s, res, "lost_connection");
-		s->tg_verdict = "tarpit_half_closed";
-		stage_tarpit_log(s, rcpt, "half_closed", res, "(client shut down its sending side"
+		stage_tarpit_pending(s, res, W_LOST_CONNECTION);
+		s->tg_verdict = W_TARPIT_HALF_CLOSED;
+		stage_tarpit_log(s, rcpt, W_HALF_CLOSED, res, "(client shut down its sending side"
 		    " behind its transaction; judged at DATA)");
 		break;
 	case TARPIT_DISCONNECTED:
 		stage_tarpit_failed(s);
 		snprintf(more, sizeof(more), "(lost connection after %.1f s)", (double) res->elapsed_ms / 1000.0);
-		stage_tarpit_log(s, rcpt, "lost_connection", res, more);
+		stage_tarpit_log(s, rcpt, W_LOST_CONNECTION, res, more);
 		stage_reply_set(r, STAGE_TEMPFAIL, "450", "4.7.1", "%s", s->rt->cfg->greylist_text);
 		break;
 	case TARPIT_PIPELINING:
 		stage_tarpit_failed(s);
-		stage_tarpit_log(s, rcpt, "pipelining", res, NULL);
+		stage_tarpit_log(s, rcpt, W_PIPELINING, res, NULL);
 		stage_reply_set(r, STAGE_TEMPFAIL, "450", "4.5.0",
 		    "Improper use of SMTP command pipelining");
 		break;
 	case TARPIT_ABORTED:
-		s->tg_verdict = "tarpit_aborted";
-		stage_tarpit_log(s, rcpt, "aborted", res, "(shutting down or Postfix gone)");
+		s->tg_verdict = W_TARPIT_ABORTED;
+		stage_tarpit_log(s, rcpt, W_ABORTED, res, "(shutting down or Postfix gone)");
 		break;
 	}
 }

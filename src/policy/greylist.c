@@ -10,6 +10,7 @@
  *	None: these functions cannot fail.
  */
 #include "greylist.h"
+#include "words.h"
 
 /* Convert the configuration (milliseconds) into decision parameters. */
 void
@@ -31,17 +32,17 @@ greylist_verdict_name(greylist_verdict_t v)
 {
 	switch (v) {
 	case GREYLIST_PASS_AWL:
-		return "pass-awl";
+		return W_PASS_AWL;
 	case GREYLIST_PASS_TRIPLET:
-		return "pass-triplet";
+		return W_PASS_TRIPLET;
 	case GREYLIST_GREYLIST:
-		return "greylist";
+		return W_GREYLIST;
 	case GREYLIST_TARPIT:
-		return "tarpit";
+		return W_TARPIT;
 	case GREYLIST_UNAVAILABLE:
-		return "store-unavailable";
+		return W_STORE_UNAVAILABLE;
 	}
-	return "unknown";
+	return W_UNKNOWN;
 }
 
 /* Has a triplet record expired? */
@@ -147,7 +148,7 @@ greylist_grey_triplet(const greylist_params_t *p, int64_t now,
 		g->retries = 0;
 		g->flags = 0;
 		r->verdict = GREYLIST_GREYLIST;
-		r->reason = "new";
+		r->reason = W_NEW;
 		r->remaining_delay = p->delay;
 		r->remaining_retries = p->retry_count;
 		return;
@@ -156,7 +157,7 @@ greylist_grey_triplet(const greylist_params_t *p, int64_t now,
 	g->last = now;
 	if (old->first > now - p->delay) {
 		r->verdict = GREYLIST_GREYLIST;
-		r->reason = "early-retry";
+		r->reason = W_EARLY_RETRY;
 		r->remaining_delay = p->delay - (now - old->first);
 		r->remaining_retries = p->retry_count - old->retries;
 		return;
@@ -166,11 +167,11 @@ greylist_grey_triplet(const greylist_params_t *p, int64_t now,
 	if (g->retries >= p->retry_count) {
 		g->flags |= GREY_FLAG_PASSED;
 		r->verdict = GREYLIST_PASS_TRIPLET;
-		r->reason = "retried";
+		r->reason = W_RETRIED;
 		return;
 	}
 	r->verdict = GREYLIST_GREYLIST;
-	r->reason = "retry-counted";
+	r->reason = W_RETRY_COUNTED;
 	r->remaining_retries = p->retry_count - g->retries;
 }
 
@@ -205,21 +206,21 @@ greylist_decide(const greylist_params_t *p, int64_t now,
 
 	if (f->whitelisted) {
 		r->verdict = GREYLIST_PASS_AWL;
-		r->reason = "client whitelist";
+		r->reason = W_MANUAL_WHITELIST;
 		return;
 	}
 	if (cl && greylist_client_listed(p, cl)) {
 		r->verdict = GREYLIST_PASS_AWL;
-		r->reason = "client AWL";
+		r->reason = W_CLIENT_AWL;
 	} else if (gr && (gr->flags & GREY_FLAG_PASSED)) {
 		r->verdict = GREYLIST_PASS_TRIPLET;
-		r->reason = "triplet passed";
+		r->reason = W_TRIPLET_PASSED;
 		greylist_touch_triplet(now, gr, r);
 	} else if (tp || (flags & GREYLIST_NO_TARPIT)) {
 		greylist_grey_triplet(p, now, gr, r);
 	} else {
 		r->verdict = GREYLIST_TARPIT;
-		r->reason = "new client";
+		r->reason = W_NEW_CLIENT;
 		return;
 	}
 	if (r->verdict != GREYLIST_GREYLIST)

@@ -15,14 +15,15 @@
 #include <stdio.h>
 #include <string.h>
 #include "policy.h"
+#include "words.h"
 
 static const char *const policy_names[] = {
-	[POLICY_ASK_CLIENT] = "ask-client", [POLICY_ASK_S25R] = "ask-s25r",
-	[POLICY_ASK_SLOT] = "ask-slot", [POLICY_ASK_STORE] = "ask-store",
-	[POLICY_SKIP] = "skip", [POLICY_CLEAN] = "clean",
-	[POLICY_SUSPICIOUS] = "suspicious", [POLICY_PASS] = "pass",
-	[POLICY_ACCEPT] = "accept", [POLICY_GREYLIST] = "greylist",
-	[POLICY_TARPIT] = "tarpit", [POLICY_UNAVAILABLE] = "unavailable",
+	[POLICY_ASK_CLIENT] = W_ASK_CLIENT, [POLICY_ASK_S25R] = W_ASK_S25R,
+	[POLICY_ASK_SLOT] = W_ASK_SLOT, [POLICY_ASK_STORE] = W_ASK_STORE,
+	[POLICY_SKIP] = W_SKIP, [POLICY_CLEAN] = W_CLEAN,
+	[POLICY_SUSPICIOUS] = W_SUSPICIOUS, [POLICY_PASS] = W_PASS,
+	[POLICY_ACCEPT] = W_ACCEPT, [POLICY_GREYLIST] = W_GREYLIST,
+	[POLICY_TARPIT] = W_TARPIT, [POLICY_UNAVAILABLE] = W_UNAVAILABLE,
 };
 
 /* The word for verdict V. */
@@ -30,7 +31,7 @@ const char *
 policy_verdict_name(policy_verdict_t v)
 {
 	return (unsigned) v < sizeof(policy_names) / sizeof(policy_names[0])
-	    && policy_names[v] ? policy_names[v] : "?";
+	    && policy_names[v] ? policy_names[v] : W_UNKNOWN;
 }
 
 static void policy_trace(policy_result_t *r, const char *step, const char *fmt, ...)
@@ -82,29 +83,29 @@ policy_connect(const policy_facts_t *f, policy_result_t *r)
 {
 	char	why[POLICY_REASON_MAX];
 
-	policy_trace(r, "trusted_networks", "%s", f->trusted ? "yes" : "no");
+	policy_trace(r, W_TRUSTED_NETWORKS, "%s", f->trusted ? "yes" : "no");
 	if (f->trusted)
-		return policy_end(r, POLICY_SKIP, "trusted_networks", "skip", POLICY_TRUSTED), 1;
+		return policy_end(r, POLICY_SKIP, W_TRUSTED_NETWORKS, W_SKIP, W_TRUSTED_NETWORK), 1;
 	if (!f->client_known)
 		return policy_end(r, POLICY_ASK_CLIENT, NULL, NULL, NULL), 1;
-	if (policy_table(r, "client_whitelist", f->client_wl)) {
-		snprintf(why, sizeof(why), "whitelist_%.*s:%d", (int) sizeof(why) - 24,
+	if (policy_table(r, W_CLIENT_WHITELIST, f->client_wl)) {
+		snprintf(why, sizeof(why), "%s%.*s:%d", W_WHITELIST_, (int) sizeof(why) - 24,
 		    f->client_wl->table, f->client_wl->line);
-		return policy_end(r, POLICY_SKIP, "client_whitelist", "skip", why), 1;
+		return policy_end(r, POLICY_SKIP, W_CLIENT_WHITELIST, W_SKIP, why), 1;
 	}
 	if (f->reverse_tempfail && !f->tempfail_is_unknown) {
-		policy_trace(r, "reverse_lookup", "temporary failure");
-		return policy_end(r, POLICY_CLEAN, "reverse_lookup", "clean",
-		    "reverse_lookup_tempfail"), 1;
+		policy_trace(r, W_REVERSE_LOOKUP, "temporary failure");
+		return policy_end(r, POLICY_CLEAN, W_REVERSE_LOOKUP, W_CLEAN,
+		    W_REVERSE_LOOKUP_TEMPFAIL), 1;
 	}
 	if (f->s25r == NULL)
 		return policy_end(r, POLICY_ASK_S25R, NULL, NULL, NULL), 1;
-	policy_trace(r, "S25R", "%s (%s)", f->s25r->suspicious ? "suspicious" : "clean",
+	policy_trace(r, W_S25R, "%s (%s)", f->s25r->suspicious ? W_SUSPICIOUS : W_CLEAN,
 	    f->s25r->reason);
 	if (!f->s25r->suspicious)
-		return policy_end(r, POLICY_CLEAN, "S25R", "clean", f->s25r->reason), 1;
+		return policy_end(r, POLICY_CLEAN, W_S25R, W_CLEAN, f->s25r->reason), 1;
 	if (f->rcpt == NULL)
-		return policy_end(r, POLICY_SUSPICIOUS, "S25R", "suspicious", f->s25r->reason), 1;
+		return policy_end(r, POLICY_SUSPICIOUS, W_S25R, W_SUSPICIOUS, f->s25r->reason), 1;
 	return 0;
 }
 
@@ -115,18 +116,18 @@ policy_slot(const policy_facts_t *f, policy_result_t *r)
 	r->grey_flags = 0;
 	if (f->tarpit_done) {
 		r->grey_flags = GREYLIST_NO_TARPIT;
-		policy_trace(r, "tarpit_slot", "done in this session");
+		policy_trace(r, W_TARPIT_SLOT, "done in this session");
 	} else if (f->dry_run)
-		policy_trace(r, "tarpit_slot", "dry_run: no slot taken");
+		policy_trace(r, W_TARPIT_SLOT, "dry_run: no slot taken");
 	else if (f->slot == POLICY_SLOT_UNASKED)
 		return policy_end(r, POLICY_ASK_SLOT, NULL, NULL, NULL), 1;
 	else if (f->slot == POLICY_SLOT_DENIED) {
 		r->grey_flags = GREYLIST_NO_TARPIT;
-		policy_trace(r, "tarpit_slot", "no slot: %s", f->slot_denied ? f->slot_denied : "?");
+		policy_trace(r, W_TARPIT_SLOT, "no slot: %s", f->slot_denied ? f->slot_denied : "?");
 	} else if (f->slot == POLICY_SLOT_ASSUMED)
-		policy_trace(r, "tarpit_slot", "assumed free (none taken)");
+		policy_trace(r, W_TARPIT_SLOT, "assumed free (none taken)");
 	else
-		policy_trace(r, "tarpit_slot", "taken");
+		policy_trace(r, W_TARPIT_SLOT, "taken");
 	return 0;
 }
 
@@ -136,10 +137,10 @@ policy_store(const policy_facts_t *f, policy_result_t *r)
 {
 	const greylist_result_t *g = f->grey;
 
-	policy_trace(r, "store", "%s (%s)", greylist_verdict_name(g->verdict), g->reason);
+	policy_trace(r, W_STORE, "%s (%s)", greylist_verdict_name(g->verdict), g->reason);
 	switch (g->verdict) {
 	case GREYLIST_GREYLIST:
-		policy_end(r, POLICY_GREYLIST, "store", f->dry_run ? "would_greylist" : "greylist",
+		policy_end(r, POLICY_GREYLIST, W_STORE, f->dry_run ? W_WOULD_GREYLIST : W_GREYLIST,
 		    g->reason);
 		if (f->dry_run)
 			break;
@@ -149,14 +150,14 @@ policy_store(const policy_facts_t *f, policy_result_t *r)
 			r->rcode = "450", r->xcode = "4.7.1";
 		break;
 	case GREYLIST_TARPIT:
-		policy_end(r, POLICY_TARPIT, "store", f->dry_run ? "would_tarpit" : NULL, g->reason);
+		policy_end(r, POLICY_TARPIT, W_STORE, f->dry_run ? W_WOULD_TARPIT : NULL, g->reason);
 		r->start_tarpit = !f->dry_run;
 		break;
 	case GREYLIST_UNAVAILABLE:
-		policy_end(r, POLICY_UNAVAILABLE, "store", "accept", "store_unavailable");
+		policy_end(r, POLICY_UNAVAILABLE, W_STORE, W_ACCEPT, W_STORE_UNAVAILABLE);
 		break;
 	default:
-		policy_end(r, POLICY_ACCEPT, "store", NULL, g->reason);
+		policy_end(r, POLICY_ACCEPT, W_STORE, NULL, g->reason);
 	}
 }
 
@@ -167,12 +168,12 @@ policy_decide(const policy_facts_t *f, policy_result_t *r)
 	memset(r, 0, sizeof(*r));
 	if (policy_connect(f, r))
 		return;
-	if (policy_table(r, "recipient_whitelist", f->rcpt_wl)) {
-		policy_end(r, POLICY_PASS, "recipient_whitelist", NULL, "recipient_whitelist");
+	if (policy_table(r, W_RECIPIENT_WHITELIST, f->rcpt_wl)) {
+		policy_end(r, POLICY_PASS, W_RECIPIENT_WHITELIST, NULL, W_RECIPIENT_WHITELIST);
 		return;
 	}
-	if (policy_table(r, "sender_whitelist", f->sender_wl)) {
-		policy_end(r, POLICY_PASS, "sender_whitelist", NULL, "sender_whitelist");
+	if (policy_table(r, W_SENDER_WHITELIST, f->sender_wl)) {
+		policy_end(r, POLICY_PASS, W_SENDER_WHITELIST, NULL, W_SENDER_WHITELIST);
 		return;
 	}
 	if (policy_slot(f, r))

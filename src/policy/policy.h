@@ -31,7 +31,8 @@
  *	the trace of the steps taken (R->trace[0..R->ntrace-1]: the step
  *	and what it found), which targreyctl explain prints.
  *
- *	The verdicts and their log words are one table in policy.c.
+ *	The verdicts are one table in policy.c; every word it returns
+ *	(verdict, step, action, reason) is a row of words.def.
  */
 #ifndef TG_POLICY_H
 #define TG_POLICY_H
@@ -62,8 +63,6 @@ typedef enum {
 	POLICY_SLOT_ASSUMED,		/* targreyctl explain: none taken, assumed free */
 } policy_slot_t;
 
-#define POLICY_TRUSTED	"trusted_network"	/* reason word of a trusted client */
-
 typedef struct {
 	/* connect */
 	int	trusted;			/* client in trusted_networks */
@@ -88,7 +87,7 @@ typedef struct {
 #define POLICY_REASON_MAX	S25R_REASON_MAX
 
 typedef struct {
-	const char *step;		/* "trusted_networks", "S25R", ... */
+	const char *step;		/* W_TRUSTED_NETWORKS, W_S25R, ... */
 	char	text[TABLE_ANSWER_MAX + 64];	/* what it found */
 } policy_trace_t;
 

@@ -21,6 +21,7 @@
 #include "log.h"
 #include "spf.h"
 #include "spf_int.h"
+#include "words.h"
 
 __thread sigjmp_buf *spf_jump;	/* armed by spf_guarded() */
 
@@ -85,10 +86,10 @@ spf_guarded(int (*fn)(void *), void *arg)
 const char *
 spf_result_name(spf_res_t r)
 {
-	static const char *const names[] = {"none", "neutral", "pass", "fail",
-	    "softfail", "temperror", "permerror"};
+	static const char *const names[] = {W_NONE, W_NEUTRAL, W_PASS, W_FAIL,
+	    W_SOFTFAIL, W_TEMPERROR, W_PERMERROR};
 
-	return (unsigned)r < sizeof(names) / sizeof(names[0]) ? names[r] : "permerror";
+	return (unsigned)r < sizeof(names) / sizeof(names[0]) ? names[r] : W_PERMERROR;
 }
 
 /* Route libspf2's error, warning, info and debug output to ours. */

@@ -18,6 +18,7 @@
 #include "spf_int.h"
 #include "spf_policy.h"
 #include "text.h"
+#include "words.h"
 
 int
 spf_policy_setup(spf_t *spf, char *err, size_t len)

@@ -18,6 +18,7 @@
 #include "spf_int.h"
 #include "spf_verdict.h"
 #include "text.h"
+#include "words.h"
 
 #define RES(r)		(1u << (r))
 #define REJ_FAIL	RES(SPF_RES_FAIL)
@@ -59,10 +60,10 @@ verdict_set(spf_verdict_t *v, spf_action_t a, const char *rcode, const char *xco
     const spf_check_t *c)
 {
 	static const char *const tags[2][7] = {
-	    {"helo_none", "helo_neutral", "helo_pass", "helo_fail",
-	     "helo_softfail", "helo_temperror", "helo_permerror"},
-	    {"mailfrom_none", "mailfrom_neutral", "mailfrom_pass", "mailfrom_fail",
-	     "mailfrom_softfail", "mailfrom_temperror", "mailfrom_permerror"}};
+	    {W_HELO_NONE, W_HELO_NEUTRAL, W_HELO_PASS, W_HELO_FAIL,
+	     W_HELO_SOFTFAIL, W_HELO_TEMPERROR, W_HELO_PERMERROR},
+	    {W_MAILFROM_NONE, W_MAILFROM_NEUTRAL, W_MAILFROM_PASS, W_MAILFROM_FAIL,
+	     W_MAILFROM_SOFTFAIL, W_MAILFROM_TEMPERROR, W_MAILFROM_PERMERROR}};
 	char	buf[SPF_REPLY_MAX + SPF_REASON_MAX + DNS_NAME_MAX + SPF_EXP_MAX];
 
 	v->action = a;
@@ -124,10 +125,10 @@ spf_verdict_decide(const spf_facts_t *f, spf_verdict_t *v)
 	v->action = SPF_ACT_CONTINUE;
 	spf_verdict_headers(f, &v->header_mail, &v->header_helo);
 	if (f->skipped || f->whitelisted) {
-		v->tag = f->skipped ? "spf_skipped" : "spf_whitelisted";
+		v->tag = f->skipped ? W_SPF_SKIPPED : W_SPF_WHITELISTED;
 		return;
 	}
-	v->tag = "spf_continue";
+	v->tag = W_SPF_CONTINUE;
 	if (f->helo && verdict_one(f, f->helo, verdict_helo_rejects(f->helo_reject,
 	    f->helo->result, f->null_sender), v))
 		return;

@@ -27,6 +27,7 @@
 #include "log.h"
 #include "store_impl.h"
 #include "store_redis.h"
+#include "words.h"
 
 typedef struct {
 	const greylist_params_t *p;
@@ -189,13 +190,19 @@ store_expire_step(store_t *st, const greylist_params_t *p, int64_t now,
 	return 0;
 }
 
-/* The meta key's name of counter I: a verdict, then the events. */
+/* The meta key's name of counter I: the verdicts, then the events. These
+ * are the names of the stored records, kept as 0.1 wrote them so that
+ * the counts survive the renaming of the log words (words.def). */
 static const char *
 store_counter_name(int i)
 {
-	if (i < STORE_VERDICTS)
-		return greylist_verdict_name((greylist_verdict_t) i);
-	return store_event_name((store_event_t) (i - STORE_VERDICTS));
+	static const char *const keys[STORE_COUNTERS] = {
+	    [GREYLIST_PASS_AWL] = "pass-awl", [GREYLIST_PASS_TRIPLET] = "pass-triplet",
+	    [GREYLIST_GREYLIST] = "greylist", [GREYLIST_TARPIT] = "tarpit",
+	    [GREYLIST_UNAVAILABLE] = "store-unavailable",
+	    [STORE_VERDICTS + STORE_EVENT_TARPIT_FULL] = "tarpit-full"};
+
+	return i >= 0 && i < STORE_COUNTERS && keys[i] ? keys[i] : "unknown";
 }
 
 /* Transaction body of store_counters_flush(): add DELTA[] to meta. */
@@ -301,11 +308,11 @@ store_event_name(store_event_t e)
 {
 	switch (e) {
 	case STORE_EVENT_TARPIT_FULL:
-		return "tarpit-full";
+		return W_TARPIT_FULL;
 	case STORE_EVENTS:
 		break;
 	}
-	return "unknown";
+	return W_UNKNOWN;
 }
 
 /* Flush the counters and force the map to disk. */

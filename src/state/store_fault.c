@@ -46,6 +46,7 @@
 #include <unistd.h>
 #include "log.h"
 #include "store_impl.h"
+#include "words.h"
 
 #define FAULT_LOG_EVERY	60	/* seconds between lines of one kind */
 #define STORE_LOG_BURST	10	/* problem lines a second */
@@ -151,9 +152,9 @@ store_health(store_t *st)
 const char *
 store_health_name(store_health_t h)
 {
-	static const char *const names[] = {"healthy", "full", "write_error", "broken"};
+	static const char *const names[] = {W_HEALTHY, W_FULL, W_WRITE_ERROR, W_BROKEN};
 
-	return (unsigned) h < sizeof(names) / sizeof(names[0]) ? names[h] : "?";
+	return (unsigned) h < sizeof(names) / sizeof(names[0]) ? names[h] : W_UNKNOWN;
 }
 
 /* Records skipped as out of bounds so far. */

@@ -17,6 +17,7 @@
 #include <strings.h>
 #include "s25r.h"
 #include "table_pcre.h"
+#include "words.h"
 
 static const char *const s25r_rules[S25R_RULES] = {
 	NULL,			/* rule 0: no verified name, see s25r_name_unknown() */
@@ -137,9 +138,9 @@ s25r_verdict(s25r_verdict_t *out, int suspicious, int rule, const char *prefix,
 		snprintf(out->reason, sizeof(out->reason), "%s%s:%d", prefix, a->table, a->line);
 		snprintf(out->answer, sizeof(out->answer), "%s", a->text);
 	} else if (rule >= 0) {
-		snprintf(out->reason, sizeof(out->reason), "s25r_rule_%d", rule);
+		snprintf(out->reason, sizeof(out->reason), "%s%d", W_S25R_RULE_, rule);
 	} else {
-		snprintf(out->reason, sizeof(out->reason), "no_match");
+		snprintf(out->reason, sizeof(out->reason), "%s", W_NO_MATCH);
 	}
 	return suspicious;
 }
@@ -179,7 +180,7 @@ s25r_classify(const s25r_t *s, const char *name, const addr_t *addr, s25r_verdic
 
 	q.name = s25r_client_key(name, addr, key, sizeof(key));
 	if (tablelist_lookup(s->whitelist, &q, &a) && s25r_answer_is_ok(a.text))
-		return s25r_verdict(out, 0, -1, "whitelist ", &a);
+		return s25r_verdict(out, 0, -1, W_WHITELIST_, &a);
 	if (unknown && s->builtin)
 		return s25r_verdict(out, 1, 0, NULL, NULL);
 	if (tablelist_lookup(s->access, &q, &a))

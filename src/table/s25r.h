@@ -24,7 +24,7 @@
  *	"unknown" or "[ADDR]" when there is none) and its address ADDR
  *	(may be NULL) and decides, in this order:
  *	1. s25r_whitelist answers OK or PERMIT: clean,
- *	   reason "whitelist TABLE:LINE" (another answer: go on).
+ *	   reason "whitelist_TABLE:LINE" (another answer: go on).
  *	2. no verified name and s25r_builtin_rules: suspicious, s25r_rule_0.
  *	   This comes before step 3 because the taRgrey table idiom
  *	   "!/rule1|...|rule6/ OK" answers OK for any text that is not an
@@ -66,7 +66,7 @@ typedef struct s25r s25r_t;
 typedef struct {
 	int	suspicious;		/* 1: S25R suspicious, 0: clean */
 	int	rule;			/* built-in rule 0..6 that matched, else -1 */
-	char	reason[S25R_REASON_MAX];	/* s25r_rule_N, TABLE:LINE, whitelist TABLE:LINE, no_match */
+	char	reason[S25R_REASON_MAX];	/* s25r_rule_N, TABLE:LINE, whitelist_TABLE:LINE, no_match */
 	char	answer[TABLE_ANSWER_MAX];	/* the deciding table's answer, else "" */
 } s25r_verdict_t;
 

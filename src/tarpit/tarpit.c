@@ -37,6 +37,7 @@
 #include <string.h>
 #include <time.h>
 #include "tarpit.h"
+#include "words.h"
 
 #define NSEC		1000000000LL
 #define MSEC		1000000LL
@@ -376,19 +377,19 @@ tarpit_outcome_name(tarpit_outcome_t outcome)
 {
 	switch (outcome) {
 	case TARPIT_PASSED:
-		return "passed";
+		return W_PASSED;
 	case TARPIT_DISCONNECTED:
-		return "disconnected";
+		return W_DISCONNECTED;
 	case TARPIT_PIPELINING:
-		return "pipelining";
+		return W_PIPELINING;
 	case TARPIT_NO_PROBE:
-		return "passed-no-probe";
+		return W_PASSED_NO_PROBE;
 	case TARPIT_ABORTED:
-		return "aborted";
+		return W_ABORTED;
 	case TARPIT_HALF_CLOSED:
-		return "half-closed";
+		return W_HALF_CLOSED;
 	}
-	return "unknown";
+	return W_UNKNOWN;
 }
 
 /* tarpit_recheck - is the socket of INODE still there after the wait? */

@@ -49,7 +49,7 @@ INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 
 
 def sources(src):
-    """{base name: folder} of every .c and .h; problems for duplicates."""
+    """{base name: folder} of every .c, .h and .def (X-macro tables); problems for duplicates."""
     where, problems = {}, []
     for folder in sorted(os.listdir(src)):
         path = os.path.join(src, folder)
@@ -58,7 +58,7 @@ def sources(src):
         if folder not in LAYERS:
             problems.append('src/%s: folder not in the layer table' % folder)
         for name in sorted(os.listdir(path)):
-            if not name.endswith(('.c', '.h')):
+            if not name.endswith(('.c', '.h', '.def')):
                 continue
             if name in where:
                 problems.append('%s: in src/%s and src/%s' % (name, where[name], folder))

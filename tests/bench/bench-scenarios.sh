@@ -75,7 +75,7 @@ ACCEPT='action=accept reason=passed .* stage=eom '
 args_clean="$CLEAN -f sender%n@example.org -e helo=c -e mail=c -e rcpt=c -e eom=c"
 want_clean="$ACCEPT.*s25r=no_match spf=pass helo_spf=pass\$"
 args_awl="$S25R_AWL -f sender%n@example.org -e helo=c -e mail=c -e rcpt=c -e eom=c"
-want_awl="$ACCEPT.*s25r=s25r_rule_1 spf=pass helo_spf=pass tg=pass-awl\$"
+want_awl="$ACCEPT.*s25r=s25r_rule_1 spf=pass helo_spf=pass tg=pass_awl\$"
 args_greylist="$S25R_GREY -f sender%n@example.org"
 want_greylist='action=greylist reason=new .* stage=rcpt .*s25r=s25r_rule_1 spf=pass helo_spf=pass tg=greylist retry_in='
 args_spffail="$CLEAN -f sender%n@fail.example.org -e helo=c"

@@ -37,7 +37,7 @@ now_ns(void)
 static void
 decide(int i)
 {
-	static const char *const reasons[] = {"new client", "retry-counted", "too early"};
+	static const char *const reasons[] = {"new_client", "retry_counted", "too early"};
 	log_fields_t f = {.queue_id = NULL, .action = "greylist", .reason = reasons[i % 3],
 	    .client_name = "dyn-1-2-3-4.pool.example.net", .client_addr = "192.0.2.4",
 	    .helo = "client.example.com", .from = "alice@example.com",

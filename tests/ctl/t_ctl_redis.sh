@@ -60,13 +60,13 @@ want_output list "retries=2 passed=1" "$out"
 out=$(redis show 192.0.2.10); want_status show $? 0
 want_output show "passes=3" "$out"
 out=$(redis explain 192.0.2.44 '[192.0.2.44]' Alice+news@example.org bob@example.net)
-want_output explain "verdict: pass-triplet (triplet passed)" "$out"
+want_output explain "verdict: pass_triplet (triplet_passed)" "$out"
 # the whitelist entry came with the dump and applies at once
 out=$(redis explain 198.51.100.1 '[198.51.100.1]' new@example.org bob@example.net)
-want_output "explain whitelisted" "verdict: pass-awl (client whitelist)" "$out"
+want_output "explain whitelisted" "verdict: pass_awl (manual_whitelist)" "$out"
 redis whitelist remove 198.51.100.0/24 > /dev/null; want_status "whitelist remove" $? 0
 out=$(redis explain 198.51.100.1 '[198.51.100.1]' new@example.org bob@example.net)
-want_output "explain not whitelisted" "verdict: tarpit (new client)" "$out"
+want_output "explain not whitelisted" "verdict: tarpit (new_client)" "$out"
 redis whitelist add 203.0.113.0/24 > /dev/null; want_status "whitelist add" $? 0
 out=$(redis whitelist list); want_output "whitelist list" "203.0.113.0/24	added=" "$out"
 

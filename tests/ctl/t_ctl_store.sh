@@ -35,15 +35,15 @@ want_output show "passes=3" "$out"
 
 out=$(run explain 192.0.2.44 '[192.0.2.44]' Alice+news@example.org bob@example.net)
 want_status explain $? 0
-want_output explain "verdict: pass-triplet (triplet passed)" "$out"
+want_output explain "verdict: pass_triplet (triplet_passed)" "$out"
 want_output "explain facts" "passes=3 (auto-whitelisted at 5)" "$out"
 want_output "explain facts" "  tarpit 192.0.2.44: none" "$out"
 out=$(run explain 198.51.100.1 '[198.51.100.1]' new@example.org bob@example.net)
-want_output explain "verdict: tarpit (new client)" "$out"
+want_output explain "verdict: tarpit (new_client)" "$out"
 
 run whitelist add 198.51.100.0/24 > /dev/null; want_status "whitelist add" $? 0
 out=$(run explain 198.51.100.1 '[198.51.100.1]' new@example.org bob@example.net)
-want_output "explain whitelisted" "verdict: pass-awl (client whitelist)" "$out"
+want_output "explain whitelisted" "verdict: pass_awl (manual_whitelist)" "$out"
 out=$(run whitelist list); want_output "whitelist list" "198.51.100.0/24	added=" "$out"
 
 run dump > "$dir/dump1"; want_status dump $? 0

@@ -14,14 +14,15 @@ DESCRIPTION
         reason and the tail (s25r=, spf=, helo_spf=);
       - the real SPF-fail reason appears in targrey-milter(8)'s list of
         example reasons;
-      - every example reason of that list is one the code can log: a
-        string literal (or a "..._%d" format) in src/FOLDER/*.[ch].
+      - the real reasons logged (the accept line's and the SPF
+        reject's) and every example reason of that list are reason words
+        of the table the code logs from, src/base/words.def (a
+        WK_PREFIX word matches with its number: s25r_rule_3).
     So "reason=clean" (logged: passed) or "spf_fail" (logged:
     mailfrom_fail) cannot come back into the documentation.
 DIAGNOSTICS
     Exit 0 when all holds, 1 with "got X, want Y" and the logs' tails.
 """
-import glob
 import os
 import re
 import sys
@@ -53,14 +54,17 @@ def man_reasons():
     return re.findall(r"^\.Ql ([a-z_0-9]+)", part, re.M)
 
 
-def code_can_log(reason):
-    pattern = re.sub(r"\d+$", "%d", reason)
-    for path in glob.glob(os.path.join(SRC, "src", "*", "*.[ch]")):
-        with open(path) as f:
-            text = f.read()
-        if '"%s"' % reason in text or '"%s"' % pattern in text:
-            return True
-    return False
+def table_reasons():
+    """{word: is a prefix} of the reason words of src/base/words.def."""
+    with open(os.path.join(SRC, "src", "base", "words.def")) as f:
+        rows = re.findall(r'^WORD\(\w+, "([a-z0-9_]+)", ([A-Z_ |]+),', f.read(), re.M)
+    return {w: "WK_PREFIX" in k for w, k in rows if "WK_REASON" in k}
+
+
+def code_can_log(reason, table):
+    """Is REASON a reason word of the table (a prefix word with its tail)?"""
+    return any(reason == w or (prefix and reason.startswith(w) and len(reason) > len(w))
+        for w, prefix in table.items())
 
 
 def main(r):
@@ -100,12 +104,13 @@ def main(r):
                 got[:2], want[:2], s)
             check(got[8:] == want[8:], "%s: sample tail (s25r, SPF results)" % doc,
                 got[8:], want[8:], s)
-    reasons = man_reasons()
+    reasons, table = man_reasons(), table_reasons()
+    check(len(table) >= 10, "reason words of src/base/words.def", len(table), ">= 10")
     check(spf["reason"] in reasons, "targrey-milter(8) example reasons",
         reasons, "including %s" % spf["reason"])
-    for reason in reasons:
-        check(code_can_log(reason), "targrey-milter(8) example reason %s" % reason,
-            "not in src/*/*.[ch]", "a reason the code logs")
+    for reason in reasons + [spf["reason"], dict(want)["reason"]]:
+        check(code_can_log(reason, table), "reason %s" % reason,
+            "not a reason word of src/base/words.def", "one")
     print("ok - the documented samples match the daemon's lines")
 
 

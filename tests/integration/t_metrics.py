@@ -110,7 +110,7 @@ def check_tarpit(r, base):
     check(d["reason"] == "passed", "tarpit outcome line", d["reason"], "passed")
     text = fetch(base + "/metrics")[2]
     want = {'targrey_tarpit_outcomes_total{outcome="passed"}': 1,
-        'targrey_greylist_outcomes_total{verdict="tarpit",reason="new client"}': 1,
+        'targrey_greylist_outcomes_total{verdict="tarpit",reason="new_client"}': 1,
         'targrey_s25r_results_total{result="suspicious",rule="s25r_rule_1"}': 1,
         'targrey_decisions_total{stage="rcpt",action="tarpit",reason="passed"}': 1,
         'targrey_tarpit_wait_seconds_count': 1,

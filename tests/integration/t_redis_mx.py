@@ -12,17 +12,17 @@ DESCRIPTION
 	redis_timeout = 500ms.
 	  shared       127.0.0.41 resets in mx1's tarpit (lost_connection);
 	               mx2 greylists it at once ("new", not a tarpit); an
-	               early retry at mx1 is "early-retry"; after the delay a
+	               early retry at mx1 is "early_retry"; after the delay a
 	               retry at mx2 is counted (retries_left=1), and the next
-	               at mx1 passes (pass-triplet) and is delivered.
+	               at mx1 passes (pass_triplet) and is delivered.
 	  awl          the pass at mx1 whitelisted the client
 	               (auto_whitelist_clients = 1): a new triplet of it at
-	               mx2 is accepted as pass-awl.
+	               mx2 is accepted as pass_awl.
 	  concurrent   127.0.0.61 (tarpit-failed, loaded with targreyctl): one
 	               milterload session through each milter ("new" and
-	               "early-retry"); after the delay 200 sessions of the same
+	               "early_retry"); after the delay 200 sessions of the same
 	               triplet through each milter at once (8 at a time each):
-	               exactly one of the 400 is greylisted (retry-counted),
+	               exactly one of the 400 is greylisted (retry_counted),
 	               the rest pass, as one host would decide.
 	  stopped_mid_load  milterload through mx2 (8 at a time, 4 s) from a
 	               tarpit-failed client; redis-server killed after 1.5 s:
@@ -64,17 +64,17 @@ def test_shared(mx1, mx2, redis):
 	check("retries_left=2" in g["extra"], "retries left at mx2", g["extra"],
 	    "retries_left=2")
 	first = time.monotonic()
-	attempt(mx1, ip, "alice@example.com", "early-retry")
+	attempt(mx1, ip, "alice@example.com", "early_retry")
 	time.sleep(max(0, first + GREY_DELAY + 0.5 - time.monotonic()))
-	g = attempt(mx2, ip, "alice@example.com", "retry-counted")
+	g = attempt(mx2, ip, "alice@example.com", "retry_counted")
 	check("retries_left=1" in g["extra"], "retries left", g["extra"],
 	    "retries_left=1")
-	attempt(mx1, ip, "alice@example.com", None, "pass-triplet")
+	attempt(mx1, ip, "alice@example.com", None, "pass_triplet")
 
 
 def test_awl(mx1, mx2, redis):
 	"""the pass learned at mx1 auto-whitelists the client at mx2"""
-	attempt(mx2, IPS[0], "carol@example.com", None, "pass-awl")
+	attempt(mx2, IPS[0], "carol@example.com", None, "pass_awl")
 
 
 def load_both(mx1, mx2, ip, n):
@@ -108,16 +108,16 @@ def test_concurrent(mx1, mx2, redis):
 	load_both(mx1, mx2, ip, 1)
 	first = time.monotonic()
 	new = greylisted(mx1, since1, ip) + greylisted(mx2, since2, ip)
-	check(sorted(d["reason"] for d in new) == ["early-retry", "new"],
+	check(sorted(d["reason"] for d in new) == ["early_retry", "new"],
 	    "first two decisions (one through each milter, at once)",
-	    [d["line"] for d in new], "one new, one early-retry")
+	    [d["line"] for d in new], "one new, one early_retry")
 	time.sleep(max(0, first + GREY_DELAY + 0.5 - time.monotonic()))
 	since1, since2 = mx1.milter.log.mark(), mx2.milter.log.mark()
 	load_both(mx1, mx2, ip, 200)
 	grey = greylisted(mx1, since1, ip) + greylisted(mx2, since2, ip)
-	check([d["reason"] for d in grey] == ["retry-counted"],
+	check([d["reason"] for d in grey] == ["retry_counted"],
 	    "greylisted among 400 concurrent retries from both hosts",
-	    [d["line"] for d in grey], "exactly one retry-counted")
+	    [d["line"] for d in grey], "exactly one retry_counted")
 
 
 def rcpt_max_ms(out):

@@ -18,7 +18,7 @@ DESCRIPTION
 	               10 tarpits ran at once; the other burst clients were
 	               greylisted with "tarpit=full limit=tarpit_max_share"
 	               and their lines count them (tarpit_full_total), as
-	               does targreyctl stats (events: tarpit-full=N).
+	               does targreyctl stats (events: tarpit_full=N).
 	  off          after a reload to tarpit_max_sessions = 0 a
 	               suspicious client is greylisted with tarpit=off
 	               (the line used to say tarpit=full).
@@ -103,14 +103,14 @@ def test_burst(r):
 	# the daemon flushes its counters into the state every second
 	def stats_full():
 		o = r.milter.ctl("stats")
-		m = re.search(r"tarpit-full=(\d+)", o.stdout)
+		m = re.search(r"tarpit_full=(\d+)", o.stdout)
 		return m and int(m.group(1)) == len(full) and m.group(0)
 	try:
-		got = rig.wait_until(stats_full, 15, "targreyctl stats tarpit-full")
+		got = rig.wait_until(stats_full, 15, "targreyctl stats tarpit_full")
 	except rig.RigError:
 		got = r.milter.ctl("stats").stdout
-	check(got == "tarpit-full=%d" % len(full), "targreyctl stats", got,
-	    "tarpit-full=%d" % len(full))
+	check(got == "tarpit_full=%d" % len(full), "targreyctl stats", got,
+	    "tarpit_full=%d" % len(full))
 	codes = sorted(str(v[0]) for v in out.values())
 	print("  burst replies: %s" % ", ".join("%s x%d" % (c, codes.count(c))
 	    for c in sorted(set(codes))))

@@ -13,17 +13,17 @@ DESCRIPTION
 	  greylist     127.0.0.31 resets (RST) 0.5 s after the milter logged
 	               its tarpit start (reason=lost_connection); afterwards
 	               the triplet is greylisted: new (retries_left=2),
-	               early-retry before the delay, retry-counted
+	               early_retry before the delay, retry_counted
 	               (retries_left=1) after it,
 	               and the next retry is accepted and delivered
-	               (eom tg=pass-triplet); targreyctl shows passes=1.
+	               (eom tg=pass_triplet); targreyctl shows passes=1.
 	  awl          one pass is not enough: a new triplet of the same
 	               client is greylisted. A client pass counts at most
 	               once an hour, so the first pass is moved two hours
 	               back with targreyctl dump/load (only its last_pass
 	               time changes; the count stays the one the milter
 	               wrote). The next real pass then counts (passes=2)
-	               and the greylisted triplet is accepted as pass-awl.
+	               and the greylisted triplet is accepted as pass_awl.
 	  dry_run      after a reload with dry_run = yes, a new suspicious
 	               client gets would_tarpit, no tarpit line, and its
 	               mail is delivered.
@@ -73,12 +73,12 @@ def test_greylist(r):
 	check("retries_left=2" in g["extra"], "retries left", g["extra"],
 	    "retries_left=2")
 	first = time.monotonic()
-	attempt(r, IP, "alice@example.com", "early-retry")
+	attempt(r, IP, "alice@example.com", "early_retry")
 	time.sleep(max(0, first + GREY_DELAY + 0.5 - time.monotonic()))
-	g = attempt(r, IP, "alice@example.com", "retry-counted")
+	g = attempt(r, IP, "alice@example.com", "retry_counted")
 	check("retries_left=1" in g["extra"], "retries left", g["extra"],
 	    "retries_left=1")
-	attempt(r, IP, "alice@example.com", None, "pass-triplet")
+	attempt(r, IP, "alice@example.com", None, "pass_triplet")
 	line = client_line(r, IP)
 	check(line.endswith(" passes=1"), "client passes after one pass", line,
 	    "passes=1")
@@ -96,11 +96,11 @@ def test_awl(r):
 	out = r.milter.ctl("load", "-", stdin="# targrey-milter dump 1\n%s\n" % moved)
 	check(out.returncode == 0, "targreyctl load", out.returncode, 0,
 	    out.stdout + out.stderr)
-	attempt(r, IP, "alice@example.com", None, "pass-triplet")
+	attempt(r, IP, "alice@example.com", None, "pass_triplet")
 	line = client_line(r, IP)
 	check(line.endswith(" passes=2"), "client passes after the second pass",
 	    line, "passes=2")
-	attempt(r, IP, "carol@example.com", None, "pass-awl")
+	attempt(r, IP, "carol@example.com", None, "pass_awl")
 
 
 def test_dry_run(r):

@@ -154,8 +154,8 @@ def test_restart(r):
 	check(GREYLISTED in res.replies, "attempt after the restart",
 	    res.replies, GREYLISTED, res.transcript)
 	g = r.milter.wait_decision(since, addr=ip, action="greylist")
-	check(g["reason"] == "early-retry", "greylist reason after restart",
-	    g["reason"], "early-retry (the stored triplet)", g["line"])
+	check(g["reason"] == "early_retry", "greylist reason after restart",
+	    g["reason"], "early_retry (the stored triplet)", g["line"])
 
 
 def test_pipelining(r):

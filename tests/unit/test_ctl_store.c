@@ -370,7 +370,7 @@ test_explain(void **state)
 	want_output(fx, "client 192.0.2.77 ([192.0.2.77]), network 192.0.2.0");
 	want_output(fx, "  greylist 192.0.2.0/alice@example.org/bob@example.net: first=");
 	want_output(fx, "  tarpit 192.0.2.77: none\n");
-	want_output(fx, "verdict: tarpit (new client): the first RCPT reply waits 125 s");
+	want_output(fx, "verdict: tarpit (new_client): the first RCPT reply waits 125 s");
 	/* after a tarpit failure the same triplet is greylisted, early retry */
 	greylist_params_init(&p, fx->cfg);
 	st = store_open(fx->dir, 1 << 24);
@@ -379,21 +379,21 @@ test_explain(void **state)
 	st = store_close(st);
 	assert_int_equal(run(fx, NULL, ctl_explain, "explain", "192.0.2.77", "[192.0.2.77]",
 	    "alice@example.org", "bob@example.net", NULL), 0);
-	want_output(fx, "verdict: greylist (early-retry): 450 4.7.1 Greylisted, please try again later; "
+	want_output(fx, "verdict: greylist (early_retry): 450 4.7.1 Greylisted, please try again later; "
 	    "a retry counts after 165 s, 2 counted retries needed\n");
 	assert_int_equal(run(fx, NULL, ctl_explain, "explain", "203.0.113.9", "[203.0.113.9]",
 	    "news@example.com", "bob@example.net", NULL), 0);
-	want_output(fx, "verdict: pass-triplet (triplet passed): accepted without delay\n");
+	want_output(fx, "verdict: pass_triplet (triplet_passed): accepted without delay\n");
 	/* the stages before taRgrey */
 	assert_int_equal(run(fx, NULL, ctl_explain, "explain", "127.0.0.1", "localhost",
 	    "a@b", "c@d", NULL), 0);
 	want_output(fx, "  trusted_networks: yes\nverdict: pass (trusted_networks)");
 	assert_int_equal(run(fx, NULL, ctl_explain, "explain", "192.0.2.77", "mail.example.com",
 	    "alice@example.org", "bob@example.net", NULL), 0);
-	want_output(fx, "  S25R: clean (no_match)\nverdict: pass (S25R clean)");
+	want_output(fx, "  s25r: clean (no_match)\nverdict: pass (s25r clean)");
 	assert_int_equal(run(fx, NULL, ctl_explain, "explain", "192.0.2.77", "[192.0.2.77]",
 	    "alice@example.org", "bob@example.net", NULL), 0);
-	want_output(fx, "  S25R: suspicious (s25r_rule_0)\n");
+	want_output(fx, "  s25r: suspicious (s25r_rule_0)\n");
 	/* a whitelisted recipient passes a suspicious client */
 	snprintf(path, sizeof(path), "%s/rcpt", fx->dir);
 	fp = fopen(path, "w");
@@ -422,8 +422,8 @@ test_expire_and_stats(void **state)
 	want_output(fx, "greylist         1 records, oldest 2026-11-23T09:10:00Z, newest 2026-11-23T09:16:40Z\n");
 	want_output(fx, "clients          2 records");
 	want_output(fx, "tarpit           0 records\n");
-	want_output(fx, "decisions: pass-awl=0 pass-triplet=0 greylist=0 tarpit=0 store-unavailable=0\n");
-	want_output(fx, "events: tarpit-full=0\n");
+	want_output(fx, "decisions: pass_awl=0 pass_triplet=0 greylist=0 tarpit=0 store_unavailable=0\n");
+	want_output(fx, "events: tarpit_full=0\n");
 	want_output(fx, "map: 8388608 bytes");
 	assert_int_equal(run(fx, NULL, ctl_stats, "stats", "extra", NULL), 2);
 	assert_int_equal(run(fx, NULL, ctl_list, "list", "meta", NULL), 2);

@@ -59,7 +59,7 @@ test_decision_table(void **state)
 	const grey_record_t pending = {T0 - 100, T0 - 100, 0, 0};
 	const tarpit_record_t failed = {T0 - 600, T0 - 600, 1};
 	const tarpit_record_t failed_old = {T0 - 40 * DAY, T0 - 31 * DAY, 3};
-	static const char *names[] = {"pass-awl", "pass-triplet", "greylist", "tarpit"};
+	static const char *names[] = {"pass_awl", "pass_triplet", "greylist", "tarpit"};
 	const struct {
 		const char *name;
 		greylist_facts_t f;
@@ -68,20 +68,20 @@ test_decision_table(void **state)
 		const char *reason;
 		int	write_triplet, write_client;
 	} cases[] = {
-		{"nothing known", {0}, 0, GREYLIST_TARPIT, "new client", 0, 0},
+		{"nothing known", {0}, 0, GREYLIST_TARPIT, "new_client", 0, 0},
 		{"tarpit full", {0}, GREYLIST_NO_TARPIT, GREYLIST_GREYLIST, "new", 1, 0},
-		{"manual whitelist", {.whitelisted = 1, .tarpit = &failed}, 0, GREYLIST_PASS_AWL, "client whitelist", 0, 0},
-		{"auto-whitelisted", {.client = &awl, .tarpit = &failed}, 0, GREYLIST_PASS_AWL, "client AWL", 0, 1},
-		{"awl expired", {.client = &awl_old}, 0, GREYLIST_TARPIT, "new client", 0, 0},
-		{"4 of 5 passes", {.client = &few}, 0, GREYLIST_TARPIT, "new client", 0, 0},
-		{"triplet passed", {.client = &few, .triplet = &passed, .tarpit = &failed}, 0,
-		    GREYLIST_PASS_TRIPLET, "triplet passed", 1, 1},
+		{"manual whitelist", {.whitelisted = 1, .tarpit = &failed}, 0, GREYLIST_PASS_AWL, "manual_whitelist", 0, 0},
+		{"auto-whitelisted", {.client = &awl, .tarpit = &failed}, 0, GREYLIST_PASS_AWL, "client_awl", 0, 1},
+		{"awl expired", {.client = &awl_old}, 0, GREYLIST_TARPIT, "new_client", 0, 0},
+		{"4 of 5 passes", {.client = &few}, 0, GREYLIST_TARPIT, "new_client", 0, 0},
+		{"triplet_passed", {.client = &few, .triplet = &passed, .tarpit = &failed}, 0,
+		    GREYLIST_PASS_TRIPLET, "triplet_passed", 1, 1},
 		{"tarpit failed", {.tarpit = &failed}, 0, GREYLIST_GREYLIST, "new", 1, 0},
 		{"tarpit failed, early retry", {.tarpit = &failed, .triplet = &pending}, 0,
-		    GREYLIST_GREYLIST, "early-retry", 1, 0},
+		    GREYLIST_GREYLIST, "early_retry", 1, 0},
 		{"tarpit failure expired", {.tarpit = &failed_old, .triplet = &pending}, 0,
-		    GREYLIST_TARPIT, "new client", 0, 0},
-		{"pending triplet, not failed", {.triplet = &pending}, 0, GREYLIST_TARPIT, "new client", 0, 0},
+		    GREYLIST_TARPIT, "new_client", 0, 0},
+		{"pending triplet, not failed", {.triplet = &pending}, 0, GREYLIST_TARPIT, "new_client", 0, 0},
 	};
 	greylist_result_t r;
 
@@ -95,7 +95,7 @@ test_decision_table(void **state)
 			fail_msg("%s: got writes triplet=%d client=%d, want %d %d", cases[i].name,
 			    r.write_triplet, r.write_client, cases[i].write_triplet, cases[i].write_client);
 	}
-	assert_string_equal(greylist_verdict_name(GREYLIST_UNAVAILABLE), "store-unavailable");
+	assert_string_equal(greylist_verdict_name(GREYLIST_UNAVAILABLE), "store_unavailable");
 }
 
 /* Apply one attempt at time NOW to *G (tarpit-failed client). */
@@ -125,12 +125,12 @@ test_greylist_timeline(void **state)
 		long	remaining_retries;
 	} steps[] = {
 		{0, GREYLIST_GREYLIST, "new", 300, 2},
-		{1, GREYLIST_GREYLIST, "early-retry", 299, 2},
-		{299, GREYLIST_GREYLIST, "early-retry", 1, 2},
-		{300, GREYLIST_GREYLIST, "retry-counted", 0, 1},	/* exactly the delay counts */
+		{1, GREYLIST_GREYLIST, "early_retry", 299, 2},
+		{299, GREYLIST_GREYLIST, "early_retry", 1, 2},
+		{300, GREYLIST_GREYLIST, "retry_counted", 0, 1},	/* exactly the delay counts */
 		{301, GREYLIST_PASS_TRIPLET, "retried", 0, 0},
-		{302, GREYLIST_PASS_TRIPLET, "triplet passed", 0, 0},
-		{301 + 30 * DAY, GREYLIST_PASS_TRIPLET, "triplet passed", 0, 0},	/* max age since 301 */
+		{302, GREYLIST_PASS_TRIPLET, "triplet_passed", 0, 0},
+		{301 + 30 * DAY, GREYLIST_PASS_TRIPLET, "triplet_passed", 0, 0},	/* max age since 301 */
 		{301 + 60 * DAY + 1, GREYLIST_GREYLIST, "new", 300, 2},	/* expired: starts over */
 	};
 	grey_record_t g;

@@ -49,12 +49,12 @@ static const row_t rows[] = {
 	 .last_trace = "reverse_lookup: temporary failure", .grey = G_NONE},
 	{.client_known = 1, .tempfail = 1, .tempfail_unknown = 1, ASK(POLICY_ASK_S25R),
 	 .reason = "", .last_trace = "client_whitelist: no", .grey = G_NONE},
-	{.client_known = 1, .s25r = CLEAN_NAME, .verdict = POLICY_CLEAN, .step = "S25R",
-	 .action = "clean", .reason = "no_match", .last_trace = "S25R: clean (no_match)",
+	{.client_known = 1, .s25r = CLEAN_NAME, .verdict = POLICY_CLEAN, .step = "s25r",
+	 .action = "clean", .reason = "no_match", .last_trace = "s25r: clean (no_match)",
 	 .grey = G_NONE},
-	{.client_known = 1, .s25r = SUSPICIOUS_NAME, .verdict = POLICY_SUSPICIOUS, .step = "S25R",
+	{.client_known = 1, .s25r = SUSPICIOUS_NAME, .verdict = POLICY_SUSPICIOUS, .step = "s25r",
 	 .action = "suspicious", .reason = "s25r_rule_0",
-	 .last_trace = "S25R: suspicious (s25r_rule_0)", .grey = G_NONE},
+	 .last_trace = "s25r: suspicious (s25r_rule_0)", .grey = G_NONE},
 	/* RCPT: whitelists */
 	{.client_known = 1, .s25r = SUSPICIOUS_NAME, .rcpt = 1, .rcpt_wl = 1,
 	 .verdict = POLICY_PASS, .step = "recipient_whitelist", .reason = "recipient_whitelist",
@@ -99,13 +99,13 @@ static const row_t rows[] = {
 	{.client_known = 1, .s25r = SUSPICIOUS_NAME, .rcpt = 1, .slot = POLICY_SLOT_TAKEN,
 	 .grey = GREYLIST_UNAVAILABLE, .verdict = POLICY_UNAVAILABLE, .step = "store",
 	 .action = "accept", .reason = "store_unavailable",
-	 .last_trace = "store: store-unavailable (why)"},
+	 .last_trace = "store: store_unavailable (why)"},
 	{.client_known = 1, .s25r = SUSPICIOUS_NAME, .rcpt = 1, .slot = POLICY_SLOT_TAKEN,
 	 .grey = GREYLIST_PASS_AWL, .verdict = POLICY_ACCEPT, .step = "store", .reason = "why",
-	 .last_trace = "store: pass-awl (why)"},
+	 .last_trace = "store: pass_awl (why)"},
 	{.client_known = 1, .s25r = SUSPICIOUS_NAME, .rcpt = 1, .slot = POLICY_SLOT_TAKEN,
 	 .grey = GREYLIST_PASS_TRIPLET, .verdict = POLICY_ACCEPT, .step = "store", .reason = "why",
-	 .last_trace = "store: pass-triplet (why)"},
+	 .last_trace = "store: pass_triplet (why)"},
 };
 
 /* Build the facts of row W. */
@@ -185,7 +185,7 @@ test_rows(void **state)
 static void
 test_trace_order(void **state)
 {
-	static const char *const want[] = {"trusted_networks", "client_whitelist", "S25R",
+	static const char *const want[] = {"trusted_networks", "client_whitelist", "s25r",
 	    "recipient_whitelist", "sender_whitelist", "tarpit_slot", "store"};
 	policy_facts_t f;
 	s25r_verdict_t v;
@@ -206,10 +206,10 @@ test_names(void **state)
 {
 	(void) state;
 	assert_string_equal(policy_verdict_name(POLICY_GREYLIST), "greylist");
-	assert_string_equal(policy_verdict_name(POLICY_ASK_STORE), "ask-store");
-	assert_string_equal(policy_verdict_name((policy_verdict_t) 99), "?");
+	assert_string_equal(policy_verdict_name(POLICY_ASK_STORE), "ask_store");
+	assert_string_equal(policy_verdict_name((policy_verdict_t) 99), "unknown");
 	for (int v = POLICY_ASK_CLIENT; v <= POLICY_UNAVAILABLE; v++)
-		assert_string_not_equal(policy_verdict_name((policy_verdict_t) v), "?");
+		assert_string_not_equal(policy_verdict_name((policy_verdict_t) v), "unknown");
 }
 
 int

@@ -121,10 +121,10 @@ static void
 test_default_whitelist(void **state)
 {
 	static const s25r_case_t cases[] = {
-		{"mail-ed1-f41.google.com", NULL, 0, "whitelist builtin:s25r_whitelist:"},
+		{"mail-ed1-f41.google.com", NULL, 0, "whitelist_builtin:s25r_whitelist:"},
 		{"mail-tyzapc01on2095.outbound.protection.outlook.com", NULL, 0,
-		    "whitelist builtin:s25r_whitelist:"},
-		{"e226-55.smtp-out.us-west-2.amazonses.com", NULL, 0, "whitelist builtin:s25r_whitelist:"},
+		    "whitelist_builtin:s25r_whitelist:"},
+		{"e226-55.smtp-out.us-west-2.amazonses.com", NULL, 0, "whitelist_builtin:s25r_whitelist:"},
 		{"1.2.3.4.bc.googleusercontent.com", NULL, 1, "s25r_rule_3"},
 		{"[192.0.2.1]", NULL, 1, "s25r_rule_0"},
 	};
@@ -156,7 +156,7 @@ test_access_tables(void **state)
 	s = s25r_test_create(ov);
 	const s25r_case_t cases[] = {
 		/* whitelist OK wins; its DUNNO falls through to the access tables */
-		{"a1-2-3.example.jp", NULL, 0, "whitelist regexp:"},
+		{"a1-2-3.example.jp", NULL, 0, "whitelist_regexp:"},
 		{"mail2.example.jp", NULL, 0, "regexp:"},
 		/* rule 0 before the negated catch-all: [IP] is not "not S25R" */
 		{"[203.0.113.9]", "203.0.113.9", 1, "s25r_rule_0"},

@@ -102,15 +102,15 @@ test_flow(void **state)
 	addr_t	a = ip("192.0.2.10");
 	store_facts_t f;
 
-	want_check(fx->st, T0, "192.0.2.10", "s@x.org", "r@y.org", 0, GREYLIST_TARPIT, "new client");
+	want_check(fx->st, T0, "192.0.2.10", "s@x.org", "r@y.org", 0, GREYLIST_TARPIT, "new_client");
 	assert_int_equal(store_tarpit_failed(fx->st, &P, T0 + 5, &a), 0);
 	want_check(fx->st, T0 + 600, "192.0.2.10", "s@x.org", "r@y.org", 0, GREYLIST_GREYLIST, "new");
-	want_check(fx->st, T0 + 700, "192.0.2.10", "s@x.org", "r@y.org", 0, GREYLIST_GREYLIST, "early-retry");
-	want_check(fx->st, T0 + 900, "192.0.2.10", "s+1@x.org", "r@y.org", 0, GREYLIST_GREYLIST, "retry-counted");
-	want_check(fx->st, T0 + 960, "192.0.2.99", "s@x.org", "R@y.org", 0, GREYLIST_TARPIT, "new client");
+	want_check(fx->st, T0 + 700, "192.0.2.10", "s@x.org", "r@y.org", 0, GREYLIST_GREYLIST, "early_retry");
+	want_check(fx->st, T0 + 900, "192.0.2.10", "s+1@x.org", "r@y.org", 0, GREYLIST_GREYLIST, "retry_counted");
+	want_check(fx->st, T0 + 960, "192.0.2.99", "s@x.org", "R@y.org", 0, GREYLIST_TARPIT, "new_client");
 	want_check(fx->st, T0 + 961, "192.0.2.10", "s@x.org", "r@y.org", 0, GREYLIST_PASS_TRIPLET, "retried");
 	/* another host of the same /24 shares the passed triplet */
-	want_check(fx->st, T0 + 962, "192.0.2.99", "s@x.org", "R@y.org", 0, GREYLIST_PASS_TRIPLET, "triplet passed");
+	want_check(fx->st, T0 + 962, "192.0.2.99", "s@x.org", "R@y.org", 0, GREYLIST_PASS_TRIPLET, "triplet_passed");
 	assert_int_equal(store_lookup(fx->st, &P, &a, "s@x.org", "r@y.org", &f), 0);
 	assert_string_equal(f.triplet_key, "192.0.2.0/s@x.org/r@y.org");
 	assert_true(f.has_triplet && (f.triplet.flags & GREY_FLAG_PASSED) && f.triplet.retries == 2);
@@ -151,7 +151,7 @@ test_auto_whitelist(void **state)
 	assert_int_equal(store_tarpit_passed(fx->st, &P, t, &a, "s@x.org", rcpt, 1), 0);
 	for (int i = 1; i <= 4; i++) {
 		want_check(fx->st, t + i * 3600, "198.51.100.4", "s@x.org", "r@y.org", 0,
-		    GREYLIST_PASS_TRIPLET, "triplet passed");
+		    GREYLIST_PASS_TRIPLET, "triplet_passed");
 		/* passes less than an hour apart do not count; the fifth whitelists */
 		want_check(fx->st, t + i * 3600 + 10, "198.51.100.4", "s@x.org", "r@y.org", 0,
 		    i < 4 ? GREYLIST_PASS_TRIPLET : GREYLIST_PASS_AWL, NULL);
@@ -161,7 +161,7 @@ test_auto_whitelist(void **state)
 	}
 	/* the whole /24 */
 	want_check(fx->st, t + 4 * 3600 + 20, "198.51.100.200", "any@z.org", "q@y.org", 0,
-	    GREYLIST_PASS_AWL, "client AWL");
+	    GREYLIST_PASS_AWL, "client_awl");
 }
 
 static void
@@ -176,7 +176,7 @@ test_persistence(void **state)
 	assert_null(fx->st);
 	fx->st = store_open(fx->dir, 256UL * 1024 * 1024);
 	assert_non_null(fx->st);
-	want_check(fx->st, T0 + 2, "203.0.113.5", "s@x.org", "r@y.org", 0, GREYLIST_GREYLIST, "early-retry");
+	want_check(fx->st, T0 + 2, "203.0.113.5", "s@x.org", "r@y.org", 0, GREYLIST_GREYLIST, "early_retry");
 }
 
 static void
@@ -354,7 +354,7 @@ test_whitelist(void **state)
 	assert_int_equal(net_parse("198.51.100.0/24", &n), 0);
 	want_check(fx->st, T0, "198.51.100.9", "s@x.org", "r@y.org", 0, GREYLIST_TARPIT, NULL);
 	assert_int_equal(store_whitelist_add(fx->st, &n, T0), 0);
-	want_check(fx->st, T0, "198.51.100.9", "s@x.org", "r@y.org", 0, GREYLIST_PASS_AWL, "client whitelist");
+	want_check(fx->st, T0, "198.51.100.9", "s@x.org", "r@y.org", 0, GREYLIST_PASS_AWL, "manual_whitelist");
 	want_check(fx->st, T0, "198.51.101.9", "s@x.org", "r@y.org", 0, GREYLIST_TARPIT, NULL);
 	assert_int_equal(store_whitelist_remove(fx->st, &n), 0);
 	want_check(fx->st, T0, "198.51.100.9", "s@x.org", "r@y.org", 0, GREYLIST_TARPIT, NULL);
@@ -401,7 +401,7 @@ test_counters_and_walk(void **state)
 	assert_int_equal(store_counter_get(fx->st, GREYLIST_TARPIT, &c), 0);
 	assert_int_equal(c, 1);
 	assert_int_equal(store_event_get(fx->st, STORE_EVENTS, &c), -1);
-	assert_string_equal(store_event_name(STORE_EVENT_TARPIT_FULL), "tarpit-full");
+	assert_string_equal(store_event_name(STORE_EVENT_TARPIT_FULL), "tarpit_full");
 	assert_int_equal(store_walk(fx->st, STORE_DB_GREYLIST, "192.0.2.0/", count_cb, &n), 0);
 	assert_int_equal(n, 1000);
 	n = 0;
@@ -532,7 +532,7 @@ test_map_grown_by_other_process(void **state)
 	want_check(fx->st, T0, "192.0.2.1", "after@x.org", "r@y.org", GREYLIST_NO_TARPIT,
 	    GREYLIST_GREYLIST, "new");
 	want_check(fx->st, T0 + 1, "198.51.100.1", "child119999@example.org", "r@y.org",
-	    GREYLIST_NO_TARPIT, GREYLIST_GREYLIST, "early-retry");
+	    GREYLIST_NO_TARPIT, GREYLIST_GREYLIST, "early_retry");
 	assert_int_equal(store_count(fx->st, STORE_DB_GREYLIST, &n), 0);
 	assert_int_equal(n, 120002);
 	assert_true(store_map_size(fx->st) > STORE_INITIAL_MAP);

@@ -321,7 +321,7 @@ test_noscript(void **state)
 	    GREYLIST_GREYLIST, "new");
 	freeReplyObject(direct("SCRIPT FLUSH"));
 	want_check(fx->st, T0 + 400, "192.0.2.30", "s@x.org", "r@y.org", GREYLIST_NO_TARPIT,
-	    GREYLIST_GREYLIST, "retry-counted");
+	    GREYLIST_GREYLIST, "retry_counted");
 	want_check(fx->st, T0 + 800, "192.0.2.30", "s@x.org", "r@y.org", GREYLIST_NO_TARPIT,
 	    GREYLIST_PASS_TRIPLET, "retried");
 }
