@@ -72,9 +72,9 @@ metrics_hour_return(const uint32_t counts[REPORT_CATEGORIES])
 void
 metrics_hour_s25r(const char *reason)
 {
-	const char *rule = "s25r_rule_";
+	const char *rule = W_S25R_RULE_;
 
-	if (reason == NULL || strcmp(reason, "no_match") == 0)
+	if (reason == NULL || strcmp(reason, W_NO_MATCH) == 0)
 		return;
 	if (strncmp(reason, rule, strlen(rule)) == 0) {
 		int	n = reason[strlen(rule)] - '0';
@@ -82,7 +82,7 @@ metrics_hour_s25r(const char *reason)
 		if (n >= 0 && n <= 6 && reason[strlen(rule) + 1] == '\0')
 			metrics_hour_event((report_category_t) (REPORT_S25R_RULE0 + n));
 	} else
-		metrics_hour_event(strncmp(reason, "whitelist ", 10) == 0
+		metrics_hour_event(strncmp(reason, W_WHITELIST_, strlen(W_WHITELIST_)) == 0
 		    ? REPORT_S25R_WHITELIST : REPORT_S25R_TABLE);
 }
 
