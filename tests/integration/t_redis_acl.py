@@ -10,8 +10,8 @@ DESCRIPTION
 	(for the test only) everything. The milter and targreyctl have
 	redis_username = targrey and its password. End to end through
 	Postfix: targreyctl load (a tarpit-failed client), a greylisting
-	("new"), the retry after greylist_delay passes (pass-triplet) and
-	is delivered, a new triplet of that client passes as pass-awl;
+	("new"), the retry after greylist_delay passes (pass_triplet) and
+	is delivered, a new triplet of that client passes as pass_awl;
 	targreyctl show, dump, stats (the counters the milter adds every
 	second), whitelist add, delete. Redis's ACL LOG stays empty (no
 	command refused) and no milter or Postfix log line, nor any
@@ -50,11 +50,11 @@ def end_to_end(r):
 	attempt(r, IP, "erin@example.com", "new")
 	first = time.monotonic()
 	time.sleep(max(0, first + DELAY + 0.5 - time.monotonic()))
-	attempt(r, IP, "erin@example.com", None, "pass-triplet")
-	attempt(r, IP, "frank@example.com", None, "pass-awl")
+	attempt(r, IP, "erin@example.com", None, "pass_triplet")
+	attempt(r, IP, "frank@example.com", None, "pass_awl")
 	check(IP in ctl(r, "show", IP), "targreyctl show")
 	check("erin@example.com" in ctl(r, "dump"), "targreyctl dump has the triplet")
-	wait_until(lambda: re.search(r"pass-triplet=[1-9]", ctl(r, "stats")), 10,
+	wait_until(lambda: re.search(r"pass_triplet=[1-9]", ctl(r, "stats")), 10,
 	    "the milter's counters in targreyctl stats")
 	ctl(r, "whitelist", "add", "192.0.2.0/24")
 	check("192.0.2.0/24" in ctl(r, "whitelist", "list"), "whitelist add")

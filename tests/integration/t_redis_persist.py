@@ -8,7 +8,7 @@ DESCRIPTION
 	Redis's default save points). 127.0.0.54, loaded as tarpit-failed,
 	is greylisted ("new", retries_left=2); Redis is stopped with SHUTDOWN
 	and started again on the same port and directory (the milter keeps
-	running); after greylist_delay the same triplet is "retry-counted"
+	running); after greylist_delay the same triplet is "retry_counted"
 	with retries_left=1: the record was kept. Without persistence the
 	retry would be "new" again.
 """
@@ -53,9 +53,9 @@ def main(r, redis):
 		check(time.monotonic() < deadline, "the milter reconnects", d["line"],
 		    "a decision within 15 s")
 		time.sleep(0.3)
-	check(d["action"] == "greylist" and d["reason"] == "retry-counted"
+	check(d["action"] == "greylist" and d["reason"] == "retry_counted"
 	    and "retries_left=1" in d["extra"], "the retry after the Redis restart",
-	    d["line"], "greylist retry-counted retries_left=1")
+	    d["line"], "greylist retry_counted retries_left=1")
 	print("ok - the triplet survived SHUTDOWN and restart of Redis (%s)" % d["reason"])
 
 

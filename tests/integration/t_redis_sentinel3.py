@@ -14,7 +14,7 @@ DESCRIPTION
 	same triplet follow one another: while there is no master they are
 	accepted (store_unavailable); once the two live sentinels (quorum 2)
 	have promoted the replica and the milter has found it, the same
-	triplet is greylisted as "early-retry": the record written before
+	triplet is greylisted as "early_retry": the record written before
 	the kill is there. The time from the kill to that decision is
 	printed and must be under 30 s; the time until the replica reports
 	ROLE master is printed beside it.
@@ -52,8 +52,8 @@ def failover(r, master, replica):
 	master.stop()
 	took, n, since = until_greylisted(r, IP, 30, SENDER, each)
 	d = r.milter.wait_decision(since, addr=IP, action="greylist")
-	check(d["reason"] == "early-retry", "the triplet after the failover", d["reason"],
-	    "early-retry (the record written before the kill)", d["line"])
+	check(d["reason"] == "early_retry", "the triplet after the failover", d["reason"],
+	    "early_retry (the record written before the kill)", d["line"])
 	check(promoted != [], "replica promoted", cli(replica.port, "role"), "master")
 	return took, promoted[0], n
 

@@ -90,7 +90,7 @@ def main(r, redis):
 		    and "store=redis" in d["line"], "rcpt decision for %s" % ip, d["line"],
 		    "action=accept reason=store_unavailable store=redis")
 	said = r.milter.log.grep(r"mail passes without greylisting", since)
-	check(len(said) == 1, "store-unavailable lines for 6 sessions (rate-limited)",
+	check(len(said) == 1, "store_unavailable lines for 6 sessions (rate-limited)",
 	    len(said), 1, r.logs())
 	print("  RCPT reply times with Redis paused (s): %s; max %.3f, redis_timeout %.3f"
 	    % (" ".join("%.3f" % t for t in times), max(times), TIMEOUT_MS / 1000.0))

@@ -208,8 +208,8 @@ def greylist_returns(r):
     plant(r, "greylist\t%s\tfirst=%d last=%d retries=0 passed=0\n"
         % (key[0].split("\t")[0].split()[0], back, back))
     time.sleep(max(0, first + 2.5 - time.monotonic()))
-    attempt(r, "127.0.0.23", "dave@example.com", None, "pass-triplet")
-    attempt(r, "127.0.0.22", "carol@example.com", None, "pass-triplet")
+    attempt(r, "127.0.0.23", "dave@example.com", None, "pass_triplet")
+    attempt(r, "127.0.0.22", "carol@example.com", None, "pass_triplet")
 
 
 def records(r, db):

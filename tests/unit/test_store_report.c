@@ -135,7 +135,7 @@ test_s25r_and_delays(void **state)
 		{"s25r_rule_6", -1, REPORT_S25R_RULE0 + 6},
 		{"s25r_rule_7", -1, -1},
 		{"no_match", -1, -1},
-		{"whitelist /etc/wl:3", -1, REPORT_S25R_WHITELIST},
+		{"whitelist_/etc/wl:3", -1, REPORT_S25R_WHITELIST},
 		{"/etc/access:12", -1, REPORT_S25R_TABLE},
 		{NULL, 0, REPORT_RETURN_5M},
 		{NULL, 299, REPORT_RETURN_5M},
