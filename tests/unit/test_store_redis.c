@@ -259,7 +259,7 @@ test_wrong_type_logged(void **state)
 	freeReplyObject(direct("HSET %s f v", "wt:greylist:192.0.2.0/s@x.org/r@y.org"));
 	want_check(fx->st, T0, "192.0.2.9", "s@x.org", "r@y.org", GREYLIST_NO_TARPIT,
 	    GREYLIST_UNAVAILABLE, "store=redis");
-	assert_true(log_capture_count("redis: write: ") == 1 && log_capture_count("WRONGTYPE") == 1);
+	assert_true(log_capture_count("redis: decide: ") == 1 && log_capture_count("WRONGTYPE") == 1);
 }
 
 /* A record of a newer version is absent for decisions, logged, kept. */
