@@ -65,28 +65,27 @@ set_key(const char *key, const void *v, size_t len)
 	freeReplyObject(r);
 }
 
-static void
-set_grey(const char *key, const grey_record_t *g)
+/* Encode record R of DB into B; its length (0: R is NULL). */
+static size_t
+enc(store_db_t db, const void *r, unsigned char *b)
 {
-	unsigned char b[RECORD_MAX_SIZE];
-
-	set_key(key, g ? b : NULL, g ? record_grey_encode(g, b, sizeof(b)) : 0);
+	if (r == NULL)
+		return 0;
+	if (db == STORE_DB_GREYLIST)
+		return record_grey_encode(r, b, RECORD_MAX_SIZE);
+	if (db == STORE_DB_CLIENTS)
+		return record_client_encode(r, b, RECORD_MAX_SIZE);
+	return record_tarpit_encode(r, b, RECORD_MAX_SIZE);
 }
 
+/* SET KEY to record R of DB, or DEL it when R is NULL. */
 static void
-set_client(const char *key, const client_record_t *c)
+set_rec(store_db_t db, const char *key, const void *r)
 {
 	unsigned char b[RECORD_MAX_SIZE];
+	size_t	n = enc(db, r, b);
 
-	set_key(key, c ? b : NULL, c ? record_client_encode(c, b, sizeof(b)) : 0);
-}
-
-static void
-set_tarpit(const char *key, const tarpit_record_t *t)
-{
-	unsigned char b[RECORD_MAX_SIZE];
-
-	set_key(key, t ? b : NULL, t ? record_tarpit_encode(t, b, sizeof(b)) : 0);
+	set_key(key, r ? b : NULL, n);
 }
 
 /* KEY must hold LEN bytes of WANT (NULL: absent) with a TTL of TTL ms
@@ -106,38 +105,17 @@ want_key(const char *name, const char *key, const void *want, size_t len, int64_
 	freeReplyObject(t);
 }
 
-/* KEY holds the grey record G as written by C at NOW, or as set (OLD). */
+/* KEY holds record W of DB as written at NOW (with its TTL), or else
+ * OLD as the test set it (no TTL), or nothing when both are NULL. */
 static void
-want_grey(const char *name, const char *key, int64_t now, const grey_record_t *g,
-	  const grey_record_t *old)
+want_rec(const char *name, store_db_t db, const char *key, int64_t now, const void *w,
+	 const void *old)
 {
 	unsigned char b[RECORD_MAX_SIZE];
-	const grey_record_t *r = g ? g : old;
-	size_t	n = r ? record_grey_encode(r, b, sizeof(b)) : 0;
+	const void *r = w ? w : old;
+	size_t	n = enc(db, r, b);
 
-	want_key(name, key, r ? b : NULL, n, g ? store_redis_ttl_ms(&P, now, STORE_DB_GREYLIST, b, n) : 0);
-}
-
-static void
-want_client(const char *name, const char *key, int64_t now, const client_record_t *c,
-	    const client_record_t *old)
-{
-	unsigned char b[RECORD_MAX_SIZE];
-	const client_record_t *r = c ? c : old;
-	size_t	n = r ? record_client_encode(r, b, sizeof(b)) : 0;
-
-	want_key(name, key, r ? b : NULL, n, c ? store_redis_ttl_ms(&P, now, STORE_DB_CLIENTS, b, n) : 0);
-}
-
-static void
-want_tarpit(const char *name, const char *key, int64_t now, const tarpit_record_t *t,
-	    const tarpit_record_t *old)
-{
-	unsigned char b[RECORD_MAX_SIZE];
-	const tarpit_record_t *r = t ? t : old;
-	size_t	n = r ? record_tarpit_encode(r, b, sizeof(b)) : 0;
-
-	want_key(name, key, r ? b : NULL, n, t ? store_redis_ttl_ms(&P, now, STORE_DB_TARPIT, b, n) : 0);
+	want_key(name, key, r ? b : NULL, n, w ? store_redis_ttl_ms(&P, now, db, b, n) : 0);
 }
 
 /* Decide F at NOW in C and in Redis; everything must agree. */
@@ -151,9 +129,9 @@ same_decision(const char *name, int64_t now, const greylist_facts_t *f, int flag
 	addr_t	a;
 
 	keys_of(addr, &k);
-	set_client(k.client, f->client);
-	set_tarpit(k.tarpit, f->tarpit);
-	set_grey(k.triplet, f->triplet);
+	set_rec(STORE_DB_CLIENTS, k.client, f->client);
+	set_rec(STORE_DB_TARPIT, k.tarpit, f->tarpit);
+	set_rec(STORE_DB_GREYLIST, k.triplet, f->triplet);
 	greylist_decide(&P, now, f, flags, c);
 	assert_int_equal(addr_parse(addr, &a), 0);
 	store_check(st, &P, now, &a, SENDER, RCPT, flags, &got);
@@ -167,9 +145,9 @@ same_decision(const char *name, int64_t now, const greylist_facts_t *f, int flag
 	if (got.write_triplet != c->write_triplet || got.write_client != c->write_client)
 		fail_msg("%s: Lua writes triplet=%d client=%d, C %d %d", name,
 		    got.write_triplet, got.write_client, c->write_triplet, c->write_client);
-	want_grey(name, k.triplet, now, c->write_triplet ? &c->triplet : NULL, f->triplet);
-	want_client(name, k.client, now, c->write_client ? &c->client : NULL, f->client);
-	want_tarpit(name, k.tarpit, now, NULL, f->tarpit);
+	want_rec(name, STORE_DB_GREYLIST, k.triplet, now, c->write_triplet ? &c->triplet : NULL, f->triplet);
+	want_rec(name, STORE_DB_CLIENTS, k.client, now, c->write_client ? &c->client : NULL, f->client);
+	want_rec(name, STORE_DB_TARPIT, k.tarpit, now, NULL, f->tarpit);
 }
 
 static void
@@ -231,10 +209,10 @@ test_tarpit_writes_lua_equals_c(void **state)
 		tarpit_record_t t;
 		int	live = old_t[i] && !greylist_tarpit_expired(&P, T0, old_t[i]);
 
-		set_tarpit(k.tarpit, old_t[i]);
+		set_rec(STORE_DB_TARPIT, k.tarpit, old_t[i]);
 		greylist_tarpit_fail(T0, live ? old_t[i] : NULL, &t);
 		assert_int_equal(store_tarpit_failed(st, &P, T0, &a), 0);
-		want_tarpit("tarpit failed", k.tarpit, T0, &t, NULL);
+		want_rec("tarpit failed", STORE_DB_TARPIT, k.tarpit, T0, &t, NULL);
 	}
 	for (size_t i = 0; i < GL_COUNT(old_c); i++) {
 		const grey_record_t *g1 = old_g[i], *g2 = old_g[(i + 1) % GL_COUNT(old_g)];
@@ -243,17 +221,17 @@ test_tarpit_writes_lua_equals_c(void **state)
 		int	lc = old_c[i] && !greylist_client_expired(&P, T0, old_c[i]);
 		int	wc = greylist_client_pass(&P, T0, lc ? old_c[i] : NULL, &c);
 
-		set_client(k.client, old_c[i]);
-		set_tarpit(k.tarpit, &gl_failed);
-		set_grey(k.triplet, g1);
-		set_grey(k.triplet2, g2);
+		set_rec(STORE_DB_CLIENTS, k.client, old_c[i]);
+		set_rec(STORE_DB_TARPIT, k.tarpit, &gl_failed);
+		set_rec(STORE_DB_GREYLIST, k.triplet, g1);
+		set_rec(STORE_DB_GREYLIST, k.triplet2, g2);
 		greylist_triplet_pass(T0, g1 && !greylist_grey_expired(&P, T0, g1) ? g1 : NULL, &w1);
 		greylist_triplet_pass(T0, g2 && !greylist_grey_expired(&P, T0, g2) ? g2 : NULL, &w2);
 		assert_int_equal(store_tarpit_passed(st, &P, T0, &a, SENDER, rcpts, 2), 0);
-		want_grey("tarpit passed", k.triplet, T0, &w1, NULL);
-		want_grey("tarpit passed", k.triplet2, T0, &w2, NULL);
-		want_client("tarpit passed", k.client, T0, wc ? &c : NULL, old_c[i]);
-		want_tarpit("tarpit passed", k.tarpit, T0, NULL, NULL);
+		want_rec("tarpit passed", STORE_DB_GREYLIST, k.triplet, T0, &w1, NULL);
+		want_rec("tarpit passed", STORE_DB_GREYLIST, k.triplet2, T0, &w2, NULL);
+		want_rec("tarpit passed", STORE_DB_CLIENTS, k.client, T0, wc ? &c : NULL, old_c[i]);
+		want_rec("tarpit passed", STORE_DB_TARPIT, k.tarpit, T0, NULL, NULL);
 	}
 }
 
