@@ -139,6 +139,7 @@ decide_reply(store_redis_t *rs, const redisReply *e, const rs_rec_t *rec, size_t
 		    && rs_whitelist_reload(rs, atoll(el[1]->str)) == 0 ? 1 : -1;
 	if (e->elements < 6 || el[0]->integer < GREYLIST_PASS_AWL || el[0]->integer > GREYLIST_TARPIT
 	    || (r->reason = reason_text(el[1])) == NULL
+	    || el[2]->type != REDIS_REPLY_INTEGER || el[3]->type != REDIS_REPLY_INTEGER
 	    || el[4]->type != REDIS_REPLY_STRING || el[5]->type != REDIS_REPLY_STRING)
 		return -1;
 	r->verdict = (greylist_verdict_t) el[0]->integer;
