@@ -23,24 +23,26 @@
  *	(PX) computed from the max-age parameters of P: the server expires
  *	records, no scan is needed, and store_redis_expire() does nothing.
  *
- *	A decision reads its records with one MGET, decides with
- *	greylist_decide() (the same code as LMDB), and, when something must
- *	be written, sends one compare-and-set script (CAS_SCRIPT in
- *	store_redis.c, by EVALSHA): it writes only if every record read is
- *	still what was read, atomically on the server. When another host
- *	changed one in between, the decision is made again from the new
- *	records (at most STORE_REDIS_TRIES times), so two hosts deciding for
- *	one triplet at once leave what one host would leave.
+ *	A decision is one call of STORE_REDIS_SCRIPT (store_redis_lua.c)
+ *	by EVALSHA: on the server, atomically, it reads the client, tarpit
+ *	and triplet records, decides as greylist_decide() does (the two
+ *	are kept equal by one table of cases, tests/unit/greylist_cases.h,
+ *	run against both), writes, and returns the verdict, the reason,
+ *	the delay and retries still missing and the records it wrote. A
+ *	tarpit failure and a tarpit pass are one call each too. No other
+ *	host can write in between, so two hosts deciding for one triplet at
+ *	once leave what one host would leave, and nothing is retried.
  *
- *	Any failure (no connection, timeout, conflict after the retries)
+ *	Any failure (no connection, timeout, an error reply)
  *	makes store_redis_check() answer GREYLIST_UNAVAILABLE with the
  *	reason "store=redis": the milter accepts. See store_redis_conn.h for the
  *	bounded waits and the back-off.
  *
  *	The manual whitelist is kept as in LMDB (meta "whitelist/NET"
- *	entries); every change INCRs meta "whitelist_rev", read with the
- *	records of each decision, and a process reloads its cached list when
- *	it moved. store_redis_counters_add() adds the verdict and event
+ *	entries); every change INCRs meta "whitelist_rev". A process keeps
+ *	the list cached with its revision; the script compares that with
+ *	meta "whitelist_rev" and, when it moved, answers with the new one
+ *	instead of deciding: the process reloads the list and calls again. store_redis_counters_add() adds the verdict and event
  *	counts of this process (DELTA[i] to meta "count/NAMES[i]", 8 bytes
  *	big-endian as in LMDB) in one script, so targreyctl stats shows the
  *	sum over all hosts.
@@ -55,8 +57,6 @@
 #include "store.h"
 
 typedef struct store_redis store_redis_t;
-
-#define STORE_REDIS_TRIES	4
 
 store_redis_t *store_redis_open(const redis_conf_t *conf, const char *prefix,
 	    const greylist_params_t *p);

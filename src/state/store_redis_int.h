@@ -5,8 +5,8 @@
  *	store_redis_int - internals shared by store_redis.c and store_redis_raw.c
  * DESCRIPTION
  *	Not for other modules: use store_redis.h. rs_rec_t is one record of
- *	a compare-and-set: its key, the value read (the expectation), and
- *	what to write (TTL -1: leave it, 0: delete it).
+ *	an operation: its database and key, and (rs_read()) the value read.
+ *	STORE_REDIS_SCRIPT is the decision script (store_redis_lua.c).
  */
 #ifndef TG_STORE_REDIS_INT_H
 #define TG_STORE_REDIS_INT_H
@@ -18,15 +18,13 @@
 #define RS_PREFIX_MAX	128
 #define RS_KEY_MAX	(RS_PREFIX_MAX + 16 + STORE_KEY_MAX)
 
-#define RS_EXPECT_ANY	2	/* written whatever it holds */
-
 #define RS_WL_REV	"whitelist_rev"	/* meta: INCR at every whitelist change */
 
 struct store_redis {
 	redis_link_t *link;
 	char	prefix[RS_PREFIX_MAX];
 	greylist_params_t p;
-	char	cas_sha[REDIS_SHA_SIZE];
+	char	sha[REDIS_SHA_SIZE];		/* STORE_REDIS_SCRIPT */
 	char	add_sha[REDIS_SHA_SIZE];	/* counters script */
 	/* manual whitelist cache, reloaded when RS_WL_REV moves */
 	pthread_rwlock_t wl_lock;
@@ -36,21 +34,21 @@ struct store_redis {
 };
 
 typedef struct {
+	store_db_t db;
 	char	key[RS_KEY_MAX];
 	size_t	klen;
 	int	has_old;		/* the key existed when read */
-	int	expect;			/* 1: must still be as read; RS_EXPECT_ANY */
 	unsigned char old[STORE_VAL_MAX];
-	size_t	olen;
-	unsigned char new[RECORD_MAX_SIZE];
-	size_t	nlen;
-	int64_t	ttl_ms;			/* -1: unchanged, 0: delete */
+	size_t	olen;			/* 0 when longer than STORE_VAL_MAX */
 } rs_rec_t;
+
+extern const char STORE_REDIS_SCRIPT[];
 
 size_t	rs_key(const store_redis_t *rs, store_db_t db, const char *key, size_t klen,
 	    char *buf, size_t size);
 int	rs_read(store_redis_t *rs, rs_rec_t *rec, size_t n);
-int	rs_cas(store_redis_t *rs, rs_rec_t *rec, size_t n);
 int	rs_whitelist_match(store_redis_t *rs, const rs_rec_t *rev, const addr_t *a);
+int	rs_whitelist_cached(store_redis_t *rs, const addr_t *a, long long *rev);
+int	rs_whitelist_reload(store_redis_t *rs, long long rev);
 
 #endif

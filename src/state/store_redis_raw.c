@@ -2,42 +2,17 @@
  * Copyright (c) 2026, the targrey-milter authors; BSD-2-Clause, see LICENSE
  *
  * NAME
- *	store_redis_raw - Redis keys, MGET, the compare-and-set script, raw access
+ *	store_redis_raw - Redis keys, MGET, the counters script, raw access
  * DESCRIPTION
- *	See store_redis.h. CAS_SCRIPT takes N keys and four arguments per
- *	key: the expectation ("1": the value that follows, "0": absent,
- *	"2": anything), the value read, the value to write and its TTL in
- *	ms (-1: leave the key, 0: delete it). It checks every expectation
- *	first and writes only when all hold; it returns 1, or 0 when one
- *	did not (another host wrote in between). store_redis_walk() uses
- *	SCAN: records come in no particular order.
+ *	See store_redis.h. store_redis_walk() uses SCAN: records come in
+ *	no particular order.
  * DIAGNOSTICS
  *	store_redis_conn.h.
  */
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "store_redis_int.h"
-
-static const char CAS_SCRIPT[] =
-    "for i = 1, #KEYS do\n"
-    "  local b = (i - 1) * 4\n"
-    "  local f = ARGV[b + 1]\n"
-    "  if f ~= '2' then\n"
-    "    local cur = redis.call('GET', KEYS[i])\n"
-    "    if f == '1' then\n"
-    "      if cur ~= ARGV[b + 2] then return 0 end\n"
-    "    elseif cur then return 0 end\n"
-    "  end\n"
-    "end\n"
-    "for i = 1, #KEYS do\n"
-    "  local b = (i - 1) * 4\n"
-    "  local ttl = tonumber(ARGV[b + 4])\n"
-    "  if ttl == 0 then redis.call('DEL', KEYS[i])\n"
-    "  elseif ttl > 0 then redis.call('SET', KEYS[i], ARGV[b + 3], 'PX', ttl) end\n"
-    "end\n"
-    "return 1\n";
 
 static const char ADD_SCRIPT[] =
     "for i = 1, #KEYS do\n"
@@ -156,8 +131,6 @@ rs_read(store_redis_t *rs, rs_rec_t *rec, size_t n)
 
 		rec[i].has_old = e->type == REDIS_REPLY_STRING;
 		rec[i].olen = rec[i].has_old && e->len <= STORE_VAL_MAX ? e->len : 0;
-		if (rec[i].has_old && e->len > STORE_VAL_MAX)
-			rec[i].expect = RS_EXPECT_ANY;	/* oversized: never ours */
 		if (rec[i].olen)
 			memcpy(rec[i].old, e->str, rec[i].olen);
 	}
@@ -167,56 +140,6 @@ out:
 		freeReplyObject(r);
 	free(av);
 	free(lv);
-	return rc;
-}
-
-/* Fill the four arguments of REC at AV/LV; NUM holds the TTL text. */
-static void
-cas_args(const rs_rec_t *rec, const char **av, size_t *lv, char *num, size_t size)
-{
-	static const char *flag[] = {"0", "1", "2"};
-
-	av[0] = flag[rec->expect == RS_EXPECT_ANY ? 2 : rec->has_old];
-	lv[0] = 1;
-	av[1] = (const char *) rec->old;
-	lv[1] = rec->olen;
-	av[2] = (const char *) rec->new;
-	lv[2] = rec->nlen;
-	snprintf(num, size, "%" PRId64, rec->ttl_ms);
-	av[3] = num;
-	lv[3] = strlen(num);
-}
-
-/* The compare-and-set of the N records: 1 written, 0 conflict, -1 error. */
-int
-rs_cas(store_redis_t *rs, rs_rec_t *rec, size_t n)
-{
-	size_t	argc = 1 + 5 * n;
-	const char **av = calloc(argc, sizeof(*av));
-	size_t *lv = calloc(argc, sizeof(*lv));
-	char   *num = calloc(n + 1, 24);
-	redisReply *r = NULL;
-	int	rc = -1;
-
-	if (av == NULL || lv == NULL || num == NULL)
-		goto out;
-	snprintf(num + n * 24, 24, "%zu", n);
-	av[0] = num + n * 24;
-	lv[0] = strlen(av[0]);
-	for (size_t i = 0; i < n; i++) {
-		av[1 + i] = rec[i].key;
-		lv[1 + i] = rec[i].klen;
-		cas_args(&rec[i], av + 1 + n + 4 * i, lv + 1 + n + 4 * i, num + i * 24, 24);
-	}
-	r = redis_link_eval(rs->link, "write", CAS_SCRIPT, rs->cas_sha, (int) argc, av, lv);
-	if (r && r->type == REDIS_REPLY_INTEGER)
-		rc = r->integer == 1;
-out:
-	if (r)
-		freeReplyObject(r);
-	free(av);
-	free(lv);
-	free(num);
 	return rc;
 }
 

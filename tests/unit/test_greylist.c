@@ -16,15 +16,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include "greylist.h"
-
-#define T0	1700000000LL
-#define DAY	86400LL
-
-static const greylist_params_t P = {
-	.delay = 300, .retry_window = 2 * DAY, .max_age = 30 * DAY,
-	.tarpit_max_age = 30 * DAY, .retry_count = 2, .awl_clients = 5,
-	.ipv4_prefix = 24, .ipv6_prefix = 64,
-};
+#include "greylist_cases.h"
 
 static void
 test_params_from_config(void **state)
@@ -52,48 +44,20 @@ test_params_from_config(void **state)
 static void
 test_decision_table(void **state)
 {
-	const client_record_t awl = {T0 - DAY, T0 - 7200, T0 - 7200, 5};
-	const client_record_t awl_old = {T0 - 90 * DAY, T0 - 31 * DAY, T0 - 31 * DAY, 9};
-	const client_record_t few = {T0 - DAY, T0 - 7200, T0 - 7200, 4};
-	const grey_record_t passed = {T0 - DAY, T0 - 3600, 2, GREY_FLAG_PASSED};
-	const grey_record_t pending = {T0 - 100, T0 - 100, 0, 0};
-	const tarpit_record_t failed = {T0 - 600, T0 - 600, 1};
-	const tarpit_record_t failed_old = {T0 - 40 * DAY, T0 - 31 * DAY, 3};
 	static const char *names[] = {"pass_awl", "pass_triplet", "greylist", "tarpit"};
-	const struct {
-		const char *name;
-		greylist_facts_t f;
-		int	flags;
-		greylist_verdict_t want;
-		const char *reason;
-		int	write_triplet, write_client;
-	} cases[] = {
-		{"nothing known", {0}, 0, GREYLIST_TARPIT, "new_client", 0, 0},
-		{"tarpit full", {0}, GREYLIST_NO_TARPIT, GREYLIST_GREYLIST, "new", 1, 0},
-		{"manual whitelist", {.whitelisted = 1, .tarpit = &failed}, 0, GREYLIST_PASS_AWL, "manual_whitelist", 0, 0},
-		{"auto-whitelisted", {.client = &awl, .tarpit = &failed}, 0, GREYLIST_PASS_AWL, "client_awl", 0, 1},
-		{"awl expired", {.client = &awl_old}, 0, GREYLIST_TARPIT, "new_client", 0, 0},
-		{"4 of 5 passes", {.client = &few}, 0, GREYLIST_TARPIT, "new_client", 0, 0},
-		{"triplet_passed", {.client = &few, .triplet = &passed, .tarpit = &failed}, 0,
-		    GREYLIST_PASS_TRIPLET, "triplet_passed", 1, 1},
-		{"tarpit failed", {.tarpit = &failed}, 0, GREYLIST_GREYLIST, "new", 1, 0},
-		{"tarpit failed, early retry", {.tarpit = &failed, .triplet = &pending}, 0,
-		    GREYLIST_GREYLIST, "early_retry", 1, 0},
-		{"tarpit failure expired", {.tarpit = &failed_old, .triplet = &pending}, 0,
-		    GREYLIST_TARPIT, "new_client", 0, 0},
-		{"pending triplet, not failed", {.triplet = &pending}, 0, GREYLIST_TARPIT, "new_client", 0, 0},
-	};
 	greylist_result_t r;
 
 	(void) state;
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		greylist_decide(&P, T0, &cases[i].f, cases[i].flags, &r);
-		if (r.verdict != cases[i].want || strcmp(r.reason, cases[i].reason) != 0)
-			fail_msg("%s: got %s (%s), want %s (%s)", cases[i].name,
-			    names[r.verdict], r.reason, names[cases[i].want], cases[i].reason);
-		if (r.write_triplet != cases[i].write_triplet || r.write_client != cases[i].write_client)
-			fail_msg("%s: got writes triplet=%d client=%d, want %d %d", cases[i].name,
-			    r.write_triplet, r.write_client, cases[i].write_triplet, cases[i].write_client);
+	for (size_t i = 0; i < GL_COUNT(GL_CASES); i++) {
+		const struct gl_case *c = &GL_CASES[i];
+
+		greylist_decide(&P, T0, &c->f, c->flags, &r);
+		if (r.verdict != c->want || strcmp(r.reason, c->reason) != 0)
+			fail_msg("%s: got %s (%s), want %s (%s)", c->name,
+			    names[r.verdict], r.reason, names[c->want], c->reason);
+		if (r.write_triplet != c->write_triplet || r.write_client != c->write_client)
+			fail_msg("%s: got writes triplet=%d client=%d, want %d %d", c->name,
+			    r.write_triplet, r.write_client, c->write_triplet, c->write_client);
 	}
 	assert_string_equal(greylist_verdict_name(GREYLIST_UNAVAILABLE), "store_unavailable");
 }
@@ -117,28 +81,13 @@ attempt(const greylist_params_t *p, int64_t now, grey_record_t *g, int *have,
 static void
 test_greylist_timeline(void **state)
 {
-	static const struct {
-		int64_t	at;		/* seconds after T0 */
-		greylist_verdict_t want;
-		const char *reason;
-		int64_t	remaining_delay;
-		long	remaining_retries;
-	} steps[] = {
-		{0, GREYLIST_GREYLIST, "new", 300, 2},
-		{1, GREYLIST_GREYLIST, "early_retry", 299, 2},
-		{299, GREYLIST_GREYLIST, "early_retry", 1, 2},
-		{300, GREYLIST_GREYLIST, "retry_counted", 0, 1},	/* exactly the delay counts */
-		{301, GREYLIST_PASS_TRIPLET, "retried", 0, 0},
-		{302, GREYLIST_PASS_TRIPLET, "triplet_passed", 0, 0},
-		{301 + 30 * DAY, GREYLIST_PASS_TRIPLET, "triplet_passed", 0, 0},	/* max age since 301 */
-		{301 + 60 * DAY + 1, GREYLIST_GREYLIST, "new", 300, 2},	/* expired: starts over */
-	};
+	const struct gl_step *steps = GL_STEPS;
 	grey_record_t g;
 	greylist_result_t r;
 	int	have = 0;
 
 	(void) state;
-	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+	for (size_t i = 0; i < GL_COUNT(GL_STEPS); i++) {
 		greylist_verdict_t v = attempt(&P, T0 + steps[i].at, &g, &have, &r);
 
 		if (v != steps[i].want || strcmp(r.reason, steps[i].reason) != 0)

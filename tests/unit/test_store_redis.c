@@ -12,7 +12,8 @@
  *	encoding with a TTL from the max-age parameters, keys are
  *	binary-safe and the prefix's glob characters do not leak into a
  *	walk, two stores (two MX hosts) deciding for one triplet at once
- *	leave one host's counts, the script is sent again after SCRIPT
+ *	leave one host's counts, each store operation is one command
+ *	(one round trip, counted by the server), the script is sent again after SCRIPT
  *	FLUSH (NOSCRIPT), a record of an unknown version is absent and
  *	logged, a key of another type is an accepted and logged failure, the
  *	counters of two hosts add up, a stopped or frozen server costs a decision at
@@ -259,7 +260,7 @@ test_wrong_type_logged(void **state)
 	freeReplyObject(direct("HSET %s f v", "wt:greylist:192.0.2.0/s@x.org/r@y.org"));
 	want_check(fx->st, T0, "192.0.2.9", "s@x.org", "r@y.org", GREYLIST_NO_TARPIT,
 	    GREYLIST_UNAVAILABLE, "store=redis");
-	assert_true(log_capture_count("redis: write: ") == 1 && log_capture_count("WRONGTYPE") == 1);
+	assert_true(log_capture_count("redis: decide: ") == 1 && log_capture_count("WRONGTYPE") == 1);
 }
 
 /* A record of a newer version is absent for decisions, logged, kept. */
@@ -324,6 +325,44 @@ test_noscript(void **state)
 	    GREYLIST_GREYLIST, "retry_counted");
 	want_check(fx->st, T0 + 800, "192.0.2.30", "s@x.org", "r@y.org", GREYLIST_NO_TARPIT,
 	    GREYLIST_PASS_TRIPLET, "retried");
+}
+
+/* Commands this client sent since CONFIG RESETSTAT (not those of scripts). */
+static long long
+sent_calls(void)
+{
+	static const char *const sent[] = {"cmdstat_mget:calls=",
+	    "cmdstat_evalsha:calls=", "cmdstat_eval:calls=", "cmdstat_script|load:calls="};
+	redisReply *r = direct("INFO commandstats");
+	long long n = 0;
+
+	for (size_t i = 0; i < sizeof(sent) / sizeof(sent[0]); i++) {
+		const char *at = strstr(r->str, sent[i]);
+
+		n += at ? atoll(at + strlen(sent[i])) : 0;
+	}
+	freeReplyObject(r);
+	return n;
+}
+
+/* Each decision, tarpit failure and tarpit pass is one round trip (main: MGET + script). */
+static void
+test_one_round_trip(void **state)
+{
+	fixture_t *fx = *state;
+	const char *rcpts[] = {"r@y.org", "r2@y.org"};
+	addr_t	a = ip("192.0.2.40");
+
+	want_check(fx->st, T0, "192.0.2.41", "s@x.org", "r@y.org", 0, GREYLIST_TARPIT, NULL);
+	freeReplyObject(direct("CONFIG RESETSTAT"));
+	want_check(fx->st, T0, "192.0.2.40", "s@x.org", "r@y.org", 0, GREYLIST_TARPIT, NULL);
+	assert_int_equal(store_tarpit_failed(fx->st, &P, T0, &a), 0);
+	want_check(fx->st, T0, "192.0.2.40", "s@x.org", "r@y.org", 0, GREYLIST_GREYLIST, "new");
+	want_check(fx->st, T0 + 400, "192.0.2.40", "s@x.org", "r@y.org", 0, GREYLIST_GREYLIST,
+	    "retry_counted");
+	assert_int_equal(store_tarpit_passed(fx->st, &P, T0 + 500, &a, "s@x.org", rcpts, 2), 0);
+	if (sent_calls() != 5)
+		fail_msg("got %lld commands for 5 store operations, want 5", sent_calls());
 }
 
 static double
@@ -410,6 +449,7 @@ main(void)
 		    teardown_redis),
 		cmocka_unit_test_setup_teardown(test_two_hosts_one_triplet, setup_redis, teardown_redis),
 		cmocka_unit_test_setup_teardown(test_noscript, setup_redis, teardown_redis),
+		cmocka_unit_test_setup_teardown(test_one_round_trip, setup_redis, teardown_redis),
 		cmocka_unit_test_setup_teardown(test_unknown_version_redis, setup_redis,
 		    teardown_redis),
 		cmocka_unit_test_setup_teardown(test_wrong_type_logged, setup_redis, teardown_redis),
