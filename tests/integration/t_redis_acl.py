@@ -32,7 +32,8 @@ IP = "127.0.0.55"
 PASSWORD = "acl-Secret-5150"
 ADMIN = "admin-Secret-0451"
 DELAY = 3
-ACL_COMMANDS = "+get +set +del +mget +incr +scan +evalsha +eval +script|load +select +role"
+ACL_COMMANDS = ("+get +set +del +mget +incr +scan +evalsha +eval +script|load +select +role"
+    " +hget +hset +hsetnx +hincrby +hgetall +hdel +pexpireat")
 DOC = os.path.join(os.environ.get("TG_SRCDIR", os.path.join(
     os.path.dirname(os.path.abspath(__file__)), "..", "..")), "docs", "several-mx.md")
 
@@ -59,6 +60,10 @@ def end_to_end(r):
 	ctl(r, "whitelist", "add", "192.0.2.0/24")
 	check("192.0.2.0/24" in ctl(r, "whitelist", "list"), "whitelist add")
 	ctl(r, "delete", IP)
+	r.milter.restart()
+	report = ctl(r, "report", "--lang", "en")
+	check(re.search(r"accepted\s+[1-9]", report), "targreyctl report after the milter's last flush",
+	    report, "accepted N > 0")
 
 
 def main(r, redis):
@@ -72,8 +77,8 @@ def main(r, redis):
 	end_to_end(r)
 	log = cli(redis.port, "acl", "log", auth=redis.auth)
 	check(log == "", "ACL LOG (commands refused to the user)", log, "empty")
-	check(r.milter.log.grep(r"redis: ", since) == [], "no redis error logged",
-	    r.milter.log.grep(r"redis: ", since))
+	said = r.milter.log.grep(r"redis: |hourly counters", since)
+	check(said == [], "no redis or report error logged", said)
 	print("ok - ACL user with %s: decisions, counters and targreyctl work" % ACL_COMMANDS)
 	wrong_password(r, redis)
 	text = r.milter.log.text(0) + r.postfix.log.text(0)
