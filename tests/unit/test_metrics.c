@@ -6,7 +6,8 @@
  * DESCRIPTION
  *	Counting through the hooks and reading the exposition as Prometheus
  *	would: exact values per label set, escapes, cumulative buckets, exact
- *	totals under concurrent writers, and a full series table that drops
+ *	totals under concurrent writers, a reused buffer of label words
+ *	counted by what it holds, not where it is, and a full series table that drops
  *	instead of crashing. The tests share the process-wide registry, so
  *	each uses its own label values.
  */
@@ -173,6 +174,37 @@ test_threads(void **state)
 	free(text);
 }
 
+/*
+ * One buffer (as the session's S25R reason is) rewritten with other
+ * words between calls: the call cache knows a call by the words'
+ * addresses, and must still count each word in its own series; words
+ * that name a table line count under the table.
+ */
+static void
+test_reused_buffer(void **state)
+{
+	char	reason[64], series[160];
+	char   *text;
+
+	(void) state;
+	metrics_set_enabled(1);
+	for (int round = 0; round < 50; round++)
+		for (int w = 0; w < 20; w++) {
+			snprintf(reason, sizeof(reason), "reuse%d", w);
+			metrics_count_decision("reuse", "x", reason);
+			snprintf(reason, sizeof(reason), "reusetable:%d", round);
+			metrics_count_s25r(1, reason);
+		}
+	text = render();
+	for (int w = 0; w < 20; w++) {
+		snprintf(series, sizeof(series),
+		    "targrey_decisions_total{stage=\"reuse\",action=\"x\",reason=\"reuse%d\"}", w);
+		expect(text, series, 50);
+	}
+	expect(text, "targrey_s25r_results_total{result=\"suspicious\",rule=\"reusetable\"}", 1000);
+	free(text);
+}
+
 static void
 test_full_table(void **state)
 {
@@ -204,6 +236,7 @@ main(void)
 		cmocka_unit_test(test_long_value),
 		cmocka_unit_test(test_histogram),
 		cmocka_unit_test(test_threads),
+		cmocka_unit_test(test_reused_buffer),
 		cmocka_unit_test(test_full_table),
 	};
 
