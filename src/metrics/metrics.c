@@ -22,7 +22,9 @@
 #include <string.h>
 #include "autoconfig.h"
 #include "metrics.h"
+#include "metrics_hist.h"
 #include "metrics_hourly.h"
+#include "metrics_redis.h"
 
 enum { SLOT_FREE, SLOT_BUSY, SLOT_READY };
 
@@ -38,22 +40,10 @@ typedef struct {
 	metrics_series_t series[METRICS_SERIES];
 } metrics_vec_t;
 
-#define METRICS_BUCKETS_MAX	16
-
-typedef struct {
-	const char *name;
-	const char *help;
-	const double *bounds;	/* seconds, ascending */
-	size_t	nbounds;
-	atomic_ullong buckets[METRICS_BUCKETS_MAX + 1];	/* last: +Inf */
-	atomic_ullong sum_us;
-} metrics_hist_t;
-
 static const double tarpit_bounds[] = {1, 5, 10, 30, 60, 120, 180, 300, 600};
 static const double grey_bounds[] = {60, 300, 600, 900, 1800, 3600, 7200, 14400, 43200, 86400};
 static const double dns_bounds[] = {0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
 
-static atomic_int metrics_on;
 static metrics_collect_fn metrics_collector;
 static atomic_ullong metrics_dropped;
 static metrics_vec_t decisions = {.name = "targrey_decisions_total",
@@ -84,18 +74,6 @@ void
 metrics_set_collector(metrics_collect_fn fn)
 {
 	metrics_collector = fn;
-}
-
-void
-metrics_set_enabled(int on)
-{
-	atomic_store(&metrics_on, on != 0);
-}
-
-int
-metrics_enabled(void)
-{
-	return atomic_load_explicit(&metrics_on, memory_order_relaxed);
 }
 
 /* Copy SRC to DST with the exposition format's escapes; returns the length. */
@@ -162,18 +140,6 @@ metrics_vec_find(metrics_vec_t *v, const char *labels)
 			return sl;
 	}
 	return NULL;
-}
-
-/* Add N to the series of V labelled LABELS. */
-static void
-metrics_vec_add(metrics_vec_t *v, const char *labels, unsigned long long n)
-{
-	metrics_series_t *sl = metrics_vec_find(v, labels);
-
-	if (sl != NULL)
-		atomic_fetch_add_explicit(&sl->value, n, memory_order_relaxed);
-	else
-		atomic_fetch_add_explicit(&metrics_dropped, 1, memory_order_relaxed);
 }
 
 /*
@@ -273,20 +239,6 @@ metrics_call_keep(long at, const metrics_vec_t *v, const char *const *values, si
 	atomic_store_explicit(&c->state, SLOT_READY, memory_order_release);
 }
 
-/* Count one observation of MS milliseconds in H. */
-static void
-metrics_hist_observe(metrics_hist_t *h, long ms)
-{
-	double	s = (double) (ms < 0 ? 0 : ms) / 1000.0;
-	size_t	b = 0;
-
-	while (b < h->nbounds && s > h->bounds[b])
-		b++;
-	atomic_fetch_add_explicit(&h->buckets[b], 1, memory_order_relaxed);
-	atomic_fetch_add_explicit(&h->sum_us, (unsigned long long) (ms < 0 ? 0 : ms) * 1000,
-	    memory_order_relaxed);
-}
-
 /*
  * Render KEY="VALUE" pairs (NULL-terminated KEYS/VALUES) into BUF. Each
  * pair gets an equal share of SIZE and a value is cut (between escapes)
@@ -359,7 +311,7 @@ metrics_count_tarpit(const char *outcome, long elapsed_ms)
 	if (!metrics_enabled())
 		return;
 	metrics_vec_count(&tarpits, keys, &outcome);
-	metrics_hist_observe(&tarpit_wait, elapsed_ms);
+	metrics_hist_observe_ms(&tarpit_wait, elapsed_ms);
 }
 
 void
@@ -371,7 +323,7 @@ metrics_count_dns(int failed, long elapsed_ms)
 	if (!metrics_enabled())
 		return;
 	metrics_vec_count(&dns_lookups, keys, &result);
-	metrics_hist_observe(&dns_time, elapsed_ms);
+	metrics_hist_observe_ms(&dns_time, elapsed_ms);
 }
 
 void
@@ -395,7 +347,7 @@ metrics_count_greylist(const char *verdict, const char *reason, long pass_delay_
 		return;
 	metrics_vec_count(&greylist, keys, values);
 	if (pass_delay_s >= 0)
-		metrics_hist_observe(&grey_pass, pass_delay_s * 1000);
+		metrics_hist_observe_ms(&grey_pass, pass_delay_s * 1000);
 }
 
 void
@@ -422,13 +374,6 @@ metrics_count_s25r(int suspicious, const char *reason)
 	metrics_vec_count(&s25r, keys, values);
 }
 
-/* The # HELP and # TYPE lines of a family. */
-void
-metrics_help(FILE *out, const char *name, const char *type, const char *help)
-{
-	fprintf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-}
-
 /* Every ready series of V. */
 static void
 metrics_vec_write(FILE *out, metrics_vec_t *v)
@@ -441,24 +386,6 @@ metrics_vec_write(FILE *out, metrics_vec_t *v)
 			fprintf(out, "%s{%s} %llu\n", v->name, sl->labels,
 			    (unsigned long long) atomic_load(&sl->value));
 	}
-}
-
-/* H with cumulative buckets, _sum and _count. */
-static void
-metrics_hist_write(FILE *out, metrics_hist_t *h)
-{
-	unsigned long long cum = 0;
-
-	metrics_help(out, h->name, "histogram", h->help);
-	for (size_t b = 0; b <= h->nbounds; b++) {
-		cum += atomic_load(&h->buckets[b]);
-		if (b < h->nbounds)
-			fprintf(out, "%s_bucket{le=\"%g\"} %llu\n", h->name, h->bounds[b], cum);
-		else
-			fprintf(out, "%s_bucket{le=\"+Inf\"} %llu\n", h->name, cum);
-	}
-	fprintf(out, "%s_sum %.6f\n%s_count %llu\n", h->name,
-	    (double) atomic_load(&h->sum_us) / 1e6, h->name, cum);
 }
 
 int
@@ -474,6 +401,7 @@ metrics_write(FILE *out)
 	metrics_vec_write(out, &dns_lookups);
 	metrics_hist_write(out, &dns_time);
 	metrics_vec_write(out, &reloads);
+	metrics_redis_write(out);
 	metrics_help(out, "targrey_metrics_dropped_total", "counter",
 	    "Events not counted because a family had no free series.");
 	fprintf(out, "targrey_metrics_dropped_total %llu\n",

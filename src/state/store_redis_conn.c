@@ -7,7 +7,10 @@
  *	See store_redis_conn.h. The back-off is one atomic deadline shared by the
  *	threads: after a failure, the first thread to find it passed tries
  *	to connect; the others fail at once until then, so a dead server
- *	costs a decision no time and the server is not hammered.
+ *	costs a decision no time and the server is not hammered. The link
+ *	reports to metrics_redis.c: each store command's round trip and
+ *	failure, each connection attempt, a new master named by Sentinel,
+ *	and the link's state when it changes (a few atomics per command).
  * DIAGNOSTICS
  *	"redis: connect HOST: REASON", "redis: WHAT: REASON" (no connection,
  *	no reply), "redis: WHAT: ERROR" (an error reply, e.g. a refused
@@ -23,6 +26,8 @@
 #include <time.h>
 #include "log.h"
 #include "log_limit.h"
+#include "metrics.h"
+#include "metrics_redis.h"
 #include "store_redis_conn.h"
 
 #define BACKOFF_MIN_MS	100
@@ -36,6 +41,8 @@ struct redis_link {
 	_Atomic long long retry_at;	/* monotonic ms: no connect before */
 	_Atomic long backoff;		/* ms */
 	pthread_mutex_t sha_lock;	/* guards the sha buffers of callers */
+	pthread_mutex_t master_lock;	/* guards master_at */
+	char	master_at[HOST_MAX + 8];	/* Sentinel's last master, for the metrics */
 };
 
 static log_limit_t conn_lim = LOG_LIMIT_INIT, cmd_lim = LOG_LIMIT_INIT, err_lim = LOG_LIMIT_INIT;
@@ -47,6 +54,15 @@ now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static long long
+now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 static void
@@ -95,6 +111,8 @@ redis_link_new(const redis_conf_t *c)
 	l->conf.master = dup_into(&p, c->master);
 	l->backoff = BACKOFF_MIN_MS;
 	pthread_mutex_init(&l->sha_lock, NULL);
+	pthread_mutex_init(&l->master_lock, NULL);
+	metrics_redis_link(METRICS_REDIS_CONNECTING);
 	return l;
 }
 
@@ -112,6 +130,7 @@ redis_link_free(redis_link_t *l)
 	pthread_setspecific(l->key, NULL);
 	pthread_key_delete(l->key);
 	pthread_mutex_destroy(&l->sha_lock);
+	pthread_mutex_destroy(&l->master_lock);
 	free(l->strings);
 	free(l);
 	return NULL;
@@ -210,6 +229,22 @@ conn_sentinel(const redis_link_t *l, char *host, size_t size, int *port)
 	return found;
 }
 
+/* Count a failover when Sentinel names a master other than the last one. */
+static void
+conn_note_master(redis_link_t *l, const char *host, int port)
+{
+	char	at[sizeof(l->master_at)];
+	int	moved;
+
+	snprintf(at, sizeof(at), "%s:%d", host, port);
+	pthread_mutex_lock(&l->master_lock);
+	moved = l->master_at[0] != 0 && strcmp(l->master_at, at) != 0;
+	memcpy(l->master_at, at, sizeof(at));
+	pthread_mutex_unlock(&l->master_lock);
+	if (moved)
+		metrics_redis_failover();
+}
+
 /* AUTH, SELECT and (behind Sentinel) ROLE on a fresh connection. */
 static int
 conn_setup(const redis_link_t *l, redisContext *c)
@@ -281,8 +316,14 @@ conn_get(redis_link_t *l)
 	}
 	pthread_setspecific(l->key, c);
 	atomic_store(&l->retry_at, 0);		/* every thread may connect again */
+	if (*l->conf.sentinels)
+		conn_note_master(l, host, port);
+	metrics_redis_connect(1);
+	metrics_redis_link(METRICS_REDIS_CONNECTED);
 	return c;
 fail:
+	metrics_redis_connect(0);
+	metrics_redis_link(METRICS_REDIS_RECONNECTING);
 	{
 		long	b = atomic_load(&l->backoff);
 
@@ -301,6 +342,20 @@ reply_unusable(const redisReply *r)
 		|| strncmp(r->str, "MASTERDOWN", 10) == 0 || strncmp(r->str, "NOAUTH", 6) == 0);
 }
 
+/* conn_argv(), its round trip and result counted for the metrics. */
+static redisReply *
+conn_timed(redisContext *c, int argc, const char **argv, const size_t *lens)
+{
+	long long t0 = metrics_enabled() ? now_us() : -1;
+	redisReply *r = conn_argv(c, argc, argv, lens);
+	int	ok = r != NULL && !reply_unusable(r);
+
+	if (t0 >= 0)
+		metrics_redis_command(now_us() - t0, ok);
+	metrics_redis_link(ok ? METRICS_REDIS_CONNECTED : METRICS_REDIS_RECONNECTING);
+	return r;
+}
+
 redisReply *
 redis_link_cmd(redis_link_t *l, const char *what, int argc, const char **argv,
 	       const size_t *lens)
@@ -312,7 +367,7 @@ redis_link_cmd(redis_link_t *l, const char *what, int argc, const char **argv,
 	if (c == NULL)
 		return NULL;
 	errno = 0;
-	r = conn_argv(c, argc, argv, lens);
+	r = conn_timed(c, argc, argv, lens);
 	if (r && !reply_unusable(r)) {
 		atomic_store(&l->backoff, BACKOFF_MIN_MS);
 		if (r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) != 0

@@ -6,7 +6,7 @@
  * DESCRIPTION
  *	Counting through the hooks and reading the exposition as Prometheus
  *	would: exact values per label set, escapes, cumulative buckets, exact
- *	totals under concurrent writers, a reused buffer of label words
+ *	totals under concurrent writers, the Redis link's families, a reused buffer of label words
  *	counted by what it holds, not where it is, and a full series table that drops
  *	instead of crashing. The tests share the process-wide registry, so
  *	each uses its own label values.
@@ -21,6 +21,7 @@
 #include <pthread.h>
 #include <cmocka.h>
 #include "metrics.h"
+#include "metrics_redis.h"
 
 /* The exposition as one string (the caller frees). */
 static char *
@@ -112,6 +113,45 @@ test_long_value(void **state)
 	if (strlen(line) < 20 || strcmp(line + strlen(line) - 4, "\"} 1") != 0
 	    || strstr(line, "\\\"\\\"\"}") == NULL)
 		fail_msg("got %s, want a whole label set ending in \\\"\"} 1", line);
+	free(text);
+}
+
+/* The Redis families: absent until a link exists, then exact. */
+static void
+test_redis(void **state)
+{
+	char   *text;
+
+	(void) state;
+	metrics_set_enabled(1);
+	text = render();
+	assert_null(strstr(text, "targrey_redis_"));
+	free(text);
+	metrics_redis_link(METRICS_REDIS_CONNECTING);
+	metrics_redis_connect(0);
+	metrics_redis_link(METRICS_REDIS_RECONNECTING);
+	metrics_redis_connect(1);
+	metrics_redis_link(METRICS_REDIS_CONNECTED);
+	metrics_redis_command(80, 1);		/* 80 us */
+	metrics_redis_command(3000, 1);		/* 3 ms */
+	metrics_redis_command(600000, 0);	/* a timeout */
+	metrics_redis_failover();
+	text = render();
+	expect(text, "targrey_redis_link_state{state=\"connecting\"}", 0);
+	expect(text, "targrey_redis_link_state{state=\"connected\"}", 1);
+	expect(text, "targrey_redis_link_state{state=\"reconnecting\"}", 0);
+	expect(text, "targrey_redis_command_seconds_bucket{le=\"0.0001\"}", 1);
+	expect(text, "targrey_redis_command_seconds_bucket{le=\"0.0025\"}", 1);
+	expect(text, "targrey_redis_command_seconds_bucket{le=\"0.005\"}", 2);
+	expect(text, "targrey_redis_command_seconds_bucket{le=\"0.5\"}", 2);
+	expect(text, "targrey_redis_command_seconds_bucket{le=\"1\"}", 3);
+	expect(text, "targrey_redis_command_seconds_count", 3);
+	assert_non_null(strstr(text, "targrey_redis_command_seconds_sum 0.603080\n"));
+	expect(text, "targrey_redis_command_failures_total", 1);
+	expect(text, "targrey_redis_connects_total{result=\"ok\"}", 1);
+	expect(text, "targrey_redis_connects_total{result=\"failed\"}", 1);
+	expect(text, "targrey_redis_failovers_total", 1);
+	assert_non_null(strstr(text, "# TYPE targrey_redis_command_seconds histogram\n"));
 	free(text);
 }
 
@@ -235,6 +275,7 @@ main(void)
 		cmocka_unit_test(test_decisions),
 		cmocka_unit_test(test_long_value),
 		cmocka_unit_test(test_histogram),
+		cmocka_unit_test(test_redis),
 		cmocka_unit_test(test_threads),
 		cmocka_unit_test(test_reused_buffer),
 		cmocka_unit_test(test_full_table),
