@@ -66,10 +66,14 @@ def check_state(s, want, text):
     check(got == {st: 1 if st == want else 0 for st in STATES}, "link state", got, want, text)
 
 
+SENDERS = iter("sender%d@example.com" % n for n in range(1000))
+
+
 def suspicious(r, ip):
-    """A suspicious client waits out the tarpit and is accepted; its rcpt line."""
+    """A suspicious client (a new triplet) waits out the tarpit and is
+    accepted; its rcpt line."""
     since = r.milter.log.mark()
-    res = r.swaks(source=ip, sender="alice@example.com", to="bob@example.org",
+    res = r.swaks(source=ip, sender=next(SENDERS), to="bob@example.org",
         helo="client.example.com", timeout=30)
     check(res.rc == 0, "swaks from %s" % ip, res.rc, 0, res.transcript)
     return r.milter.wait_decision(since, addr=ip, stage="rcpt")
