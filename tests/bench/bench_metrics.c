@@ -10,8 +10,8 @@
  *	decision, greylist and S25R hooks; the hourly count runs in both),
  *	single-threaded and with two threads sharing the same series; then
  *	the three hooks alone (no log line, S25R's rule from a stack buffer
- *	as the milter's session passes it), which is their cost without the
- *	noise of the log line; each the best of five runs, interleaved. Prints nanoseconds
+ *	as the milter's session passes it), off and on, which is their cost
+ *	without the noise of the log line; each the best of five runs, interleaved. Prints nanoseconds
  *	per decision and appends the figures to $BENCH_RESULTS (bench.am).
  * DIAGNOSTICS
  *	Exit 1 when /dev/null cannot be opened as the log file.
@@ -112,7 +112,7 @@ int
 main(void)
 {
 	double	off1 = 1e12, on1 = 1e12, off2 = 1e12, on2 = 1e12, t;
-	double	h1 = 1e12, h2 = 1e12;
+	double	h1 = 1e12, h2 = 1e12, h1off = 1e12, h2off = 1e12;
 
 	if (log_open_file("/dev/null") < 0 || freopen("/dev/null", "w", stderr) == NULL)
 		return 1;
@@ -122,6 +122,10 @@ main(void)
 			off1 = t;
 		if ((t = measure(2)) < off2)
 			off2 = t;
+		if ((t = measure_step(1, hooks)) < h1off)
+			h1off = t;
+		if ((t = measure_step(2, hooks)) < h2off)
+			h2off = t;
 		metrics_set_enabled(1);
 		if ((t = measure(1)) < on1)
 			on1 = t;
@@ -138,7 +142,9 @@ main(void)
 	note("decision, metrics off (2 threads)", off2);
 	note("decision, metrics on (2 threads)", on2);
 	note("hooks' cost per decision (2 threads)", on2 - off2);
+	note("the three hooks alone, no log line, metrics off (1 thread)", h1off);
 	note("the three hooks alone, no log line (1 thread)", h1);
+	note("the three hooks alone, no log line, metrics off (2 threads)", h2off);
 	note("the three hooks alone, no log line (2 threads)", h2);
 	return 0;
 }
