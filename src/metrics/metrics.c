@@ -9,10 +9,11 @@
  *	hashed to a slot; a free slot is claimed by a compare-and-swap from
  *	FREE to BUSY, filled, then published as READY, so that a reader
  *	never sees half a label set. A hook does not render or hash its
- *	labels each time: a call cache found from the addresses of the words
- *	it passes, checked against copies of those words, leads straight to
- *	the series (see metrics_call_find()), so a decision costs a few
- *	loads, short compares and one atomic add. A histogram keeps one
+ *	labels each time: a call cache (metrics_call.c) found from the
+ *	addresses of the words it passes, or from their lengths and a few
+ *	bytes, checked against copies of those words, leads straight to the
+ *	series, so a decision costs a few loads, short compares and one
+ *	atomic add. A histogram keeps one
  *	atomic count per bucket (not cumulative; the writer sums them).
  * DIAGNOSTICS
  *	A full table counts the event in targrey_metrics_dropped_total.
@@ -22,6 +23,7 @@
 #include <string.h>
 #include "autoconfig.h"
 #include "metrics.h"
+#include "metrics_call.h"
 #include "metrics_hist.h"
 #include "metrics_hourly.h"
 #include "metrics_redis.h"
@@ -143,103 +145,6 @@ metrics_vec_find(metrics_vec_t *v, const char *labels)
 }
 
 /*
- * The call cache: label words as the callers pass them -> series. An
- * entry is found from the words' addresses (a multiply per word, no
- * pass over the text) and proved by comparing the words with its own
- * copies, so that a buffer reused with other words never counts in the
- * wrong series. Entries are claimed like series slots and never change
- * once READY. A word too long to copy, a full neighbourhood, or a busy
- * entry only means the slow path: render the labels, find the series.
- */
-#define METRICS_CACHE		1024
-#define METRICS_CACHE_PROBES	8
-#define METRICS_WORD_MAX	48
-#define METRICS_KEYS_MAX	3
-
-typedef struct {
-	atomic_int state;
-	const metrics_vec_t *vec;
-	metrics_series_t *series;
-	char	words[METRICS_KEYS_MAX][METRICS_WORD_MAX];	/* cut at ':' */
-} metrics_call_t;
-
-static metrics_call_t metrics_calls[METRICS_CACHE];
-
-/* Whether W, cut at its first colon as the labels are, equals STORED. */
-static int
-metrics_word_eq(const char *stored, const char *w)
-{
-	for (w = w ? w : ""; *stored != 0 && *stored == *w; stored++, w++)
-		;
-	return *stored == 0 && (*w == 0 || *w == ':');
-}
-
-/* Where the call (V, VALUES[0..N-1]) starts looking in the cache. */
-static size_t
-metrics_call_home(const metrics_vec_t *v, const char *const *values, size_t n)
-{
-	uint64_t h = (uint64_t) (uintptr_t) v;
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (uint64_t) (uintptr_t) values[i]) * 0x9e3779b97f4a7c15ull;
-	return (size_t) (h >> 40) % METRICS_CACHE;
-}
-
-/* The cached series of the call, or NULL; *FREE_AT: a free entry on its way. */
-static metrics_series_t *
-metrics_call_find(const metrics_vec_t *v, const char *const *values, size_t n,
-		  long *free_at)
-{
-	size_t	home = metrics_call_home(v, values, n);
-
-	*free_at = -1;
-	for (size_t p = 0; p < METRICS_CACHE_PROBES; p++) {
-		size_t	at = (home + p) % METRICS_CACHE;
-		metrics_call_t *c = &metrics_calls[at];
-		int	st = atomic_load_explicit(&c->state, memory_order_acquire);
-		size_t	i = 0;
-
-		if (st == SLOT_FREE) {
-			*free_at = (long) at;
-			return NULL;
-		}
-		if (st != SLOT_READY || c->vec != v)
-			continue;
-		while (i < n && metrics_word_eq(c->words[i], values[i]))
-			i++;
-		if (i == n)
-			return c->series;
-	}
-	return NULL;
-}
-
-/* Remember the call's series SL in the free entry AT, if its words fit. */
-static void
-metrics_call_keep(long at, const metrics_vec_t *v, const char *const *values, size_t n,
-		  metrics_series_t *sl)
-{
-	metrics_call_t *c;
-	int	want = SLOT_FREE;
-
-	if (at < 0 || sl == NULL)
-		return;
-	for (size_t i = 0; i < n; i++)
-		if (strcspn(values[i] ? values[i] : "", ":") >= METRICS_WORD_MAX)
-			return;
-	c = &metrics_calls[at];
-	if (!atomic_compare_exchange_strong(&c->state, &want, SLOT_BUSY))
-		return;
-	c->vec = v;
-	c->series = sl;
-	for (size_t i = 0; i < n; i++) {
-		const char *w = values[i] ? values[i] : "";
-
-		snprintf(c->words[i], METRICS_WORD_MAX, "%.*s", (int) strcspn(w, ":"), w);
-	}
-	atomic_store_explicit(&c->state, SLOT_READY, memory_order_release);
-}
-
-/*
  * Render KEY="VALUE" pairs (NULL-terminated KEYS/VALUES) into BUF. Each
  * pair gets an equal share of SIZE and a value is cut (between escapes)
  * to fit it, so that the result is always whole, however long a value.
@@ -276,15 +181,14 @@ metrics_vec_count(metrics_vec_t *v, const char *const *keys, const char *const *
 {
 	char	labels[METRICS_LABELS_MAX];
 	size_t	n = 0;
-	long	free_at;
 	metrics_series_t *sl;
 
 	while (keys[n] != NULL)
 		n++;
-	if ((sl = metrics_call_find(v, values, n, &free_at)) == NULL) {
+	if ((sl = metrics_call_find(v, values, n)) == NULL) {
 		metrics_labels(labels, sizeof(labels), keys, values);
-		sl = metrics_vec_find(v, labels);
-		metrics_call_keep(free_at, v, values, n, sl);
+		if ((sl = metrics_vec_find(v, labels)) != NULL)
+			metrics_call_keep(v, values, n, sl);
 	}
 	if (sl != NULL)
 		atomic_fetch_add_explicit(&sl->value, 1, memory_order_relaxed);

@@ -252,6 +252,33 @@ test_reused_buffer(void **state)
 	free(text);
 }
 
+/* Words in many buffers (one per session, as the milter's are), each
+ * counted in its series, however many addresses the cache sees. */
+static void
+test_many_buffers(void **state)
+{
+	static const char *const words[] = {"heap_a", "heap_b:3", "heap_c", "heap_b:9"};
+	enum { BUFFERS = 3000 };
+	char   *buf[BUFFERS], *text;
+
+	(void) state;
+	metrics_set_enabled(1);
+	for (int i = 0; i < BUFFERS; i++) {
+		assert_non_null(buf[i] = malloc(16));
+		snprintf(buf[i], 16, "%s", words[i % 4]);
+	}
+	for (int round = 0; round < 3; round++)
+		for (int i = 0; i < BUFFERS; i++)
+			metrics_count_decision("heap", "x", buf[i]);
+	for (int i = 0; i < BUFFERS; i++)
+		free(buf[i]);
+	text = render();
+	expect(text, "targrey_decisions_total{stage=\"heap\",action=\"x\",reason=\"heap_a\"}", 2250);
+	expect(text, "targrey_decisions_total{stage=\"heap\",action=\"x\",reason=\"heap_b\"}", 4500);
+	expect(text, "targrey_decisions_total{stage=\"heap\",action=\"x\",reason=\"heap_c\"}", 2250);
+	free(text);
+}
+
 static void
 test_full_table(void **state)
 {
@@ -285,6 +312,7 @@ main(void)
 		cmocka_unit_test(test_redis),
 		cmocka_unit_test(test_threads),
 		cmocka_unit_test(test_reused_buffer),
+		cmocka_unit_test(test_many_buffers),
 		cmocka_unit_test(test_full_table),
 	};
 
