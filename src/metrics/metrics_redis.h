@@ -13,17 +13,20 @@
  *
  *	void metrics_redis_write(FILE *out);
  * DESCRIPTION
- *	The hooks store_redis_conn.c calls: metrics_redis_link() records the
- *	link's state (connecting before the first connection, connected,
- *	reconnecting after a command or a connection failed, until one
- *	succeeds again); metrics_redis_command() observes the round trip of
- *	one store command (US microseconds, sent to reply or timeout) and
- *	counts it failed unless OK; metrics_redis_connect() counts a
- *	connection attempt (each thread has its own connection, so a steady
- *	state shows one success per thread that used Redis, and growth
- *	means reconnections); metrics_redis_failover() counts a new master
- *	named by Sentinel. Each is a few atomic operations; the counting
- *	hooks do nothing while the metrics are off (metrics_set_enabled()).
+ *	The hooks store_redis_conn.c calls: metrics_redis_link() sets the
+ *	link's state (CONNECTING when a link is made); metrics_redis_command()
+ *	observes the round trip of one store command (US microseconds, sent
+ *	to reply or timeout) and counts it failed unless OK;
+ *	metrics_redis_connect() counts a connection attempt by the calling
+ *	thread. A success of either makes the state connected; a failed
+ *	connection, or a failed command on a connection made since the last
+ *	outage ended, makes it reconnecting (a connection left from before
+ *	an outage fails once, which says nothing about the link now). Each
+ *	thread has its own connection, so a steady state shows one success
+ *	per thread that used Redis, and growth means reconnections.
+ *	metrics_redis_failover() counts a new master named by Sentinel. Each
+ *	is a few atomic operations; counting does nothing while the metrics
+ *	are off (metrics_set_enabled()), the state is kept all the same.
  *
  *	metrics_redis_write() writes the families targrey_redis_link_state,
  *	targrey_redis_command_seconds, targrey_redis_command_failures_total,

@@ -9,8 +9,8 @@
  *	to connect; the others fail at once until then, so a dead server
  *	costs a decision no time and the server is not hammered. The link
  *	reports to metrics_redis.c: each store command's round trip and
- *	failure, each connection attempt, a new master named by Sentinel,
- *	and the link's state when it changes (a few atomics per command).
+ *	failure, each connection attempt and a new master named by Sentinel
+ *	(a few atomics per command; the link's state follows from them).
  * DIAGNOSTICS
  *	"redis: connect HOST: REASON", "redis: WHAT: REASON" (no connection,
  *	no reply), "redis: WHAT: ERROR" (an error reply, e.g. a refused
@@ -319,11 +319,9 @@ conn_get(redis_link_t *l)
 	if (*l->conf.sentinels)
 		conn_note_master(l, host, port);
 	metrics_redis_connect(1);
-	metrics_redis_link(METRICS_REDIS_CONNECTED);
 	return c;
 fail:
 	metrics_redis_connect(0);
-	metrics_redis_link(METRICS_REDIS_RECONNECTING);
 	{
 		long	b = atomic_load(&l->backoff);
 
@@ -350,9 +348,7 @@ conn_timed(redisContext *c, int argc, const char **argv, const size_t *lens)
 	redisReply *r = conn_argv(c, argc, argv, lens);
 	int	ok = r != NULL && !reply_unusable(r);
 
-	if (t0 >= 0)
-		metrics_redis_command(now_us() - t0, ok);
-	metrics_redis_link(ok ? METRICS_REDIS_CONNECTED : METRICS_REDIS_RECONNECTING);
+	metrics_redis_command(t0 >= 0 ? now_us() - t0 : 0, ok);
 	return r;
 }
 

@@ -116,7 +116,20 @@ test_long_value(void **state)
 	free(text);
 }
 
-/* The Redis families: absent until a link exists, then exact. */
+static void *
+redis_other_thread(void *arg)
+{
+	(void) arg;
+	metrics_redis_connect(1);	/* the connection that ends the outage */
+	return NULL;
+}
+
+/*
+ * The Redis families: absent until a link exists, then exact. The state
+ * follows connections and commands, but a command failing on this
+ * thread's connection from before another thread's reconnection (a
+ * stale one) leaves it connected.
+ */
 static void
 test_redis(void **state)
 {
@@ -131,13 +144,14 @@ test_redis(void **state)
 		{"targrey_redis_command_seconds_bucket{le=\"0.0025\"}", 1},
 		{"targrey_redis_command_seconds_bucket{le=\"0.005\"}", 2},
 		{"targrey_redis_command_seconds_bucket{le=\"0.5\"}", 2},
-		{"targrey_redis_command_seconds_bucket{le=\"1\"}", 3},
-		{"targrey_redis_command_seconds_count", 3},
-		{"targrey_redis_command_failures_total", 1},
-		{"targrey_redis_connects_total{result=\"ok\"}", 1},
+		{"targrey_redis_command_seconds_bucket{le=\"1\"}", 4},
+		{"targrey_redis_command_seconds_count", 4},
+		{"targrey_redis_command_failures_total", 2},
+		{"targrey_redis_connects_total{result=\"ok\"}", 2},
 		{"targrey_redis_connects_total{result=\"failed\"}", 1},
 		{"targrey_redis_failovers_total", 1},
 	};
+	pthread_t t;
 	char   *text;
 
 	(void) state;
@@ -147,17 +161,21 @@ test_redis(void **state)
 	free(text);
 	metrics_redis_link(METRICS_REDIS_CONNECTING);
 	metrics_redis_connect(0);
-	metrics_redis_link(METRICS_REDIS_RECONNECTING);
 	metrics_redis_connect(1);
-	metrics_redis_link(METRICS_REDIS_CONNECTED);
 	metrics_redis_command(80, 1);		/* 80 us */
 	metrics_redis_command(3000, 1);		/* 3 ms */
-	metrics_redis_command(600000, 0);	/* a timeout */
+	metrics_redis_command(600000, 0);	/* a timeout: the link is down */
+	text = render();
+	expect(text, "targrey_redis_link_state{state=\"reconnecting\"}", 1);
+	free(text);
+	assert_int_equal(pthread_create(&t, NULL, redis_other_thread, NULL), 0);
+	pthread_join(t, NULL);
+	metrics_redis_command(700000, 0);	/* this thread's stale connection */
 	metrics_redis_failover();
 	text = render();
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
 		expect(text, want[i].series, want[i].value);
-	assert_non_null(strstr(text, "targrey_redis_command_seconds_sum 0.603080\n"));
+	assert_non_null(strstr(text, "targrey_redis_command_seconds_sum 1.303080\n"));
 	assert_non_null(strstr(text, "# TYPE targrey_redis_command_seconds histogram\n"));
 	free(text);
 }
