@@ -12,10 +12,16 @@
 #include "monotime.h"
 
 long long
-monotime_ms(void)
+monotime_us(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (long long) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+long long
+monotime_ms(void)
+{
+	return monotime_us() / 1000;
 }

@@ -96,7 +96,8 @@ const param_t params_table[] = {
 	    "Serve Prometheus metrics at http://ADDRESS:PORT/metrics (numeric, [IPV6]:PORT for "
 	    "IPv6; empty: off). Use a loopback address or a firewalled one: the page is not "
 	    "authenticated; the port is bound after the daemon dropped root (use one above 1023), "
-	    "and one that cannot be bound is logged while the milter runs without metrics.",
+	    "and one that cannot be bound is logged while the milter runs without metrics; "
+	    "targrey-milter -t reports a malformed value or one it cannot bind now.",
 	    START_ONLY),
 	P_TIME(report_history, "35d", 1 * DAY, 400 * DAY, "logging",
 	    "How long the hourly decision counters shown by targreyctl report are kept in the store."),

@@ -9,14 +9,17 @@
  *	free; milter threads only ever touch the atomics in metrics.c.
  * DIAGNOSTICS
  *	"metrics: cannot listen on ADDR: WHY" at start; a scrape that runs
- *	out of memory gets 500.
+ *	out of memory gets 500. http_metrics_check() (-t) says why in its
+ *	buffer: a malformed value, or the bind error.
  */
+#include <errno.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 #include "http_metrics.h"
 #include "log.h"
 #include "metrics.h"
@@ -75,6 +78,18 @@ http_metrics_answer(void *cls, struct MHD_Connection *c, const char *url,
 	return rc;
 }
 
+/* Whether PORT is a decimal port number from 1 to 65535. */
+static int
+http_metrics_port_ok(const char *port)
+{
+	long	n = 0;
+
+	if (*port == 0 || strlen(port) > 5 || port[strspn(port, "0123456789")] != 0)
+		return 0;
+	n = strtol(port, NULL, 10);
+	return n >= 1 && n <= 65535;
+}
+
 /* Parse "ADDR:PORT" or "[ADDR]:PORT" (numeric) into *RES; 0 or an EAI code. */
 static int
 http_metrics_parse(const char *listen, struct addrinfo **res)
@@ -87,6 +102,8 @@ http_metrics_parse(const char *listen, struct addrinfo **res)
 
 	if (colon == NULL || colon == listen || colon[1] == 0)
 		return EAI_NONAME;
+	if (!http_metrics_port_ok(colon + 1))
+		return EAI_SERVICE;
 	n = (size_t) (colon - listen);
 	if (listen[0] == '[' && colon[-1] == ']')
 		listen++, n -= 2;
@@ -95,6 +112,46 @@ http_metrics_parse(const char *listen, struct addrinfo **res)
 	memcpy(host, listen, n);
 	host[n] = 0;
 	return getaddrinfo(host, colon + 1, &hints, res);
+}
+
+/* The reason LISTEN does not parse (EAI code RC), for the messages. */
+static void
+http_metrics_parse_why(const char *listen, int rc, char *why, size_t len)
+{
+	if (strrchr(listen, ':') == NULL || strrchr(listen, ':')[1] == 0)
+		snprintf(why, len, "\"%s\": no port (want ADDRESS:PORT or [IPV6]:PORT)", listen);
+	else if (rc == EAI_SERVICE)
+		snprintf(why, len, "\"%s\": the port is not a number from 1 to 65535", listen);
+	else
+		snprintf(why, len, "\"%s\": %s (want a numeric ADDRESS:PORT or [IPV6]:PORT)",
+		    listen, gai_strerror(rc));
+}
+
+int
+http_metrics_check(const char *listen, char *why, size_t len)
+{
+	struct addrinfo *ai = NULL;
+	int	rc, fd, on = 1, err = 0;
+
+	if (listen == NULL || *listen == 0)
+		return 0;
+	if ((rc = http_metrics_parse(listen, &ai)) != 0) {
+		http_metrics_parse_why(listen, rc, why, len);
+		return -1;
+	}
+	/* As libmicrohttpd binds it (SO_REUSEADDR), then let it go at once. */
+	if ((fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0
+	    || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) < 0
+	    || bind(fd, ai->ai_addr, ai->ai_addrlen) < 0)
+		err = errno;
+	if (fd >= 0)
+		close(fd);
+	freeaddrinfo(ai);
+	if (err == 0)
+		return 0;
+	snprintf(why, len, "cannot bind %s: %s%s", listen, strerror(err),
+	    err == EADDRNOTAVAIL ? " (not an address of this host)" : "");
+	return -1;
 }
 
 int
@@ -106,8 +163,10 @@ http_metrics_start(const char *listen, metrics_collect_fn collect)
 	if (listen == NULL || *listen == 0 || http_metrics_daemon != NULL)
 		return 0;
 	if ((rc = http_metrics_parse(listen, &ai)) != 0) {
-		log_error("metrics: cannot listen on %s: %s (want ADDRESS:PORT)", listen,
-		    gai_strerror(rc));
+		char	why[512];
+
+		http_metrics_parse_why(listen, rc, why, sizeof(why));
+		log_error("metrics: cannot listen on %s", why);
 		return -1;
 	}
 	metrics_set_collector(collect);		/* before the thread starts */

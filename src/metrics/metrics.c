@@ -8,8 +8,13 @@
  *	table: the label set, rendered once ("stage=\"rcpt\",..."), is
  *	hashed to a slot; a free slot is claimed by a compare-and-swap from
  *	FREE to BUSY, filled, then published as READY, so that a reader
- *	never sees half a label set. A histogram keeps one atomic count per
- *	bucket (not cumulative; the writer sums them).
+ *	never sees half a label set. A hook does not render or hash its
+ *	labels each time: a call cache (metrics_call.c) found from the
+ *	addresses of the words it passes, or from their lengths and a few
+ *	bytes, checked against copies of those words, leads straight to the
+ *	series, so a decision costs a few loads, short compares and one
+ *	atomic add. A histogram keeps one
+ *	atomic count per bucket (not cumulative; the writer sums them).
  * DIAGNOSTICS
  *	A full table counts the event in targrey_metrics_dropped_total.
  */
@@ -18,8 +23,11 @@
 #include <string.h>
 #include "autoconfig.h"
 #include "metrics.h"
+#include "metrics_call.h"
+#include "metrics_hist.h"
 #include "metrics_hourly.h"
 #include "words.h"
+#include "metrics_redis.h"
 
 enum { SLOT_FREE, SLOT_BUSY, SLOT_READY };
 
@@ -35,22 +43,10 @@ typedef struct {
 	metrics_series_t series[METRICS_SERIES];
 } metrics_vec_t;
 
-#define METRICS_BUCKETS_MAX	16
-
-typedef struct {
-	const char *name;
-	const char *help;
-	const double *bounds;	/* seconds, ascending */
-	size_t	nbounds;
-	atomic_ullong buckets[METRICS_BUCKETS_MAX + 1];	/* last: +Inf */
-	atomic_ullong sum_us;
-} metrics_hist_t;
-
 static const double tarpit_bounds[] = {1, 5, 10, 30, 60, 120, 180, 300, 600};
 static const double grey_bounds[] = {60, 300, 600, 900, 1800, 3600, 7200, 14400, 43200, 86400};
 static const double dns_bounds[] = {0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
 
-static atomic_int metrics_on;
 static metrics_collect_fn metrics_collector;
 static atomic_ullong metrics_dropped;
 static metrics_vec_t decisions = {.name = "targrey_decisions_total",
@@ -81,18 +77,6 @@ void
 metrics_set_collector(metrics_collect_fn fn)
 {
 	metrics_collector = fn;
-}
-
-void
-metrics_set_enabled(int on)
-{
-	atomic_store(&metrics_on, on != 0);
-}
-
-int
-metrics_enabled(void)
-{
-	return atomic_load_explicit(&metrics_on, memory_order_relaxed);
 }
 
 /* Copy SRC to DST with the exposition format's escapes; returns the length. */
@@ -139,9 +123,9 @@ metrics_slot_ready(metrics_series_t *sl)
 	return -1;
 }
 
-/* Add N to the series of V labelled LABELS, claiming a slot when new. */
-static void
-metrics_vec_add(metrics_vec_t *v, const char *labels, unsigned long long n)
+/* The series of V labelled LABELS, claiming a slot when new; NULL when full. */
+static metrics_series_t *
+metrics_vec_find(metrics_vec_t *v, const char *labels)
 {
 	uint32_t h = metrics_hash(labels);
 
@@ -155,26 +139,10 @@ metrics_vec_add(metrics_vec_t *v, const char *labels, unsigned long long n)
 		} else if (metrics_slot_ready(sl) != 1) {
 			continue;
 		}
-		if (strcmp(sl->labels, labels) == 0) {
-			atomic_fetch_add_explicit(&sl->value, n, memory_order_relaxed);
-			return;
-		}
+		if (strcmp(sl->labels, labels) == 0)
+			return sl;
 	}
-	atomic_fetch_add_explicit(&metrics_dropped, 1, memory_order_relaxed);
-}
-
-/* Count one observation of MS milliseconds in H. */
-static void
-metrics_hist_observe(metrics_hist_t *h, long ms)
-{
-	double	s = (double) (ms < 0 ? 0 : ms) / 1000.0;
-	size_t	b = 0;
-
-	while (b < h->nbounds && s > h->bounds[b])
-		b++;
-	atomic_fetch_add_explicit(&h->buckets[b], 1, memory_order_relaxed);
-	atomic_fetch_add_explicit(&h->sum_us, (unsigned long long) (ms < 0 ? 0 : ms) * 1000,
-	    memory_order_relaxed);
+	return NULL;
 }
 
 /*
@@ -208,47 +176,70 @@ metrics_labels(char *buf, size_t size, const char *const *keys, const char *cons
 	}
 }
 
+/* Count one event in the series of V labelled KEYS=VALUES: the hooks' one path. */
+static void
+metrics_vec_count(metrics_vec_t *v, const char *const *keys, const char *const *values)
+{
+	char	labels[METRICS_LABELS_MAX];
+	size_t	n = 0;
+	metrics_series_t *sl;
+
+	while (keys[n] != NULL)
+		n++;
+	if ((sl = metrics_call_find(v, values, n)) == NULL) {
+		metrics_labels(labels, sizeof(labels), keys, values);
+		if ((sl = metrics_vec_find(v, labels)) != NULL)
+			metrics_call_keep(v, values, n, sl);
+	}
+	if (sl != NULL)
+		atomic_fetch_add_explicit(&sl->value, 1, memory_order_relaxed);
+	else
+		atomic_fetch_add_explicit(&metrics_dropped, 1, memory_order_relaxed);
+}
+
 void
 metrics_count_decision(const char *stage, const char *action, const char *reason)
 {
 	static const char *const keys[] = {"stage", "action", "reason", NULL};
 	const char *values[] = {stage, action, reason};
-	char	labels[METRICS_LABELS_MAX];
 
 	if (!metrics_enabled())
 		return;
-	metrics_labels(labels, sizeof(labels), keys, values);
-	metrics_vec_add(&decisions, labels, 1);
+	metrics_vec_count(&decisions, keys, values);
 }
 
 void
 metrics_count_tarpit(const char *outcome, long elapsed_ms)
 {
 	static const char *const keys[] = {"outcome", NULL};
-	char	labels[METRICS_LABELS_MAX];
 
 	if (!metrics_enabled())
 		return;
-	metrics_labels(labels, sizeof(labels), keys, &outcome);
-	metrics_vec_add(&tarpits, labels, 1);
-	metrics_hist_observe(&tarpit_wait, elapsed_ms);
+	metrics_vec_count(&tarpits, keys, &outcome);
+	metrics_hist_observe_ms(&tarpit_wait, elapsed_ms);
 }
 
 void
 metrics_count_dns(int failed, long elapsed_ms)
 {
+	static const char *const keys[] = {"result", NULL};
+	const char *result = failed ? "failed" : "ok";
+
 	if (!metrics_enabled())
 		return;
-	metrics_vec_add(&dns_lookups, failed ? "result=\"failed\"" : "result=\"ok\"", 1);
-	metrics_hist_observe(&dns_time, elapsed_ms);
+	metrics_vec_count(&dns_lookups, keys, &result);
+	metrics_hist_observe_ms(&dns_time, elapsed_ms);
 }
 
 void
 metrics_count_reload(int ok)
 {
+	static const char *const keys[] = {"result", NULL};
+	const char *result = ok ? "ok" : "failed";
+
 	if (!metrics_enabled())
 		return;
-	metrics_vec_add(&reloads, ok ? "result=\"ok\"" : "result=\"failed\"", 1);
+	metrics_vec_count(&reloads, keys, &result);
 }
 
 void
@@ -256,14 +247,12 @@ metrics_count_greylist(const char *verdict, const char *reason, long pass_delay_
 {
 	static const char *const keys[] = {"verdict", "reason", NULL};
 	const char *values[] = {verdict, reason};
-	char	labels[METRICS_LABELS_MAX];
 
 	if (!metrics_enabled())
 		return;
-	metrics_labels(labels, sizeof(labels), keys, values);
-	metrics_vec_add(&greylist, labels, 1);
+	metrics_vec_count(&greylist, keys, values);
 	if (pass_delay_s >= 0)
-		metrics_hist_observe(&grey_pass, pass_delay_s * 1000);
+		metrics_hist_observe_ms(&grey_pass, pass_delay_s * 1000);
 }
 
 void
@@ -271,12 +260,10 @@ metrics_count_spf(const char *identity, const char *result)
 {
 	static const char *const keys[] = {"identity", "result", NULL};
 	const char *values[] = {identity, result};
-	char	labels[METRICS_LABELS_MAX];
 
 	if (!metrics_enabled())
 		return;
-	metrics_labels(labels, sizeof(labels), keys, values);
-	metrics_vec_add(&spf, labels, 1);
+	metrics_vec_count(&spf, keys, values);
 }
 
 void
@@ -284,21 +271,12 @@ metrics_count_s25r(int suspicious, const char *reason)
 {
 	static const char *const keys[] = {"result", "rule", NULL};
 	const char *values[] = {suspicious ? W_SUSPICIOUS : W_CLEAN, reason};
-	char	labels[METRICS_LABELS_MAX];
 
 	if (suspicious)
 		metrics_hour_event(REPORT_SUSPICIOUS);	/* the report, metrics on or off */
 	if (!metrics_enabled())
 		return;
-	metrics_labels(labels, sizeof(labels), keys, values);
-	metrics_vec_add(&s25r, labels, 1);
-}
-
-/* The # HELP and # TYPE lines of a family. */
-void
-metrics_help(FILE *out, const char *name, const char *type, const char *help)
-{
-	fprintf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+	metrics_vec_count(&s25r, keys, values);
 }
 
 /* Every ready series of V. */
@@ -315,24 +293,6 @@ metrics_vec_write(FILE *out, metrics_vec_t *v)
 	}
 }
 
-/* H with cumulative buckets, _sum and _count. */
-static void
-metrics_hist_write(FILE *out, metrics_hist_t *h)
-{
-	unsigned long long cum = 0;
-
-	metrics_help(out, h->name, "histogram", h->help);
-	for (size_t b = 0; b <= h->nbounds; b++) {
-		cum += atomic_load(&h->buckets[b]);
-		if (b < h->nbounds)
-			fprintf(out, "%s_bucket{le=\"%g\"} %llu\n", h->name, h->bounds[b], cum);
-		else
-			fprintf(out, "%s_bucket{le=\"+Inf\"} %llu\n", h->name, cum);
-	}
-	fprintf(out, "%s_sum %.6f\n%s_count %llu\n", h->name,
-	    (double) atomic_load(&h->sum_us) / 1e6, h->name, cum);
-}
-
 int
 metrics_write(FILE *out)
 {
@@ -346,6 +306,7 @@ metrics_write(FILE *out)
 	metrics_vec_write(out, &dns_lookups);
 	metrics_hist_write(out, &dns_time);
 	metrics_vec_write(out, &reloads);
+	metrics_redis_write(out);
 	metrics_help(out, "targrey_metrics_dropped_total", "counter",
 	    "Events not counted because a family had no free series.");
 	fprintf(out, "targrey_metrics_dropped_total %llu\n",

@@ -324,6 +324,20 @@ main_check_state(const config_t *cfg, int test_only)
 	return -1;
 }
 
+/* -t: metrics_listen parses and can be bound now (the socket is closed
+ * at once); -1 after "FILE:LINE: parameter metrics_listen: why". */
+static int
+main_check_metrics(const config_t *cfg)
+{
+	char	why[512], where[1024];
+
+	if (http_metrics_check(cfg->metrics_listen, why, sizeof(why)) == 0)
+		return 0;
+	config_where(cfg, "metrics_listen", where, sizeof(where));
+	fprintf(stderr, "%s: parameter metrics_listen: %s\n", where, why);
+	return -1;
+}
+
 /* Open the state (after dropping privileges: the files are the user's). */
 static store_t *
 main_open_store(const runtime_t *rt)
@@ -356,6 +370,8 @@ main(int argc, char **argv)
 		if (rc)
 			fprintf(stderr, "targrey-milter: %d bad table line(s), see above\n", rt->table_errors);
 		if (main_check_state(rt->cfg, 1) < 0)
+			rc = 1;
+		if (main_check_metrics(rt->cfg) < 0)
 			rc = 1;
 		(void) fdlimit_check(rt->cfg->tarpit_max_sessions);	/* a warning only */
 		(void) config_secret_check(rt->cfg);

@@ -7,7 +7,10 @@
  *	See store_redis_conn.h. The back-off is one atomic deadline shared by the
  *	threads: after a failure, the first thread to find it passed tries
  *	to connect; the others fail at once until then, so a dead server
- *	costs a decision no time and the server is not hammered.
+ *	costs a decision no time and the server is not hammered. The link
+ *	reports to metrics_redis.c: each store command's round trip and
+ *	failure, each connection attempt and a new master named by Sentinel
+ *	(a few atomics per command; the link's state follows from them).
  * DIAGNOSTICS
  *	"redis: connect HOST: REASON", "redis: WHAT: REASON" (no connection,
  *	no reply), "redis: WHAT: ERROR" (an error reply, e.g. a refused
@@ -26,6 +29,8 @@
 #include "log.h"
 #include "log_limit.h"
 #include "monotime.h"
+#include "metrics.h"
+#include "metrics_redis.h"
 #include "store_redis_conn.h"
 
 #define BACKOFF_MIN_MS	100
@@ -39,6 +44,8 @@ struct redis_link {
 	_Atomic long long retry_at;	/* monotonic ms: no connect before */
 	_Atomic long backoff;		/* ms */
 	pthread_mutex_t sha_lock;	/* guards the sha buffers of callers */
+	pthread_mutex_t master_lock;	/* guards master_at */
+	char	master_at[HOST_MAX + 8];	/* Sentinel's last master, for the metrics */
 };
 
 static log_limit_t conn_lim = LOG_LIMIT_INIT, cmd_lim = LOG_LIMIT_INIT, err_lim = LOG_LIMIT_INIT;
@@ -89,6 +96,8 @@ redis_link_new(const redis_conf_t *c)
 	l->conf.master = dup_into(&p, c->master);
 	l->backoff = BACKOFF_MIN_MS;
 	pthread_mutex_init(&l->sha_lock, NULL);
+	pthread_mutex_init(&l->master_lock, NULL);
+	metrics_redis_link(METRICS_REDIS_CONNECTING);
 	return l;
 }
 
@@ -106,6 +115,7 @@ redis_link_free(redis_link_t *l)
 	pthread_setspecific(l->key, NULL);
 	pthread_key_delete(l->key);
 	pthread_mutex_destroy(&l->sha_lock);
+	pthread_mutex_destroy(&l->master_lock);
 	free(l->strings);
 	free(l);
 	return NULL;
@@ -204,6 +214,22 @@ conn_sentinel(const redis_link_t *l, char *host, size_t size, int *port)
 	return found;
 }
 
+/* Count a failover when Sentinel names a master other than the last one. */
+static void
+conn_note_master(redis_link_t *l, const char *host, int port)
+{
+	char	at[sizeof(l->master_at)];
+	int	moved;
+
+	snprintf(at, sizeof(at), "%s:%d", host, port);
+	pthread_mutex_lock(&l->master_lock);
+	moved = l->master_at[0] != 0 && strcmp(l->master_at, at) != 0;
+	memcpy(l->master_at, at, sizeof(at));
+	pthread_mutex_unlock(&l->master_lock);
+	if (moved)
+		metrics_redis_failover();
+}
+
 /* Send one setup command ARGV; 0 when the reply is of type WANT, else -1
  * with WHY = "STEP failed (the server's error)": never the arguments, the
  * password is one of them. */
@@ -291,8 +317,12 @@ conn_get(redis_link_t *l)
 	}
 	pthread_setspecific(l->key, c);
 	atomic_store(&l->retry_at, 0);		/* every thread may connect again */
+	if (*l->conf.sentinels)
+		conn_note_master(l, host, port);
+	metrics_redis_connect(1);
 	return c;
 fail:
+	metrics_redis_connect(0);
 	{
 		long	b = atomic_load(&l->backoff);
 
@@ -311,6 +341,18 @@ reply_unusable(const redisReply *r)
 		|| strncmp(r->str, "MASTERDOWN", 10) == 0 || strncmp(r->str, "NOAUTH", 6) == 0);
 }
 
+/* conn_argv(), its round trip and result counted for the metrics. */
+static redisReply *
+conn_timed(redisContext *c, int argc, const char **argv, const size_t *lens)
+{
+	long long t0 = metrics_enabled() ? monotime_us() : -1;
+	redisReply *r = conn_argv(c, argc, argv, lens);
+	int	ok = r != NULL && !reply_unusable(r);
+
+	metrics_redis_command(t0 >= 0 ? monotime_us() - t0 : 0, ok);
+	return r;
+}
+
 redisReply *
 redis_link_cmd(redis_link_t *l, const char *what, int argc, const char **argv,
 	       const size_t *lens)
@@ -322,7 +364,7 @@ redis_link_cmd(redis_link_t *l, const char *what, int argc, const char **argv,
 	if (c == NULL)
 		return NULL;
 	errno = 0;
-	r = conn_argv(c, argc, argv, lens);
+	r = conn_timed(c, argc, argv, lens);
 	if (r && !reply_unusable(r)) {
 		atomic_store(&l->backoff, BACKOFF_MIN_MS);
 		if (r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) != 0

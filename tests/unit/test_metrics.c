@@ -6,7 +6,8 @@
  * DESCRIPTION
  *	Counting through the hooks and reading the exposition as Prometheus
  *	would: exact values per label set, escapes, cumulative buckets, exact
- *	totals under concurrent writers, and a full series table that drops
+ *	totals under concurrent writers, the Redis link's families, a reused buffer of label words
+ *	counted by what it holds, not where it is, and a full series table that drops
  *	instead of crashing. The tests share the process-wide registry, so
  *	each uses its own label values.
  */
@@ -20,6 +21,7 @@
 #include <pthread.h>
 #include <cmocka.h>
 #include "metrics.h"
+#include "metrics_redis.h"
 
 /* The exposition as one string (the caller frees). */
 static char *
@@ -114,6 +116,70 @@ test_long_value(void **state)
 	free(text);
 }
 
+static void *
+redis_other_thread(void *arg)
+{
+	(void) arg;
+	metrics_redis_connect(1);	/* the connection that ends the outage */
+	return NULL;
+}
+
+/*
+ * The Redis families: absent until a link exists, then exact. The state
+ * follows connections and commands, but a command failing on this
+ * thread's connection from before another thread's reconnection (a
+ * stale one) leaves it connected.
+ */
+static void
+test_redis(void **state)
+{
+	static const struct {
+		const char *series;
+		long long value;
+	} want[] = {
+		{"targrey_redis_link_state{state=\"connecting\"}", 0},
+		{"targrey_redis_link_state{state=\"connected\"}", 1},
+		{"targrey_redis_link_state{state=\"reconnecting\"}", 0},
+		{"targrey_redis_command_seconds_bucket{le=\"0.0001\"}", 1},
+		{"targrey_redis_command_seconds_bucket{le=\"0.0025\"}", 1},
+		{"targrey_redis_command_seconds_bucket{le=\"0.005\"}", 2},
+		{"targrey_redis_command_seconds_bucket{le=\"0.5\"}", 2},
+		{"targrey_redis_command_seconds_bucket{le=\"1\"}", 4},
+		{"targrey_redis_command_seconds_count", 4},
+		{"targrey_redis_command_failures_total", 2},
+		{"targrey_redis_connects_total{result=\"ok\"}", 2},
+		{"targrey_redis_connects_total{result=\"failed\"}", 1},
+		{"targrey_redis_failovers_total", 1},
+	};
+	pthread_t t;
+	char   *text;
+
+	(void) state;
+	metrics_set_enabled(1);
+	text = render();
+	assert_null(strstr(text, "targrey_redis_"));
+	free(text);
+	metrics_redis_link(METRICS_REDIS_CONNECTING);
+	metrics_redis_connect(0);
+	metrics_redis_connect(1);
+	metrics_redis_command(80, 1);		/* 80 us */
+	metrics_redis_command(3000, 1);		/* 3 ms */
+	metrics_redis_command(600000, 0);	/* a timeout: the link is down */
+	text = render();
+	expect(text, "targrey_redis_link_state{state=\"reconnecting\"}", 1);
+	free(text);
+	assert_int_equal(pthread_create(&t, NULL, redis_other_thread, NULL), 0);
+	pthread_join(t, NULL);
+	metrics_redis_command(700000, 0);	/* this thread's stale connection */
+	metrics_redis_failover();
+	text = render();
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		expect(text, want[i].series, want[i].value);
+	assert_non_null(strstr(text, "targrey_redis_command_seconds_sum 1.303080\n"));
+	assert_non_null(strstr(text, "# TYPE targrey_redis_command_seconds histogram\n"));
+	free(text);
+}
+
 static void
 test_histogram(void **state)
 {
@@ -173,6 +239,64 @@ test_threads(void **state)
 	free(text);
 }
 
+/*
+ * One buffer (as the session's S25R reason is) rewritten with other
+ * words between calls: the call cache knows a call by the words'
+ * addresses, and must still count each word in its own series; words
+ * that name a table line count under the table.
+ */
+static void
+test_reused_buffer(void **state)
+{
+	char	reason[64], series[160];
+	char   *text;
+
+	(void) state;
+	metrics_set_enabled(1);
+	for (int round = 0; round < 50; round++)
+		for (int w = 0; w < 20; w++) {
+			snprintf(reason, sizeof(reason), "reuse%d", w);
+			metrics_count_decision("reuse", "x", reason);
+			snprintf(reason, sizeof(reason), "reusetable:%d", round);
+			metrics_count_s25r(1, reason);
+		}
+	text = render();
+	for (int w = 0; w < 20; w++) {
+		snprintf(series, sizeof(series),
+		    "targrey_decisions_total{stage=\"reuse\",action=\"x\",reason=\"reuse%d\"}", w);
+		expect(text, series, 50);
+	}
+	expect(text, "targrey_s25r_results_total{result=\"suspicious\",rule=\"reusetable\"}", 1000);
+	free(text);
+}
+
+/* Words in many buffers (one per session, as the milter's are), each
+ * counted in its series, however many addresses the cache sees. */
+static void
+test_many_buffers(void **state)
+{
+	static const char *const words[] = {"heap_a", "heap_b:3", "heap_c", "heap_b:9"};
+	enum { BUFFERS = 3000 };
+	char   *buf[BUFFERS], *text;
+
+	(void) state;
+	metrics_set_enabled(1);
+	for (int i = 0; i < BUFFERS; i++) {
+		assert_non_null(buf[i] = malloc(16));
+		snprintf(buf[i], 16, "%s", words[i % 4]);
+	}
+	for (int round = 0; round < 3; round++)
+		for (int i = 0; i < BUFFERS; i++)
+			metrics_count_decision("heap", "x", buf[i]);
+	for (int i = 0; i < BUFFERS; i++)
+		free(buf[i]);
+	text = render();
+	expect(text, "targrey_decisions_total{stage=\"heap\",action=\"x\",reason=\"heap_a\"}", 2250);
+	expect(text, "targrey_decisions_total{stage=\"heap\",action=\"x\",reason=\"heap_b\"}", 4500);
+	expect(text, "targrey_decisions_total{stage=\"heap\",action=\"x\",reason=\"heap_c\"}", 2250);
+	free(text);
+}
+
 static void
 test_full_table(void **state)
 {
@@ -203,7 +327,10 @@ main(void)
 		cmocka_unit_test(test_decisions),
 		cmocka_unit_test(test_long_value),
 		cmocka_unit_test(test_histogram),
+		cmocka_unit_test(test_redis),
 		cmocka_unit_test(test_threads),
+		cmocka_unit_test(test_reused_buffer),
+		cmocka_unit_test(test_many_buffers),
 		cmocka_unit_test(test_full_table),
 	};
 
