@@ -134,7 +134,7 @@ metrics_vec_find(metrics_vec_t *v, const char *labels)
 		int	want = SLOT_FREE;
 
 		if (atomic_compare_exchange_strong(&sl->state, &want, SLOT_BUSY)) {
-			strncpy(sl->labels, labels, sizeof(sl->labels) - 1);
+			snprintf(sl->labels, sizeof(sl->labels), "%s", labels);
 			atomic_store_explicit(&sl->state, SLOT_READY, memory_order_release);
 		} else if (metrics_slot_ready(sl) != 1) {
 			continue;
