@@ -2,9 +2,11 @@
  * Copyright (c) 2026, the targrey-milter authors; BSD-2-Clause, see LICENSE
  *
  * NAME
- *	store_redis_int - internals shared by store_redis.c and store_redis_raw.c
+ *	store_redis_int - internals of the Redis backend
  * DESCRIPTION
- *	Not for other modules: use store_redis.h. rs_rec_t is one record of
+ *	Not for other modules: use store.h. The Redis backend's operations,
+ *	each as its entry of store_backend_t describes (store_impl.h),
+ *	gathered in store_redis_backend (store_redis_open.c). rs_rec_t is one record of
  *	an operation: its database and key, and (rs_read()) the value read.
  *	STORE_REDIS_SCRIPT is the decision script (store_redis_lua.c).
  */
@@ -13,6 +15,7 @@
 
 #include <pthread.h>
 #include "record.h"
+#include "store_impl.h"
 #include "store_redis.h"
 
 #define RS_PREFIX_MAX	128
@@ -43,6 +46,29 @@ typedef struct {
 } rs_rec_t;
 
 extern const char STORE_REDIS_SCRIPT[];
+
+/* The operations of store_redis_backend. */
+store_check_fn store_redis_check;			/* store_redis.c */
+store_tarpit_failed_fn store_redis_tarpit_failed;
+store_tarpit_passed_fn store_redis_tarpit_passed;
+store_lookup_fn store_redis_lookup;
+store_get_fn store_redis_get;				/* store_redis_list.c */
+store_put_fn store_redis_put;
+store_delete_fn store_redis_delete;
+store_walk_op_fn store_redis_walk;
+store_count_fn store_redis_count;
+store_whitelist_fn store_redis_whitelist;		/* store_redis_wl.c */
+store_counters_add_fn store_redis_counters_add;	/* store_redis_raw.c */
+store_report_add_fn store_redis_report_add;		/* store_redis_report.c */
+store_report_read_fn store_redis_report_read;
+store_report_net_add_fn store_redis_report_net_add;
+store_report_net_read_fn store_redis_report_net_read;
+
+store_redis_t *store_redis_open(const redis_conf_t *conf, const char *prefix,
+	    const greylist_params_t *p);
+store_redis_t *store_redis_close(store_redis_t *rs);
+int	rs_walk(store_redis_t *rs, store_db_t db, const char *prefix,
+	    store_walk_fn fn, void *ctx);
 
 size_t	rs_key(const store_redis_t *rs, store_db_t db, const char *key, size_t klen,
 	    char *buf, size_t size);

@@ -10,9 +10,10 @@
  * DESCRIPTION
  *	store_open_config() opens the LMDB store of state_directory
  *	(store_open()) or, with state_backend = redis, a store whose every
- *	operation goes to Redis (store_redis.h). The other store_*
- *	functions dispatch on it: callers do not know which backend they
- *	talk to. Opening a Redis store does not connect; the first call
+ *	operation goes to Redis (store_redis.h): its table of operations,
+ *	store_redis_backend, is filled here. The store_* functions call
+ *	through the table (store_api.c): callers do not know which backend
+ *	they talk to. Opening a Redis store does not connect; the first call
  *	does, so a daemon starts while Redis is down and accepts mail until
  *	it is back.
  * DIAGNOSTICS
@@ -22,8 +23,52 @@
 #include <stdlib.h>
 #include <string.h>
 #include "log.h"
-#include "store_impl.h"
-#include "store_redis.h"
+#include "store_redis_int.h"
+
+/* The server expires records itself (TTL): every pass is complete. */
+static int
+rs_expire_step(store_t *st, const greylist_params_t *p, int64_t now, size_t batch,
+	       store_expire_t *ex)
+{
+	(void) st, (void) p, (void) now, (void) batch, (void) ex;
+	return 1;
+}
+
+/* Nothing to force to disk here: the server keeps its own. */
+static int
+rs_sync(store_t *st)
+{
+	(void) st;
+	return 0;
+}
+
+static void
+rs_close(store_t *st)
+{
+	st->redis = store_redis_close(st->redis);
+}
+
+const store_backend_t store_redis_backend = {
+	.name = "redis",
+	.check = store_redis_check,
+	.tarpit_failed = store_redis_tarpit_failed,
+	.tarpit_passed = store_redis_tarpit_passed,
+	.lookup = store_redis_lookup,
+	.get = store_redis_get,
+	.put = store_redis_put,
+	.del = store_redis_delete,
+	.walk = store_redis_walk,
+	.count = store_redis_count,
+	.whitelist = store_redis_whitelist,
+	.counters_add = store_redis_counters_add,
+	.expire_step = rs_expire_step,
+	.sync = rs_sync,
+	.close = rs_close,
+	.report_add = store_redis_report_add,
+	.report_read = store_redis_report_read,
+	.report_net_add = store_redis_report_net_add,
+	.report_net_read = store_redis_report_net_read,
+};
 
 /* The Redis store of CFG; NULL (logged) when its parameters are wrong. */
 static store_t *
@@ -50,7 +95,7 @@ backend_redis(const config_t *cfg)
 		log_error("store: redis_key_prefix is longer than 100 bytes");
 		return NULL;
 	}
-	if ((st = store_alloc()) == NULL)
+	if ((st = store_alloc(&store_redis_backend)) == NULL)
 		return NULL;
 	greylist_params_init(&p, cfg);
 	if ((st->redis = store_redis_open(&rc, cfg->redis_key_prefix, &p)) == NULL)
@@ -69,5 +114,5 @@ store_open_config(const config_t *cfg)
 int
 store_is_redis(const store_t *st)
 {
-	return st && st->redis;
+	return st && st->ops == &store_redis_backend;
 }

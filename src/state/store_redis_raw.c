@@ -27,9 +27,10 @@ static const char ADD_SCRIPT[] =
     "return 1\n";
 
 int
-store_redis_counters_add(store_redis_t *rs, const char *const *names,
+store_redis_counters_add(store_t *st, const char *const *names,
 			 const uint64_t *delta, size_t n)
 {
+	store_redis_t *rs = st->redis;
 	size_t	argc = 1 + 2 * n;
 	const char **av = calloc(argc, sizeof(*av));
 	size_t *lv = calloc(argc, sizeof(*lv));
