@@ -9,12 +9,17 @@
  *	store_backend_t is the one table of backend operations. Each entry
  *	takes the store and the arguments of the store.h (or store_report.h)
  *	function of the same name; store_api.c makes the argument checks
- *	every backend shares, then calls through st->ops. The LMDB backend
- *	fills store_lmdb_backend (store_open.c), Redis store_redis_backend
- *	(store_redis_open.c); store_alloc() takes the table, so a third
- *	backend fills one more table and opens with it. Every entry is set:
- *	a backend without the operation says so (returns an error, or 1 from
- *	expire_step when its server expires records itself).
+ *	every backend shares, then calls through st->ops, the table chosen
+ *	at open: store_open() takes store_lmdb_backend (store_open.c),
+ *	store_open_config() store_redis_backend for state_backend = redis
+ *	(store_redis_open.c). A backend names its functions PREFIX_check,
+ *	PREFIX_get, ... after the entries; STORE_BACKEND_DECLARE(PREFIX)
+ *	declares them all and STORE_BACKEND_TABLE(PREFIX, NAME) fills its
+ *	table with them, so a function missing is a link error, never a
+ *	NULL entry. A third backend writes those functions, declares them,
+ *	fills its table once and hands it to store_alloc(). An operation a
+ *	backend has no use for still has its function (Redis's expiry step
+ *	returns 1 at once: its server expires records itself).
  */
 #ifndef TG_STORE_IMPL_H
 #define TG_STORE_IMPL_H
@@ -135,24 +140,46 @@ extern const store_backend_t store_redis_backend;	/* store_redis_open.c */
 /* store_open.c: both backends start here; store_close() undoes it */
 store_t *store_alloc(const store_backend_t *ops);
 
-/* The LMDB backend's operations (store_lmdb_backend). */
-store_check_fn store_lmdb_check;			/* store_grey.c */
-store_tarpit_failed_fn store_lmdb_tarpit_failed;
-store_tarpit_passed_fn store_lmdb_tarpit_passed;
-store_lookup_fn store_lmdb_lookup;
-store_get_fn store_lmdb_get;				/* store.c */
-store_put_fn store_lmdb_put;
-store_delete_fn store_lmdb_delete;
-store_count_fn store_lmdb_count;
-store_walk_op_fn store_lmdb_walk;			/* store_list.c */
-store_whitelist_fn store_lmdb_whitelist;
-store_counters_add_fn store_lmdb_counters_add;		/* store_expire.c */
-store_expire_step_fn store_lmdb_expire_step;
-store_sync_fn store_lmdb_sync;
-store_report_add_fn store_lmdb_report_add;		/* store_report.c */
-store_report_read_fn store_lmdb_report_read;
-store_report_net_add_fn store_lmdb_report_net_add;
-store_report_net_read_fn store_lmdb_report_net_read;
+/* Declares the operations of the backend whose functions start with
+ * PREFIX: PREFIX_check, PREFIX_tarpit_failed, ... one for each entry of
+ * its table (store_backend_t; "del" is PREFIX_delete). */
+#define STORE_BACKEND_DECLARE(prefix) \
+	store_check_fn prefix##_check; \
+	store_tarpit_failed_fn prefix##_tarpit_failed; \
+	store_tarpit_passed_fn prefix##_tarpit_passed; \
+	store_lookup_fn prefix##_lookup; \
+	store_get_fn prefix##_get; \
+	store_put_fn prefix##_put; \
+	store_delete_fn prefix##_delete; \
+	store_walk_op_fn prefix##_walk; \
+	store_count_fn prefix##_count; \
+	store_whitelist_fn prefix##_whitelist; \
+	store_counters_add_fn prefix##_counters_add; \
+	store_expire_step_fn prefix##_expire_step; \
+	store_sync_fn prefix##_sync; \
+	store_close_fn prefix##_close; \
+	store_report_add_fn prefix##_report_add; \
+	store_report_read_fn prefix##_report_read; \
+	store_report_net_add_fn prefix##_report_net_add; \
+	store_report_net_read_fn prefix##_report_net_read
+
+/* The table of that backend; NM is its name as state_backend spells it. */
+#define STORE_BACKEND_TABLE(prefix, nm) { .name = nm, \
+	.check = prefix##_check, .tarpit_failed = prefix##_tarpit_failed, \
+	.tarpit_passed = prefix##_tarpit_passed, .lookup = prefix##_lookup, \
+	.get = prefix##_get, .put = prefix##_put, .del = prefix##_delete, \
+	.walk = prefix##_walk, .count = prefix##_count, \
+	.whitelist = prefix##_whitelist, .counters_add = prefix##_counters_add, \
+	.expire_step = prefix##_expire_step, .sync = prefix##_sync, \
+	.close = prefix##_close, .report_add = prefix##_report_add, \
+	.report_read = prefix##_report_read, \
+	.report_net_add = prefix##_report_net_add, \
+	.report_net_read = prefix##_report_net_read }
+
+/* The LMDB backend: store_grey.c (check, tarpit, lookup), store.c (get,
+ * put, delete, count), store_list.c (walk, whitelist), store_expire.c
+ * (counters, expiry, sync), store_open.c (close), store_report.c. */
+STORE_BACKEND_DECLARE(store_lmdb);
 const char *store_unavailable_reason(store_t *st);	/* "store=HEALTH" */
 
 typedef int (*store_txn_fn)(store_t *st, MDB_txn *txn, void *ctx);

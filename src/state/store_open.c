@@ -22,29 +22,7 @@
 #include "log.h"
 #include "store_impl.h"
 
-static store_close_fn store_lmdb_close;
-
-const store_backend_t store_lmdb_backend = {
-	.name = "lmdb",
-	.check = store_lmdb_check,
-	.tarpit_failed = store_lmdb_tarpit_failed,
-	.tarpit_passed = store_lmdb_tarpit_passed,
-	.lookup = store_lmdb_lookup,
-	.get = store_lmdb_get,
-	.put = store_lmdb_put,
-	.del = store_lmdb_delete,
-	.walk = store_lmdb_walk,
-	.count = store_lmdb_count,
-	.whitelist = store_lmdb_whitelist,
-	.counters_add = store_lmdb_counters_add,
-	.expire_step = store_lmdb_expire_step,
-	.sync = store_lmdb_sync,
-	.close = store_lmdb_close,
-	.report_add = store_lmdb_report_add,
-	.report_read = store_lmdb_report_read,
-	.report_net_add = store_lmdb_report_net_add,
-	.report_net_read = store_lmdb_report_net_read,
-};
+const store_backend_t store_lmdb_backend = STORE_BACKEND_TABLE(store_lmdb, "lmdb");
 
 /* A store of backend OPS with its locks set up and nothing open; NULL
  * without memory. Every backend starts from it; store_close() undoes it. */
@@ -118,7 +96,7 @@ store_access(const char *dir, char *why, size_t size)
 }
 
 /* The LMDB part of store_close(): flush, sync and close the environment. */
-static void
+void
 store_lmdb_close(store_t *st)
 {
 	if (st->env) {

@@ -47,26 +47,15 @@ typedef struct {
 
 extern const char STORE_REDIS_SCRIPT[];
 
-/* The operations of store_redis_backend. */
-store_check_fn store_redis_check;			/* store_redis.c */
-store_tarpit_failed_fn store_redis_tarpit_failed;
-store_tarpit_passed_fn store_redis_tarpit_passed;
-store_lookup_fn store_redis_lookup;
-store_get_fn store_redis_get;				/* store_redis_list.c */
-store_put_fn store_redis_put;
-store_delete_fn store_redis_delete;
-store_walk_op_fn store_redis_walk;
-store_count_fn store_redis_count;
-store_whitelist_fn store_redis_whitelist;		/* store_redis_wl.c */
-store_counters_add_fn store_redis_counters_add;	/* store_redis_raw.c */
-store_report_add_fn store_redis_report_add;		/* store_redis_report.c */
-store_report_read_fn store_redis_report_read;
-store_report_net_add_fn store_redis_report_net_add;
-store_report_net_read_fn store_redis_report_net_read;
+/* The operations of store_redis_backend: store_redis.c (check, tarpit,
+ * lookup), store_redis_list.c (get, put, delete, walk, count),
+ * store_redis_wl.c (whitelist), store_redis_raw.c (counters),
+ * store_redis_open.c (expiry, sync, close), store_redis_report.c. */
+STORE_BACKEND_DECLARE(store_redis);
 
-store_redis_t *store_redis_open(const redis_conf_t *conf, const char *prefix,
+store_redis_t *rs_new(const redis_conf_t *conf, const char *prefix,
 	    const greylist_params_t *p);
-store_redis_t *store_redis_close(store_redis_t *rs);
+store_redis_t *rs_free(store_redis_t *rs);	/* returns NULL */
 int	rs_walk(store_redis_t *rs, store_db_t db, const char *prefix,
 	    store_walk_fn fn, void *ctx);
 

@@ -26,49 +26,30 @@
 #include "store_redis_int.h"
 
 /* The server expires records itself (TTL): every pass is complete. */
-static int
-rs_expire_step(store_t *st, const greylist_params_t *p, int64_t now, size_t batch,
-	       store_expire_t *ex)
+int
+store_redis_expire_step(store_t *st, const greylist_params_t *p, int64_t now,
+			size_t batch, store_expire_t *ex)
 {
 	(void) st, (void) p, (void) now, (void) batch, (void) ex;
 	return 1;
 }
 
 /* Nothing to force to disk here: the server keeps its own. */
-static int
-rs_sync(store_t *st)
+int
+store_redis_sync(store_t *st)
 {
 	(void) st;
 	return 0;
 }
 
-static void
-rs_close(store_t *st)
+/* The Redis part of store_close(). */
+void
+store_redis_close(store_t *st)
 {
-	st->redis = store_redis_close(st->redis);
+	st->redis = rs_free(st->redis);
 }
 
-const store_backend_t store_redis_backend = {
-	.name = "redis",
-	.check = store_redis_check,
-	.tarpit_failed = store_redis_tarpit_failed,
-	.tarpit_passed = store_redis_tarpit_passed,
-	.lookup = store_redis_lookup,
-	.get = store_redis_get,
-	.put = store_redis_put,
-	.del = store_redis_delete,
-	.walk = store_redis_walk,
-	.count = store_redis_count,
-	.whitelist = store_redis_whitelist,
-	.counters_add = store_redis_counters_add,
-	.expire_step = rs_expire_step,
-	.sync = rs_sync,
-	.close = rs_close,
-	.report_add = store_redis_report_add,
-	.report_read = store_redis_report_read,
-	.report_net_add = store_redis_report_net_add,
-	.report_net_read = store_redis_report_net_read,
-};
+const store_backend_t store_redis_backend = STORE_BACKEND_TABLE(store_redis, "redis");
 
 /* The Redis store of CFG; NULL (logged) when its parameters are wrong. */
 static store_t *
@@ -98,7 +79,7 @@ backend_redis(const config_t *cfg)
 	if ((st = store_alloc(&store_redis_backend)) == NULL)
 		return NULL;
 	greylist_params_init(&p, cfg);
-	if ((st->redis = store_redis_open(&rc, cfg->redis_key_prefix, &p)) == NULL)
+	if ((st->redis = rs_new(&rc, cfg->redis_key_prefix, &p)) == NULL)
 		return store_close(st);
 	return st;
 }

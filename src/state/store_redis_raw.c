@@ -63,7 +63,7 @@ out:
 }
 
 store_redis_t *
-store_redis_open(const redis_conf_t *conf, const char *prefix, const greylist_params_t *p)
+rs_new(const redis_conf_t *conf, const char *prefix, const greylist_params_t *p)
 {
 	store_redis_t *rs;
 
@@ -80,7 +80,7 @@ store_redis_open(const redis_conf_t *conf, const char *prefix, const greylist_pa
 }
 
 store_redis_t *
-store_redis_close(store_redis_t *rs)
+rs_free(store_redis_t *rs)
 {
 	if (rs) {
 		redis_link_free(rs->link);
