@@ -142,6 +142,7 @@ store_report_add(store_t *st, int64_t hour, const uint32_t counts[REPORT_CATEGOR
 	return st->ops->report_add(st, hour, counts, keep_hours);
 }
 
+/* Call FN for each stored hour of the window; see store_report.h. */
 int
 store_report_read(store_t *st, int64_t from_hour, int64_t to_hour,
 		  store_report_fn fn, void *ctx)
@@ -149,6 +150,7 @@ store_report_read(store_t *st, int64_t from_hour, int64_t to_hour,
 	return st->ops->report_read(st, from_hour, to_hour, fn, ctx);
 }
 
+/* Merge NETS into the top networks of HOUR; see store_report.h. */
 int
 store_report_net_add(store_t *st, int64_t hour, const topnet_t *nets, size_t n,
 		     int64_t keep_hours)
@@ -156,6 +158,7 @@ store_report_net_add(store_t *st, int64_t hour, const topnet_t *nets, size_t n,
 	return st->ops->report_net_add(st, hour, nets, n, keep_hours);
 }
 
+/* Call FN for each stored hour's top networks; see store_report.h. */
 int
 store_report_net_read(store_t *st, int64_t from_hour, int64_t to_hour,
 		      store_report_net_fn fn, void *ctx)

@@ -4,8 +4,8 @@
  * NAME
  *	store_redis_raw - Redis keys, MGET, the counters script, raw access
  * DESCRIPTION
- *	See store_redis.h. store_redis_walk() uses SCAN: records come in
- *	no particular order.
+ *	See store_redis.h. rs_new() and rs_free() make and free the
+ *	backend's state (struct store_redis, store_redis_int.h).
  * DIAGNOSTICS
  *	store_redis_conn.h.
  */
