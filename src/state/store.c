@@ -41,7 +41,6 @@
 #include <unistd.h>
 #include "log.h"
 #include "store_impl.h"
-#include "store_redis.h"
 
 static const char *const store_db_names[STORE_DB_COUNT] =
 	{"greylist", "clients", "tarpit", "meta"};
@@ -176,10 +175,10 @@ store_txn_run(store_t *st, int mode, const char *what,
 	MDB_txn *txn;
 	int	rc = 0, grown;
 
-	if (st->redis)
-		return STORE_ERROR;	/* no LMDB behind it (store_redis.h) */
 	if (atomic_load(&st->health) == STORE_BROKEN)
 		return store_fault_broken(st, what);
+	if (st->env == NULL)
+		return STORE_ERROR;	/* no LMDB behind it: another backend */
 	for (int attempt = 0; attempt < 8; attempt++) {
 		pthread_rwlock_rdlock(&st->resize_lock);
 		rc = mdb_txn_begin(st->env, NULL, mode ? 0 : MDB_RDONLY, &txn);
@@ -354,18 +353,14 @@ store_get_body(store_t *st, MDB_txn *txn, void *ctx)
 	return 0;
 }
 
-/* Copy one record out. */
+/* Copy one record out (store_get()). */
 int
-store_get(store_t *st, store_db_t db, const char *key, size_t klen,
-	  void *val, size_t *vlen)
+store_lmdb_get(store_t *st, store_db_t db, const char *key, size_t klen,
+	       void *val, size_t *vlen)
 {
 	store_raw_t r = {.db = db, .key = key, .klen = klen, .out = val, .vlen = *vlen};
 	int	rc;
 
-	if (klen == 0 || klen > STORE_KEY_MAX)
-		return STORE_NOTFOUND;
-	if (st->redis)
-		return store_redis_get(st->redis, db, key, klen, val, vlen);
 	rc = store_txn_run(st, STORE_TXN_READ, "get", store_get_body, &r);
 	*vlen = r.vlen;
 	return rc;
@@ -381,17 +376,13 @@ store_put_body(store_t *st, MDB_txn *txn, void *ctx)
 	return mdb_put(txn, st->dbi[r->db], &k, &v, 0);
 }
 
-/* Store one record. */
+/* Store one record (store_put()). */
 int
-store_put(store_t *st, store_db_t db, const char *key, size_t klen,
-	  const void *val, size_t vlen)
+store_lmdb_put(store_t *st, store_db_t db, const char *key, size_t klen,
+	       const void *val, size_t vlen)
 {
 	store_raw_t r = {.db = db, .key = key, .klen = klen, .val = val, .vlen = vlen};
 
-	if (klen == 0 || klen > STORE_KEY_MAX)
-		return STORE_ERROR;
-	if (st->redis)
-		return store_redis_put(st->redis, db, key, klen, val, vlen);
 	return store_txn_run(st, STORE_TXN_ADD, "put", store_put_body, &r);
 }
 
@@ -407,16 +398,12 @@ store_delete_body(store_t *st, MDB_txn *txn, void *ctx)
 	return rc == MDB_NOTFOUND ? STORE_NOTFOUND : rc;
 }
 
-/* Delete one record; STORE_NOTFOUND when absent. */
+/* Delete one record; STORE_NOTFOUND when absent (store_delete()). */
 int
-store_delete(store_t *st, store_db_t db, const char *key, size_t klen)
+store_lmdb_delete(store_t *st, store_db_t db, const char *key, size_t klen)
 {
 	store_raw_t r = {.db = db, .key = key, .klen = klen};
 
-	if (klen == 0 || klen > STORE_KEY_MAX)
-		return STORE_NOTFOUND;
-	if (st->redis)
-		return store_redis_delete(st->redis, db, key, klen);
 	return store_txn_run(st, STORE_TXN_FREE, "delete", store_delete_body, &r);
 }
 
@@ -433,15 +420,13 @@ store_count_body(store_t *st, MDB_txn *txn, void *ctx)
 	return rc;
 }
 
-/* Number of records in DB. */
+/* Number of records in DB (store_count()). */
 int
-store_count(store_t *st, store_db_t db, size_t *count)
+store_lmdb_count(store_t *st, store_db_t db, size_t *count)
 {
 	store_raw_t r = {.db = db};
 	int	rc;
 
-	if (st->redis)
-		return store_redis_count(st->redis, db, count);
 	rc = store_txn_run(st, STORE_TXN_READ, "count", store_count_body, &r);
 	*count = r.count;
 	return rc;

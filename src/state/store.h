@@ -46,7 +46,8 @@
  *
  *	store_open_config() opens the backend CFG names: LMDB as above, or
  *	Redis with state_backend = redis (store_redis_open.c, store_redis.h);
- *	every function below then works on it alike, except those that are
+ *	every function below then works on it alike (store_api.c calls the
+ *	backend's table of operations, store_impl.h), except those that are
  *	about LMDB files (store_access, store_verify, store_rebuild,
  *	store_map_size: 0) and the manual whitelist, which fail on Redis.
  *	store_expire_step() reports a complete pass at once: Redis expires

@@ -26,7 +26,6 @@
 #include <time.h>
 #include "log.h"
 #include "store_impl.h"
-#include "store_redis.h"
 #include "words.h"
 
 typedef struct {
@@ -164,20 +163,13 @@ expire_body(store_t *st, MDB_txn *txn, void *ctx)
 	return rc;
 }
 
-/* One expiry batch; 1 when the pass is complete. */
+/* One expiry batch; 1 when the pass is complete (store_expire_step()). */
 int
-store_expire_step(store_t *st, const greylist_params_t *p, int64_t now,
-		  size_t batch, store_expire_t *ex)
+store_lmdb_expire_step(store_t *st, const greylist_params_t *p, int64_t now,
+		       size_t batch, store_expire_t *ex)
 {
 	expire_op_t op = {.p = p, .now = now, .batch = batch ? batch : 1, .ex = ex};
 
-	if (ex->db < STORE_DB_GREYLIST || ex->db > STORE_DB_TARPIT) {
-		ex->db = STORE_DB_GREYLIST;
-		ex->klen = 0;
-		ex->seen = ex->deleted = 0;
-	}
-	if (st->redis)
-		return 1;	/* the server expires records (TTL) */
 	if (store_txn_run(st, STORE_TXN_READ, "expire", expire_scan, &op) != 0
 	    || store_txn_run(st, STORE_TXN_FREE, "expire", expire_body, &op) != 0)
 		return -1;
@@ -205,22 +197,38 @@ store_counter_name(int i)
 	return i >= 0 && i < STORE_COUNTERS && keys[i] ? keys[i] : "unknown";
 }
 
-/* Transaction body of store_counters_flush(): add DELTA[] to meta. */
+typedef struct {
+	const char *const *names;
+	const uint64_t *delta;
+	size_t	n;
+} expire_add_t;
+
+/* Transaction body of store_lmdb_counters_add(): add DELTA[] to meta. */
 static int
 expire_flush_body(store_t *st, MDB_txn *txn, void *ctx)
 {
-	const uint64_t *delta = ctx;
+	const expire_add_t *a = ctx;
 	char	key[64];
 	int	rc;
 
-	for (int i = 0; i < STORE_COUNTERS; i++) {
-		if (delta[i] == 0)
+	for (size_t i = 0; i < a->n; i++) {
+		if (a->delta[i] == 0)
 			continue;
-		snprintf(key, sizeof(key), "count/%s", store_counter_name(i));
-		if ((rc = store_meta_add_txn(st, txn, key, delta[i])) != 0)
+		snprintf(key, sizeof(key), "count/%s", a->names[i]);
+		if ((rc = store_meta_add_txn(st, txn, key, a->delta[i])) != 0)
 			return rc;
 	}
 	return 0;
+}
+
+/* Add DELTA[i] to meta "count/NAMES[i]" in one write transaction. */
+int
+store_lmdb_counters_add(store_t *st, const char *const *names, const uint64_t *delta,
+			size_t n)
+{
+	expire_add_t a = {.names = names, .delta = delta, .n = n};
+
+	return store_txn_run(st, STORE_TXN_FREE, "flush counters", expire_flush_body, &a);
 }
 
 /* Add the pending verdict counts into meta. */
@@ -228,20 +236,16 @@ static int
 store_counters_flush(store_t *st)
 {
 	uint64_t delta[STORE_COUNTERS];
+	const char *names[STORE_COUNTERS];
 	int	any = 0;
 
-	for (int i = 0; i < STORE_COUNTERS; i++)
+	for (int i = 0; i < STORE_COUNTERS; i++) {
 		any |= (delta[i] = atomic_exchange(&st->pending[i], 0)) != 0;
+		names[i] = store_counter_name(i);
+	}
 	if (!any)
 		return 0;
-	if (st->redis) {
-		const char *names[STORE_COUNTERS];
-
-		for (int i = 0; i < STORE_COUNTERS; i++)
-			names[i] = store_counter_name(i);
-		if (store_redis_counters_add(st->redis, names, delta, STORE_COUNTERS) == 0)
-			return 0;
-	} else if (store_txn_run(st, STORE_TXN_FREE, "flush counters", expire_flush_body, delta) == 0)
+	if (st->ops->counters_add(st, names, delta, STORE_COUNTERS) == 0)
 		return 0;
 	for (int i = 0; i < STORE_COUNTERS; i++)
 		atomic_fetch_add(&st->pending[i], delta[i]);
@@ -315,13 +319,20 @@ store_event_name(store_event_t e)
 	return W_UNKNOWN;
 }
 
-/* Flush the counters and force the map to disk. */
+/* Flush the counters, then the backend's own sync. */
 int
 store_sync(store_t *st)
 {
+	store_counters_flush(st);
+	return st->ops->sync(st);
+}
+
+/* Force the map to disk (store_sync()). */
+int
+store_lmdb_sync(store_t *st)
+{
 	int	rc = 0;
 
-	store_counters_flush(st);
 	pthread_rwlock_rdlock(&st->resize_lock);	/* store_rebuild() */
 	if (st->env && atomic_load(&st->health) != STORE_BROKEN)
 		rc = mdb_env_sync(st->env, 1);

@@ -4,8 +4,9 @@
  * NAME
  *	store_grey - taRgrey operations over the LMDB store
  * DESCRIPTION
- *	See store.h: store_check(), store_tarpit_failed(),
- *	store_tarpit_passed(), store_lookup(). Each reads its records in a
+ *	See store.h: the LMDB backend's store_check(), store_tarpit_failed(),
+ *	store_tarpit_passed(), store_lookup() (store_lmdb_*, called through
+ *	store_api.c). Each reads its records in a
  *	short read transaction, decides with greylist.c, and only when
  *	something changed opens a write transaction, reads again (another
  *	thread or process may have written meanwhile), decides again and
@@ -17,7 +18,6 @@
 #include <string.h>
 #include "log.h"
 #include "store_impl.h"
-#include "store_redis.h"
 #include "text.h"
 
 typedef struct {
@@ -148,8 +148,8 @@ grey_check_write(store_t *st, MDB_txn *txn, void *ctx)
 }
 
 /* Why store_check() could not decide: "store=HEALTH" for the log. */
-static const char *
-grey_unavailable_reason(store_t *st)
+const char *
+store_unavailable_reason(store_t *st)
 {
 	switch (store_health(st)) {
 	case STORE_BROKEN:
@@ -163,37 +163,28 @@ grey_unavailable_reason(store_t *st)
 	}
 }
 
-/* The taRgrey decision at the first RCPT; see store.h. */
+/* The taRgrey decision at the first RCPT (store_check()): R is zeroed. */
 greylist_verdict_t
-store_check(store_t *st, const greylist_params_t *p, int64_t now,
-	    const addr_t *client, const char *sender, const char *recipient,
-	    int flags, greylist_result_t *r)
+store_lmdb_check(store_t *st, const greylist_params_t *p, int64_t now,
+		 const addr_t *client, const char *sender, const char *recipient,
+		 int flags, greylist_result_t *r)
 {
 	store_facts_t f;
 	grey_op_t op = {.p = p, .now = now, .flags = flags, .f = &f, .r = r,
 			.client = client};
 
-	memset(r, 0, sizeof(*r));
-	if (st && st->redis) {
-		store_redis_check(st->redis, p, now, client, sender, recipient, flags, r);
-		atomic_fetch_add_explicit(&st->pending[r->verdict], 1, memory_order_relaxed);
-		return r->verdict;
-	}
-	if (st == NULL || store_grey_keys(p, client, sender, recipient, &f) != 0)
+	if (store_grey_keys(p, client, sender, recipient, &f) != 0)
 		goto unavailable;
 	if (store_txn_run(st, STORE_TXN_READ, "check", grey_check_read, &op) != 0)
 		goto unavailable;
 	if ((r->write_triplet || r->write_client)
 	    && store_txn_run(st, STORE_TXN_ADD, "check update", grey_check_write, &op) != 0)
 		goto unavailable;
-	atomic_fetch_add_explicit(&st->pending[r->verdict], 1, memory_order_relaxed);
 	return r->verdict;
 unavailable:
 	memset(r, 0, sizeof(*r));
 	r->verdict = GREYLIST_UNAVAILABLE;
-	r->reason = grey_unavailable_reason(st);
-	if (st)
-		atomic_fetch_add_explicit(&st->pending[r->verdict], 1, memory_order_relaxed);
+	r->reason = store_unavailable_reason(st);
 	return r->verdict;
 }
 
@@ -215,15 +206,13 @@ grey_fail_write(store_t *st, MDB_txn *txn, void *ctx)
 
 /* The client failed its tarpit (disconnect, pipelining). */
 int
-store_tarpit_failed(store_t *st, const greylist_params_t *p, int64_t now,
-		    const addr_t *client)
+store_lmdb_tarpit_failed(store_t *st, const greylist_params_t *p, int64_t now,
+			 const addr_t *client)
 {
 	store_facts_t f;
 	grey_op_t op = {.p = p, .now = now, .f = &f, .client = client};
 
-	if (st && st->redis)
-		return store_redis_tarpit_failed(st->redis, p, now, client);
-	if (st == NULL || store_grey_keys(p, client, NULL, NULL, &f) != 0)
+	if (store_grey_keys(p, client, NULL, NULL, &f) != 0)
 		return -1;
 	return store_txn_run(st, STORE_TXN_ADD, "tarpit failed", grey_fail_write, &op) ? -1 : 0;
 }
@@ -275,18 +264,15 @@ grey_pass_write(store_t *st, MDB_txn *txn, void *ctx)
 
 /* The client reached DATA after its tarpit. */
 int
-store_tarpit_passed(store_t *st, const greylist_params_t *p, int64_t now,
-		    const addr_t *client, const char *sender,
-		    const char *const *recipients, size_t count)
+store_lmdb_tarpit_passed(store_t *st, const greylist_params_t *p, int64_t now,
+			 const addr_t *client, const char *sender,
+			 const char *const *recipients, size_t count)
 {
 	store_facts_t f;
 	grey_op_t op = {.p = p, .now = now, .f = &f, .client = client,
 			.sender = sender, .rcpts = recipients, .nrcpts = count};
 
-	if (st && st->redis)
-		return store_redis_tarpit_passed(st->redis, p, now, client, sender,
-		    recipients, count);
-	if (st == NULL || store_grey_keys(p, client, NULL, NULL, &f) != 0)
+	if (store_grey_keys(p, client, NULL, NULL, &f) != 0)
 		return -1;
 	return store_txn_run(st, STORE_TXN_ADD, "tarpit passed", grey_pass_write, &op) ? -1 : 0;
 }
@@ -302,13 +288,11 @@ grey_lookup_read(store_t *st, MDB_txn *txn, void *ctx)
 
 /* Read the facts store_check() would use, without writing. */
 int
-store_lookup(store_t *st, const greylist_params_t *p, const addr_t *client,
-	     const char *sender, const char *recipient, store_facts_t *out)
+store_lmdb_lookup(store_t *st, const greylist_params_t *p, const addr_t *client,
+		  const char *sender, const char *recipient, store_facts_t *out)
 {
 	grey_op_t op = {.p = p, .f = out, .client = client};
 
-	if (st->redis)
-		return store_redis_lookup(st->redis, p, client, sender, recipient, out);
 	if (store_grey_keys(p, client, sender, recipient, out) != 0)
 		return -1;
 	return store_txn_run(st, STORE_TXN_READ, "lookup", grey_lookup_read, &op) ? -1 : 0;

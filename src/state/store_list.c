@@ -4,8 +4,9 @@
  * NAME
  *	store_list - walking the store and the manual client whitelist
  * DESCRIPTION
- *	See store.h: store_walk(), store_whitelist_add(),
- *	store_whitelist_remove().
+ *	See store.h: the LMDB backend's store_walk(), store_whitelist_add()
+ *	and store_whitelist_remove() (store_lmdb_walk(),
+ *	store_lmdb_whitelist(), called through store_api.c).
  *
  *	store_walk() reads in chunks of WALK_CHUNK records, each chunk in
  *	its own read transaction resuming after the last key seen, so a
@@ -26,7 +27,6 @@
 #include <string.h>
 #include "log.h"
 #include "store_impl.h"
-#include "store_redis.h"
 
 #define WALK_CHUNK	1000
 #define WL_PREFIX	"whitelist/"
@@ -84,18 +84,14 @@ walk_body(store_t *st, MDB_txn *txn, void *ctx)
 	return rc;
 }
 
-/* Call FN for every record of DB whose key starts with PREFIX. */
+/* Call FN for every record of DB whose key starts with PREFIX (store_walk()). */
 int
-store_walk(store_t *st, store_db_t db, const char *prefix,
-	   store_walk_fn fn, void *ctx)
+store_lmdb_walk(store_t *st, store_db_t db, const char *prefix,
+		store_walk_fn fn, void *ctx)
 {
 	walk_op_t op = {.prefix = prefix ? prefix : "", .db = db, .fn = fn, .ctx = ctx};
 
 	op.plen = strlen(op.prefix);
-	if (op.plen > STORE_KEY_MAX)
-		return STORE_ERROR;
-	if (st->redis)
-		return store_redis_walk(st->redis, db, prefix, fn, ctx);
 	while (!op.done)
 		if (store_txn_run(st, STORE_TXN_READ, "walk", walk_body, &op) != 0)
 			return STORE_ERROR;
@@ -140,25 +136,14 @@ wl_change(store_t *st, MDB_txn *txn, void *ctx)
 	return rc ? rc : wl_bump(st, txn);
 }
 
-/* Whitelist a client network. */
+/* Whitelist a client network (ADD), or remove it: STORE_NOTFOUND if absent. */
 int
-store_whitelist_add(store_t *st, const net_t *net, int64_t now)
+store_lmdb_whitelist(store_t *st, const net_t *net, int64_t now, int add)
 {
-	wl_op_t op = {.net = net, .now = now, .add = 1};
+	wl_op_t op = {.net = net, .now = now, .add = add};
 
-	if (st->redis)
-		return store_redis_whitelist(st->redis, net, now, 1);
-	return store_txn_run(st, STORE_TXN_ADD, "whitelist add", wl_change, &op);
-}
-
-/* Remove a client network from the whitelist; STORE_NOTFOUND if absent. */
-int
-store_whitelist_remove(store_t *st, const net_t *net)
-{
-	wl_op_t op = {.net = net};
-
-	if (st->redis)
-		return store_redis_whitelist(st->redis, net, 0, 0);
+	if (add)
+		return store_txn_run(st, STORE_TXN_ADD, "whitelist add", wl_change, &op);
 	return store_txn_run(st, STORE_TXN_FREE, "whitelist remove", wl_change, &op);
 }
 

@@ -6,8 +6,10 @@
  * DESCRIPTION
  *	See store.h. The top of the store's files: store_open() sets up
  *	the environment (store.c), store_close() also stops the expiry
- *	thread and syncs (store_expire.c). A second backend is chosen
- *	here (docs/architecture.md).
+ *	thread and syncs (store_expire.c). store_lmdb_backend is the LMDB
+ *	backend's table of operations (store_impl.h); the Redis backend
+ *	fills its own (store_redis_open.c), and store_open_config() picks
+ *	one (docs/architecture.md).
  * DIAGNOSTICS
  *	"store: mkdir DIR: ...", "store: open DIR: LMDB message".
  */
@@ -19,17 +21,19 @@
 #include <unistd.h>
 #include "log.h"
 #include "store_impl.h"
-#include "store_redis.h"
 
-/* A store with its locks set up and nothing open; NULL without memory.
- * Both backends start from it; store_close() undoes it. */
+const store_backend_t store_lmdb_backend = STORE_BACKEND_TABLE(store_lmdb);
+
+/* A store of backend OPS with its locks set up and nothing open; NULL
+ * without memory. Every backend starts from it; store_close() undoes it. */
 store_t *
-store_alloc(void)
+store_alloc(const store_backend_t *ops)
 {
 	store_t *st = calloc(1, sizeof(*st));
 
 	if (st == NULL)
 		return NULL;
+	st->ops = ops;
 	pthread_rwlock_init(&st->resize_lock, NULL);
 	pthread_rwlock_init(&st->wl_lock, NULL);
 	pthread_mutex_init(&st->lock, NULL);
@@ -48,7 +52,7 @@ store_open(const char *dir, size_t max_size)
 		log_error("store: mkdir %s: %s", dir, strerror(errno));
 		return NULL;
 	}
-	if ((st = store_alloc()) == NULL)
+	if ((st = store_alloc(&store_lmdb_backend)) == NULL)
 		return NULL;
 	st->max_size = max_size;
 	if ((st->dir = strdup(dir)) == NULL)
@@ -91,19 +95,26 @@ store_access(const char *dir, char *why, size_t size)
 	return 0;
 }
 
-/* Stop the thread, flush, sync and close; returns NULL. */
+/* The LMDB part of store_close(): flush, sync and close the environment. */
+void
+store_lmdb_close(store_t *st)
+{
+	if (st->env) {
+		if (st->dbi[STORE_DB_META])
+			store_sync(st);
+		mdb_env_close(st->env);
+		st->env = NULL;
+	}
+}
+
+/* Stop the thread, let the backend flush and close; returns NULL. */
 store_t *
 store_close(store_t *st)
 {
 	if (st == NULL)
 		return NULL;
-	store_expire_stop(st);	/* also on Redis: the thread syncs counters */
-	if (st->env) {
-		if (st->dbi[STORE_DB_META])
-			store_sync(st);
-		mdb_env_close(st->env);
-	}
-	st->redis = store_redis_close(st->redis);
+	store_expire_stop(st);	/* on every backend: the thread syncs counters */
+	st->ops->close(st);
 	pthread_rwlock_destroy(&st->resize_lock);
 	pthread_rwlock_destroy(&st->wl_lock);
 	pthread_mutex_destroy(&st->lock);

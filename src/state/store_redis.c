@@ -156,10 +156,11 @@ decide_reply(store_redis_t *rs, const redisReply *e, const rs_rec_t *rec, size_t
 }
 
 greylist_verdict_t
-store_redis_check(store_redis_t *rs, const greylist_params_t *p, int64_t now,
+store_redis_check(store_t *st, const greylist_params_t *p, int64_t now,
 		  const addr_t *client, const char *sender, const char *recipient,
 		  int flags, greylist_result_t *r)
 {
+	store_redis_t *rs = st->redis;
 	store_facts_t f;
 	rs_rec_t rec[4];
 	size_t	n = recipient ? 4 : 3;
@@ -207,9 +208,10 @@ rs_write(store_redis_t *rs, const char *op, const greylist_params_t *p, int64_t 
 }
 
 int
-store_redis_tarpit_failed(store_redis_t *rs, const greylist_params_t *p, int64_t now,
+store_redis_tarpit_failed(store_t *st, const greylist_params_t *p, int64_t now,
 			  const addr_t *client)
 {
+	store_redis_t *rs = st->redis;
 	store_facts_t f;
 	rs_rec_t rec[3];
 
@@ -219,10 +221,11 @@ store_redis_tarpit_failed(store_redis_t *rs, const greylist_params_t *p, int64_t
 }
 
 int
-store_redis_tarpit_passed(store_redis_t *rs, const greylist_params_t *p, int64_t now,
+store_redis_tarpit_passed(store_t *st, const greylist_params_t *p, int64_t now,
 			  const addr_t *client, const char *sender,
 			  const char *const *recipients, size_t count)
 {
+	store_redis_t *rs = st->redis;
 	store_facts_t f;
 	rs_rec_t *rec = calloc(count + REC_TRIPLET, sizeof(*rec));
 	char	key[STORE_KEY_MAX + 1];
@@ -242,9 +245,10 @@ store_redis_tarpit_passed(store_redis_t *rs, const greylist_params_t *p, int64_t
 }
 
 int
-store_redis_lookup(store_redis_t *rs, const greylist_params_t *p, const addr_t *client,
+store_redis_lookup(store_t *st, const greylist_params_t *p, const addr_t *client,
 		   const char *sender, const char *recipient, store_facts_t *out)
 {
+	store_redis_t *rs = st->redis;
 	rs_rec_t rec[4];
 	size_t	n = recipient ? 4 : 3;
 

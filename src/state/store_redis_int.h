@@ -2,9 +2,11 @@
  * Copyright (c) 2026, the targrey-milter authors; BSD-2-Clause, see LICENSE
  *
  * NAME
- *	store_redis_int - internals shared by store_redis.c and store_redis_raw.c
+ *	store_redis_int - internals of the Redis backend
  * DESCRIPTION
- *	Not for other modules: use store_redis.h. rs_rec_t is one record of
+ *	Not for other modules: use store.h. The Redis backend's operations,
+ *	each as its entry of store_backend_t describes (store_impl.h),
+ *	gathered in store_redis_backend (store_redis_open.c). rs_rec_t is one record of
  *	an operation: its database and key, and (rs_read()) the value read.
  *	STORE_REDIS_SCRIPT is the decision script (store_redis_lua.c).
  */
@@ -13,6 +15,7 @@
 
 #include <pthread.h>
 #include "record.h"
+#include "store_impl.h"
 #include "store_redis.h"
 
 #define RS_PREFIX_MAX	128
@@ -43,6 +46,18 @@ typedef struct {
 } rs_rec_t;
 
 extern const char STORE_REDIS_SCRIPT[];
+
+/* The operations of store_redis_backend: store_redis.c (check, tarpit,
+ * lookup), store_redis_list.c (get, put, delete, walk, count),
+ * store_redis_wl.c (whitelist), store_redis_raw.c (counters),
+ * store_redis_open.c (expiry, sync, close), store_redis_report.c. */
+STORE_BACKEND_DECLARE(store_redis);
+
+store_redis_t *rs_new(const redis_conf_t *conf, const char *prefix,
+	    const greylist_params_t *p);
+store_redis_t *rs_free(store_redis_t *rs);	/* returns NULL */
+int	rs_walk(store_redis_t *rs, store_db_t db, const char *prefix,
+	    store_walk_fn fn, void *ctx);
 
 size_t	rs_key(const store_redis_t *rs, store_db_t db, const char *key, size_t klen,
 	    char *buf, size_t size);

@@ -4,8 +4,9 @@
  * NAME
  *	store_redis_list - raw access to the Redis records (targreyctl, tests)
  * DESCRIPTION
- *	store_redis_get(), _put(), _delete(), _walk() and _count() as
- *	store.h describes store_get() and the others, on the keys PREFIX DB
+ *	store_redis_get(), _put(), _delete(), _walk() and _count(), the
+ *	Redis backend's store_get() and the others (store.h; called through
+ *	store_redis_backend, store_redis_open.c), on the keys PREFIX DB
  *	':' KEY. A put or delete of a manual whitelist entry also INCRs
  *	meta whitelist_rev (rs_wl_changed(); store_redis_wl.c). A record put
  *	gets its TTL from the record itself
@@ -43,9 +44,10 @@ rs_wl_changed(store_redis_t *rs, store_db_t db, const char *key, size_t klen)
 }
 
 int
-store_redis_get(store_redis_t *rs, store_db_t db, const char *key, size_t klen,
+store_redis_get(store_t *st, store_db_t db, const char *key, size_t klen,
 		void *val, size_t *vlen)
 {
+	store_redis_t *rs = st->redis;
 	char	k[RS_KEY_MAX];
 	const char *av[] = {"GET", k};
 	size_t	lv[] = {3, rs_key(rs, db, key, klen, k, sizeof(k))};
@@ -66,9 +68,10 @@ store_redis_get(store_redis_t *rs, store_db_t db, const char *key, size_t klen,
 }
 
 int
-store_redis_put(store_redis_t *rs, store_db_t db, const char *key, size_t klen,
+store_redis_put(store_t *st, store_db_t db, const char *key, size_t klen,
 		const void *val, size_t vlen)
 {
+	store_redis_t *rs = st->redis;
 	char	k[RS_KEY_MAX], ttl[24];
 	const char *av[] = {"SET", k, val, "PX", ttl};
 	size_t	lv[] = {3, rs_key(rs, db, key, klen, k, sizeof(k)), vlen, 2, 0};
@@ -87,8 +90,9 @@ store_redis_put(store_redis_t *rs, store_db_t db, const char *key, size_t klen,
 }
 
 int
-store_redis_delete(store_redis_t *rs, store_db_t db, const char *key, size_t klen)
+store_redis_delete(store_t *st, store_db_t db, const char *key, size_t klen)
 {
+	store_redis_t *rs = st->redis;
 	char	k[RS_KEY_MAX];
 	const char *av[] = {"DEL", k};
 	size_t	lv[] = {3, rs_key(rs, db, key, klen, k, sizeof(k))};
@@ -157,9 +161,10 @@ out:
 	return stop;
 }
 
+/* store_walk() on RS (also the whitelist's reload). */
 int
-store_redis_walk(store_redis_t *rs, store_db_t db, const char *prefix,
-		 store_walk_fn fn, void *ctx)
+rs_walk(store_redis_t *rs, store_db_t db, const char *prefix,
+	store_walk_fn fn, void *ctx)
 {
 	char	pat[2 * RS_KEY_MAX], cursor[32] = "0", k[RS_KEY_MAX];
 	const char *av[] = {"SCAN", cursor, "MATCH", pat, "COUNT", "1000"};
@@ -193,8 +198,15 @@ count_one(const char *key, size_t klen, const void *val, size_t vlen, void *ctx)
 }
 
 int
-store_redis_count(store_redis_t *rs, store_db_t db, size_t *count)
+store_redis_walk(store_t *st, store_db_t db, const char *prefix,
+		 store_walk_fn fn, void *ctx)
+{
+	return rs_walk(st->redis, db, prefix, fn, ctx);
+}
+
+int
+store_redis_count(store_t *st, store_db_t db, size_t *count)
 {
 	*count = 0;
-	return store_redis_walk(rs, db, NULL, count_one, count);
+	return rs_walk(st->redis, db, NULL, count_one, count);
 }

@@ -10,9 +10,10 @@
  * DESCRIPTION
  *	store_open_config() opens the LMDB store of state_directory
  *	(store_open()) or, with state_backend = redis, a store whose every
- *	operation goes to Redis (store_redis.h). The other store_*
- *	functions dispatch on it: callers do not know which backend they
- *	talk to. Opening a Redis store does not connect; the first call
+ *	operation goes to Redis (store_redis.h): its table of operations,
+ *	store_redis_backend, is filled here. The store_* functions call
+ *	through the table (store_api.c): callers do not know which backend
+ *	they talk to. Opening a Redis store does not connect; the first call
  *	does, so a daemon starts while Redis is down and accepts mail until
  *	it is back.
  * DIAGNOSTICS
@@ -22,8 +23,33 @@
 #include <stdlib.h>
 #include <string.h>
 #include "log.h"
-#include "store_impl.h"
-#include "store_redis.h"
+#include "store_redis_int.h"
+
+/* The server expires records itself (TTL): every pass is complete. */
+int
+store_redis_expire_step(store_t *st, const greylist_params_t *p, int64_t now,
+			size_t batch, store_expire_t *ex)
+{
+	(void) st, (void) p, (void) now, (void) batch, (void) ex;
+	return 1;
+}
+
+/* Nothing to force to disk here: the server keeps its own. */
+int
+store_redis_sync(store_t *st)
+{
+	(void) st;
+	return 0;
+}
+
+/* The Redis part of store_close(). */
+void
+store_redis_close(store_t *st)
+{
+	st->redis = rs_free(st->redis);
+}
+
+const store_backend_t store_redis_backend = STORE_BACKEND_TABLE(store_redis);
 
 /* The Redis store of CFG; NULL (logged) when its parameters are wrong. */
 static store_t *
@@ -50,10 +76,10 @@ backend_redis(const config_t *cfg)
 		log_error("store: redis_key_prefix is longer than 100 bytes");
 		return NULL;
 	}
-	if ((st = store_alloc()) == NULL)
+	if ((st = store_alloc(&store_redis_backend)) == NULL)
 		return NULL;
 	greylist_params_init(&p, cfg);
-	if ((st->redis = store_redis_open(&rc, cfg->redis_key_prefix, &p)) == NULL)
+	if ((st->redis = rs_new(&rc, cfg->redis_key_prefix, &p)) == NULL)
 		return store_close(st);
 	return st;
 }
@@ -69,5 +95,5 @@ store_open_config(const config_t *cfg)
 int
 store_is_redis(const store_t *st)
 {
-	return st && st->redis;
+	return st && st->ops == &store_redis_backend;
 }

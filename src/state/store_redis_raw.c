@@ -4,8 +4,8 @@
  * NAME
  *	store_redis_raw - Redis keys, MGET, the counters script, raw access
  * DESCRIPTION
- *	See store_redis.h. store_redis_walk() uses SCAN: records come in
- *	no particular order.
+ *	See store_redis.h. rs_new() and rs_free() make and free the
+ *	backend's state (struct store_redis, store_redis_int.h).
  * DIAGNOSTICS
  *	store_redis_conn.h.
  */
@@ -27,9 +27,10 @@ static const char ADD_SCRIPT[] =
     "return 1\n";
 
 int
-store_redis_counters_add(store_redis_t *rs, const char *const *names,
+store_redis_counters_add(store_t *st, const char *const *names,
 			 const uint64_t *delta, size_t n)
 {
+	store_redis_t *rs = st->redis;
 	size_t	argc = 1 + 2 * n;
 	const char **av = calloc(argc, sizeof(*av));
 	size_t *lv = calloc(argc, sizeof(*lv));
@@ -62,7 +63,7 @@ out:
 }
 
 store_redis_t *
-store_redis_open(const redis_conf_t *conf, const char *prefix, const greylist_params_t *p)
+rs_new(const redis_conf_t *conf, const char *prefix, const greylist_params_t *p)
 {
 	store_redis_t *rs;
 
@@ -79,7 +80,7 @@ store_redis_open(const redis_conf_t *conf, const char *prefix, const greylist_pa
 }
 
 store_redis_t *
-store_redis_close(store_redis_t *rs)
+rs_free(store_redis_t *rs)
 {
 	if (rs) {
 		redis_link_free(rs->link);

@@ -5,7 +5,7 @@
  *	store_redis_report - the hourly report counters in Redis
  * DESCRIPTION
  *	store_report_add() and store_report_read() on state_backend = redis
- *	(store_report.c calls these). One hash per hour: key PREFIX
+ *	(the report entries of store_redis_backend). One hash per hour: key PREFIX
  *	"report:" and the hour in ten decimal digits (e.g.
  *	"tg:report:0000493712"); field "v" holds the format version (1),
  *	fields "0", "1", ... the counts of the categories by their number
@@ -64,9 +64,10 @@ rs_report_key(const store_redis_t *rs, const char *kind, int64_t hour, char *key
 }
 
 int
-store_redis_report_add(store_redis_t *rs, int64_t hour, const uint32_t *counts,
-		       size_t n, int64_t keep_hours)
+store_redis_report_add(store_t *st, int64_t hour, const uint32_t counts[REPORT_CATEGORIES],
+		       int64_t keep_hours)
 {
+	store_redis_t *rs = st->redis;
 	/* argv: 1, key, version, expiry, first gauge, then field and count pairs */
 	char	buf[(2 + 2 * REPORT_CATEGORIES) * RS_NUM + RS_KEY_MAX], gauge[RS_NUM];
 	const char *av[5 + 2 * REPORT_CATEGORIES];
@@ -81,7 +82,7 @@ store_redis_report_add(store_redis_t *rs, int64_t hour, const uint32_t *counts,
 	lv[3] = (size_t) snprintf(buf + o, RS_NUM, "%" PRId64,
 	    keep_hours > 0 ? (hour + keep_hours + 1) * 3600 * 1000 : 0);
 	av[4] = gauge, lv[4] = (size_t) snprintf(gauge, sizeof(gauge), "%d", REPORT_GAUGES);
-	for (size_t i = 0; i < n && i < REPORT_CATEGORIES; i++) {
+	for (size_t i = 0; i < REPORT_CATEGORIES; i++) {
 		if (counts[i] == 0)
 			continue;
 		o += RS_NUM;
@@ -185,9 +186,10 @@ rs_counts_one(int64_t hour, const redisReply *h, void *ctx)
 }
 
 int
-store_redis_report_read(store_redis_t *rs, int64_t from_hour, int64_t to_hour,
+store_redis_report_read(store_t *st, int64_t from_hour, int64_t to_hour,
 			store_report_fn fn, void *ctx)
 {
+	store_redis_t *rs = st->redis;
 	rs_read_t r = {.fn = fn, .ctx = ctx};
 
 	return rs_report_walk(rs, "report", from_hour, to_hour, rs_counts_one, &r);
@@ -210,9 +212,10 @@ static const char NET_SCRIPT[] =
 static char net_sha[REDIS_SHA_SIZE];
 
 int
-store_redis_report_net_add(store_redis_t *rs, int64_t hour, const topnet_t *nets,
+store_redis_report_net_add(store_t *st, int64_t hour, const topnet_t *nets,
 			   size_t n, int64_t keep_hours)
 {
+	store_redis_t *rs = st->redis;
 	char	key[RS_KEY_MAX], num[2 + TOPNET_KEEP][RS_NUM];
 	const char *av[4 + 2 * TOPNET_KEEP];
 	size_t	lv[4 + 2 * TOPNET_KEEP], argc = 4;
@@ -260,9 +263,10 @@ rs_nets_one(int64_t hour, const redisReply *h, void *ctx)
 }
 
 int
-store_redis_report_net_read(store_redis_t *rs, int64_t from_hour, int64_t to_hour,
+store_redis_report_net_read(store_t *st, int64_t from_hour, int64_t to_hour,
 			    store_report_net_fn fn, void *ctx)
 {
+	store_redis_t *rs = st->redis;
 	rs_read_t r = {.net_fn = fn, .ctx = ctx};
 
 	return rs_report_walk(rs, "report-net", from_hour, to_hour, rs_nets_one, &r);

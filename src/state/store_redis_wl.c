@@ -18,11 +18,10 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include "store_impl.h"
 #include "store_redis_int.h"
 
 int
-store_redis_whitelist(store_redis_t *rs, const net_t *net, int64_t now, int add)
+store_redis_whitelist(store_t *st, const net_t *net, int64_t now, int add)
 {
 	unsigned char val[STORE_WL_SIZE];
 	char	key[STORE_KEY_MAX];
@@ -31,8 +30,8 @@ store_redis_whitelist(store_redis_t *rs, const net_t *net, int64_t now, int add)
 	if (klen == 0)
 		return STORE_ERROR;
 	store_wl_encode(net, now, val);
-	return add ? store_redis_put(rs, STORE_DB_META, key, klen, val, sizeof(val))
-	    : store_redis_delete(rs, STORE_DB_META, key, klen);
+	return add ? store_redis_put(st, STORE_DB_META, key, klen, val, sizeof(val))
+	    : store_redis_delete(st, STORE_DB_META, key, klen);
 }
 
 typedef struct {
@@ -76,7 +75,7 @@ rs_whitelist_reload(store_redis_t *rs, long long rev)
 {
 	wl_load_t l = {0};
 
-	if (store_redis_walk(rs, STORE_DB_META, "whitelist/", wl_one, &l) != STORE_OK || l.nomem) {
+	if (rs_walk(rs, STORE_DB_META, "whitelist/", wl_one, &l) != STORE_OK || l.nomem) {
 		free(l.nets);
 		return -1;
 	}

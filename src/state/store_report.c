@@ -6,8 +6,9 @@
  * DESCRIPTION
  *	See store_report.h. Only the daemon writes these records (one
  *	writer thread), so the read-add-write of a record needs no wider
- *	transaction; readers (targreyctl report) see whole records. On a
- *	Redis backend both calls go to store_redis_report.c.
+ *	transaction; readers (targreyctl report) see whole records. These
+ *	are the LMDB backend's (store_lmdb_report_*, called through
+ *	store_api.c); Redis has its own in store_redis_report.c.
  * DIAGNOSTICS
  *	See store_report.h.
  */
@@ -78,8 +79,8 @@ report_prune(store_t *st, const char *prefix, int64_t cutoff)
 }
 
 int
-store_report_add(store_t *st, int64_t hour, const uint32_t counts[REPORT_CATEGORIES],
-		 int64_t keep_hours)
+store_lmdb_report_add(store_t *st, int64_t hour, const uint32_t counts[REPORT_CATEGORIES],
+		      int64_t keep_hours)
 {
 	unsigned char val[REPORT_VAL_MAX];
 	uint32_t have[REPORT_CATEGORIES];
@@ -87,8 +88,6 @@ store_report_add(store_t *st, int64_t hour, const uint32_t counts[REPORT_CATEGOR
 	char	key[32];
 	int	rc;
 
-	if (st->redis)
-		return store_redis_report_add(st->redis, hour, counts, REPORT_CATEGORIES, keep_hours);
 	klen = report_key(key, STORE_REPORT_PREFIX, hour);
 	rc = store_get(st, STORE_DB_META, key, klen, val, &vlen);
 	if (rc == STORE_ERROR)
@@ -137,13 +136,11 @@ report_read_one(const char *key, size_t klen, const void *val, size_t vlen, void
 }
 
 int
-store_report_read(store_t *st, int64_t from_hour, int64_t to_hour,
-		  store_report_fn fn, void *ctx)
+store_lmdb_report_read(store_t *st, int64_t from_hour, int64_t to_hour,
+		       store_report_fn fn, void *ctx)
 {
 	report_read_t r = {.from = from_hour, .to = to_hour, .fn = fn, .ctx = ctx};
 
-	if (st->redis)
-		return store_redis_report_read(st->redis, from_hour, to_hour, fn, ctx);
 	return store_walk(st, STORE_DB_META, STORE_REPORT_PREFIX, report_read_one, &r) < 0
 	    ? STORE_ERROR : 0;
 }
@@ -193,8 +190,8 @@ report_net_encode(const topnet_t *nets, size_t n, unsigned char *val)
 }
 
 int
-store_report_net_add(store_t *st, int64_t hour, const topnet_t *nets, size_t n,
-		     int64_t keep_hours)
+store_lmdb_report_net_add(store_t *st, int64_t hour, const topnet_t *nets, size_t n,
+		          int64_t keep_hours)
 {
 	unsigned char val[REPORT_NET_VAL_MAX];
 	topnet_t have[TOPNET_KEEP + TOPNET_KEEP];
@@ -202,8 +199,6 @@ store_report_net_add(store_t *st, int64_t hour, const topnet_t *nets, size_t n,
 	char	key[32];
 	int	rc;
 
-	if (st->redis)
-		return store_redis_report_net_add(st->redis, hour, nets, n, keep_hours);
 	klen = report_key(key, STORE_REPORT_NET_PREFIX, hour);
 	rc = store_get(st, STORE_DB_META, key, klen, val, &vlen);
 	if (rc == STORE_ERROR)
@@ -246,13 +241,11 @@ report_net_read_one(const char *key, size_t klen, const void *val, size_t vlen, 
 }
 
 int
-store_report_net_read(store_t *st, int64_t from_hour, int64_t to_hour,
-		      store_report_net_fn fn, void *ctx)
+store_lmdb_report_net_read(store_t *st, int64_t from_hour, int64_t to_hour,
+		           store_report_net_fn fn, void *ctx)
 {
 	report_net_read_t r = {.from = from_hour, .to = to_hour, .fn = fn, .ctx = ctx};
 
-	if (st->redis)
-		return store_redis_report_net_read(st->redis, from_hour, to_hour, fn, ctx);
 	return store_walk(st, STORE_DB_META, STORE_REPORT_NET_PREFIX, report_net_read_one, &r) < 0
 	    ? STORE_ERROR : 0;
 }

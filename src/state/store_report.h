@@ -32,7 +32,7 @@
  *	fewer (an older daemon's) reads zero for the rest.
  *
  *	With state_backend = redis the same calls keep one hash per hour in
- *	Redis instead (store_redis_report.c: HINCRBY, so several MX hosts
+ *	Redis instead (the Redis backend's table, store_redis_report.c: HINCRBY, so several MX hosts
  *	sharing the server add into the same hours; the server expires the
  *	hours past KEEP_HOURS).
  *
@@ -74,17 +74,6 @@ typedef int (*store_report_net_fn)(int64_t hour, const topnet_t *nets, size_t n,
 int	store_report_net_add(store_t *st, int64_t hour, const topnet_t *nets, size_t n,
 	    int64_t keep_hours);
 int	store_report_net_read(store_t *st, int64_t from_hour, int64_t to_hour,
-	    store_report_net_fn fn, void *ctx);
-
-/* store_redis_report.c: the same on a Redis backend */
-struct store_redis;
-int	store_redis_report_add(struct store_redis *rs, int64_t hour, const uint32_t *counts,
-	    size_t n, int64_t keep_hours);
-int	store_redis_report_read(struct store_redis *rs, int64_t from_hour, int64_t to_hour,
-	    store_report_fn fn, void *ctx);
-int	store_redis_report_net_add(struct store_redis *rs, int64_t hour, const topnet_t *nets,
-	    size_t n, int64_t keep_hours);
-int	store_redis_report_net_read(struct store_redis *rs, int64_t from_hour, int64_t to_hour,
 	    store_report_net_fn fn, void *ctx);
 
 #endif
