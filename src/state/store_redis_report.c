@@ -63,6 +63,20 @@ rs_report_key(const store_redis_t *rs, const char *kind, int64_t hour, char *key
 	return (size_t) snprintf(key, RS_KEY_MAX, "%s%s:%010" PRId64, rs->prefix, kind, hour);
 }
 
+/* Run an adding SCRIPT (SHA) with ARGC arguments; STORE_OK when it
+ * answered with an integer. */
+static int
+rs_report_eval(store_redis_t *rs, const char *script, char *sha, size_t argc,
+	       const char **av, const size_t *lv)
+{
+	redisReply *r = redis_link_eval(rs->link, "report add", script, sha, (int) argc, av, lv);
+	int	rc = r != NULL && r->type == REDIS_REPLY_INTEGER ? STORE_OK : STORE_ERROR;
+
+	if (r)
+		freeReplyObject(r);
+	return rc;
+}
+
 int
 store_redis_report_add(store_t *st, int64_t hour, const uint32_t counts[REPORT_CATEGORIES],
 		       int64_t keep_hours)
@@ -72,8 +86,6 @@ store_redis_report_add(store_t *st, int64_t hour, const uint32_t counts[REPORT_C
 	char	buf[(2 + 2 * REPORT_CATEGORIES) * RS_NUM + RS_KEY_MAX], gauge[RS_NUM];
 	const char *av[5 + 2 * REPORT_CATEGORIES];
 	size_t	lv[5 + 2 * REPORT_CATEGORIES], argc = 5, o = RS_KEY_MAX;
-	redisReply *r;
-	int	rc;
 
 	av[0] = "1", lv[0] = 1;
 	av[1] = buf, lv[1] = rs_report_key(rs, "report", hour, buf);
@@ -91,11 +103,7 @@ store_redis_report_add(store_t *st, int64_t hour, const uint32_t counts[REPORT_C
 		av[argc] = buf + o, lv[argc++] = (size_t) snprintf(buf + o, RS_NUM, "%" PRIu32,
 		    counts[i]);
 	}
-	r = redis_link_eval(rs->link, "report add", ADD_SCRIPT, add_sha, (int) argc, av, lv);
-	rc = r != NULL && r->type == REDIS_REPLY_INTEGER ? STORE_OK : STORE_ERROR;
-	if (r)
-		freeReplyObject(r);
-	return rc;
+	return rs_report_eval(rs, ADD_SCRIPT, add_sha, argc, av, lv);
 }
 
 /* The counts of one HGETALL reply H into COUNTS; 0, or -1 to skip it. */
@@ -219,8 +227,6 @@ store_redis_report_net_add(store_t *st, int64_t hour, const topnet_t *nets,
 	char	key[RS_KEY_MAX], num[2 + TOPNET_KEEP][RS_NUM];
 	const char *av[4 + 2 * TOPNET_KEEP];
 	size_t	lv[4 + 2 * TOPNET_KEEP], argc = 4;
-	redisReply *r;
-	int	rc;
 
 	av[0] = "1", lv[0] = 1;
 	av[1] = key, lv[1] = rs_report_key(rs, "report-net", hour, key);
@@ -232,11 +238,7 @@ store_redis_report_net_add(store_t *st, int64_t hour, const topnet_t *nets,
 		av[argc] = num[2 + i], lv[argc++] = (size_t) snprintf(num[2 + i], RS_NUM,
 		    "%" PRIu32, nets[i].count);
 	}
-	r = redis_link_eval(rs->link, "report add", NET_SCRIPT, net_sha, (int) argc, av, lv);
-	rc = r != NULL && r->type == REDIS_REPLY_INTEGER ? STORE_OK : STORE_ERROR;
-	if (r)
-		freeReplyObject(r);
-	return rc;
+	return rs_report_eval(rs, NET_SCRIPT, net_sha, argc, av, lv);
 }
 
 static int
