@@ -5,8 +5,10 @@
  *	store_rebuild - verify a store, set a broken one aside, rebuild
  * DESCRIPTION
  *	See store.h and store_fault.c (the faults that lead here):
- *	store_verify() walks every B-tree of a store (store_verify_apart()
- *	in a child process, store_child_run()), store_set_aside() moves a
+ *	store_verify() walks every B-tree of a store, the main tree that
+ *	names the others first, and checks that each holds as many records
+ *	as its parent counts (store_verify_apart() in a child process,
+ *	store_child_run()), store_set_aside() moves a
  *	broken file away and store_rebuild() starts a fresh one in place.
  * DIAGNOSTICS
  *	"store: DIR/data.mdb moved to PATH; starting on a fresh store",
@@ -44,29 +46,46 @@ fault_marked(const char *dir, char *why, size_t size)
 }
 
 /* Walk every record of DBI; the number out of bounds (records, or pages
- * they do not tile, in *PAGES), or -1 and RC. */
+ * they do not tile, in *PAGES), or -1 and RC. ST NULL: only count (the
+ * main tree, whose records name the others). A tree that holds another
+ * number of records than its parent says it has fails with
+ * VERIFY_MISCOUNT: a damaged page that reads as an empty leaf would
+ * otherwise pass. */
+#define VERIFY_MISCOUNT	(-1)	/* no LMDB code and no errno */
 static long
 verify_walk(store_t *st, MDB_txn *txn, MDB_dbi dbi, long *pages, int *rc)
 {
 	static _Thread_local store_page_t pg;
 	MDB_cursor *c;
 	MDB_val	k, v;
+	MDB_stat ms;
 	long	bad = 0;
+	size_t	seen = 0;
 
-	if ((*rc = mdb_cursor_open(txn, dbi, &c)) != 0)
+	if ((*rc = mdb_stat(txn, dbi, &ms)) != 0 || (*rc = mdb_cursor_open(txn, dbi, &c)) != 0)
 		return -1;
 	for (*rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); *rc == 0;
-	    *rc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
-		if (!store_node_ok(st, &k, &v))
+	    *rc = mdb_cursor_get(c, &k, &v, MDB_NEXT), seen++)
+		if (st == NULL)
+			continue;
+		else if (!store_node_ok(st, &k, &v))
 			bad++;
 		else
 			*pages += store_page_add(st, &pg, &k, &v) != 0;
-	*pages += pg.base != 0 && store_page_end(st, &pg) != 0;
+	*pages += st != NULL && pg.base != 0 && store_page_end(st, &pg) != 0;
 	mdb_cursor_close(c);
 	if (*rc != MDB_NOTFOUND)
 		return -1;
-	*rc = 0;
-	return bad;
+	*rc = seen == ms.ms_entries ? 0 : VERIFY_MISCOUNT;
+	return *rc ? -1 : bad;
+}
+
+/* The text of a walk's failure RC. */
+static const char *
+verify_strerror(int rc)
+{
+	return rc == VERIFY_MISCOUNT ? "it holds another number of records than its"
+	    " parent counts (a damaged page)" : mdb_strerror(rc);
 }
 
 /* Open read-only and walk every database; see store_verify(). */
@@ -84,13 +103,21 @@ verify_env(store_t *st, const char *dir, char *why, size_t size)
 		snprintf(why, size, "%s/data.mdb: cannot open: %s", dir, mdb_strerror(rc));
 		return -1;
 	}
+	/* the main tree first: its records name the others */
+	if ((rc = mdb_dbi_open(txn, NULL, 0, &dbi)) != 0
+	    || verify_walk(NULL, txn, dbi, &pages, &rc) < 0) {
+		snprintf(why, size, "%s/data.mdb: cannot walk the main tree: %s", dir,
+		    verify_strerror(rc));
+		mdb_txn_abort(txn);
+		return -1;
+	}
 	for (int i = 0; i < STORE_DB_COUNT; i++) {
 		rc = mdb_dbi_open(txn, store_db_name((store_db_t) i), 0, &dbi);
 		if (rc == MDB_NOTFOUND)
 			continue;	/* never written */
 		if (rc != 0 || (n = verify_walk(st, txn, dbi, &pages, &rc)) < 0) {
 			snprintf(why, size, "%s/data.mdb: cannot walk %s: %s", dir,
-			    store_db_name((store_db_t) i), mdb_strerror(rc));
+			    store_db_name((store_db_t) i), verify_strerror(rc));
 			mdb_txn_abort(txn);
 			return -1;
 		}

@@ -25,6 +25,11 @@ DESCRIPTION
 	            scrambled (no page type left, bit flips in its bounds
 	            and flags): -t exits 1, the daemon starts on
 	            a fresh store and greylists;
+	  hollow    the main tree's root page (the newer meta page names
+	            it) reads as an empty leaf: no tree is found any more,
+	            so a walk alone finds nothing wrong; -t exits 1 because
+	            the main tree holds fewer records than the meta page
+	            counts, and the daemon starts on a fresh store;
 	  empty     a 0-byte data.mdb: -t exits 1 ("empty file (0 bytes)"),
 	            the daemon moves it aside and greylists;
 	  refuse    the same with state_corrupt_action = refuse: the daemon
@@ -34,6 +39,7 @@ import glob
 import os
 import random
 import re
+import struct
 import signal
 import subprocess
 import sys
@@ -202,6 +208,23 @@ def pages(r):
 	    r" it crashed).*")
 
 
+def hollow(r):
+	"""The main tree's root made an empty leaf (lower = header size)."""
+	greylisted(r, "hollow")
+	r.milter.stop()
+	def fn(b):
+		# MDB_meta after the 16-byte page header: magic, version,
+		# address, mapsize, then two MDB_db of 48 bytes (free, main):
+		# main's md_entries at 120, md_root at 128; txnid at 144
+		meta = max((0, PAGE), key=lambda m: struct.unpack_from("<Q", b, m + 144)[0])
+		entries, root = struct.unpack_from("<QQ", b, meta + 120)
+		check(entries > 0, "hollow: the main tree names the databases", entries, "> 0")
+		struct.pack_into("<H", b, root * PAGE + 12, 16)
+	patch(r, fn)
+	check_t(r, "hollow", r"cannot walk the main tree: it holds another number of records")
+	started_fresh(r, "hollow", r"\S+/data.mdb: cannot walk the main tree.*")
+
+
 def empty(r):
 	"""A 0-byte data.mdb, rebuilt; then refused when asked to."""
 	r.milter.stop()
@@ -229,6 +252,7 @@ def main(r):
 	key_size(r)
 	run_time(r)
 	pages(r)
+	hollow(r)
 	empty(r)
 
 
