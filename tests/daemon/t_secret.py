@@ -23,7 +23,9 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
+from rig_base import RigError, wait_until
 
 BUILD = os.environ.get("TG_BUILDDIR", os.path.join(os.path.dirname(__file__), "..", ".."))
 DAEMON = os.path.join(BUILD, "src", "targrey-milter")
@@ -44,12 +46,11 @@ def run(prog, *args):
 
 
 def wait_for(pred, timeout=15.0):
-	end = time.monotonic() + timeout
-	while time.monotonic() < end:
-		if pred():
-			return True
-		time.sleep(0.05)
-	return False
+	"""True when pred() holds within TIMEOUT seconds."""
+	try:
+		return bool(wait_until(pred, timeout, "a condition"))
+	except RigError:
+		return False
 
 
 def read(path):

@@ -16,16 +16,7 @@
 #ifndef TG_GREYLIST_CASES_H
 #define TG_GREYLIST_CASES_H
 
-#include "greylist.h"
-
-#define T0	1700000000LL
-#define DAY	86400LL
-
-static const greylist_params_t P = {
-	.delay = 300, .retry_window = 2 * DAY, .max_age = 30 * DAY,
-	.tarpit_max_age = 30 * DAY, .retry_count = 2, .awl_clients = 5,
-	.ipv4_prefix = 24, .ipv6_prefix = 64,
-};
+#include "greylist_params.h"
 
 static const client_record_t gl_awl = {T0 - DAY, T0 - 7200, T0 - 7200, 5};
 static const client_record_t gl_awl_old = {T0 - 90 * DAY, T0 - 31 * DAY, T0 - 31 * DAY, 9};

@@ -27,15 +27,7 @@
 #include "log.h"
 #include "log_capture.h"
 #include "store.h"
-
-#define T0	1700000000LL
-#define DAY	86400LL
-
-static const greylist_params_t P = {
-	.delay = 300, .retry_window = 2 * DAY, .max_age = 30 * DAY,
-	.tarpit_max_age = 30 * DAY, .retry_count = 2, .awl_clients = 5,
-	.ipv4_prefix = 24, .ipv6_prefix = 64,
-};
+#include "greylist_params.h"
 
 typedef struct {
 	char	dir[64];
