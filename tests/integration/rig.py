@@ -270,6 +270,15 @@ def attempt(r, ip, sender, want_reason, want_tg=None):
 	return d
 
 
+def send_clean(r, n, source="127.0.0.10"):
+	"""Send n messages from a clean client and wait for each accept line."""
+	for _ in range(n):
+		res = r.swaks(source=source, sender="alice@example.com", to=RCPT,
+		    helo="mail.example.com")
+		check(res.rc == 0, "swaks exit status", res.rc, 0, res.transcript)
+		r.milter.wait_decision(queue_id=res.queue_id, action="accept")
+
+
 def _stop_all():
     """atexit: stop any rig still running."""
     for r in list(_live):

@@ -37,7 +37,7 @@ import urllib.request
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import promql_names
 import rig
-from rig import check
+from rig import check, send_clean
 from rig_base import _Daemon, free_port, wait_until
 
 SESSIONS = 3
@@ -61,15 +61,6 @@ def value(text, series):
         if line.startswith(series + " "):
             return float(line.split()[-1])
     return None
-
-
-def send_clean(r, n):
-    """Send n clean messages and wait for their decision lines."""
-    for i in range(n):
-        res = r.swaks(source="127.0.0.10", sender="alice@example.com",
-            to="bob@example.org", helo="mail.example.com")
-        check(res.rc == 0, "swaks exit status", res.rc, 0, res.transcript)
-        r.milter.wait_decision(queue_id=res.queue_id, action="accept")
 
 
 def start_prometheus(r):

@@ -25,16 +25,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import rig
-from rig import check
+from rig import check, send_clean
 from rig_redis import Redis, cli
-
-
-def clean_sessions(r, n):
-	for _ in range(n):
-		res = r.swaks(source="127.0.0.10", sender="alice@example.com",
-		    to="bob@example.org", helo="mail.example.com")
-		check(res.rc == 0, "swaks exit status", res.rc, 0, res.transcript)
-		r.milter.wait_decision(queue_id=res.queue_id, action="accept")
 
 
 def suspicious_session(r):
@@ -58,11 +50,11 @@ def main(r):
 		r.dns.add_host("dyn-127-0-0-21.pool.example.net", "127.0.0.21")
 		r.start()
 		since = r.milter.log.mark()
-		clean_sessions(r, 2)
+		send_clean(r, 2)
 		suspicious_session(r)
 		r.milter.stop()
 		r.milter.start()
-		clean_sessions(r, 1)
+		send_clean(r, 1)
 		suspicious_session(r)
 		r.milter.stop()
 		accepted = len([d for d in r.milter.decisions(since)
