@@ -70,6 +70,7 @@ DIAGNOSTICS
 import atexit
 import glob
 import os
+import re
 import shutil
 import signal
 import sys
@@ -268,6 +269,39 @@ def attempt(r, ip, sender, want_reason, want_tg=None):
 	check(d["action"] == "accept" and ("tg=%s" % want_tg) in d["extra"],
 	    "eom decision", d["line"], "action=accept ... tg=%s" % want_tg)
 	return d
+
+
+def hang_up_in_tarpit(r, ip):
+	"""Reset the connection 0.5 s into its tarpit at rig r."""
+	since = r.milter.log.mark()
+	c = r.smtp(source=ip)
+	check(c.banner().code == 220, "banner")
+	check(c.command("EHLO client.example.com").code == 250, "EHLO")
+	check(c.command("MAIL FROM:<alice@example.com>").code == 250, "MAIL")
+	c.send("RCPT TO:<%s>\r\n" % RCPT)
+	r.milter.log.wait(r"tarpit: start client=\[%s\]" % re.escape(ip), 60, since)
+	time.sleep(0.5)
+	c.reset()
+	d = r.milter.wait_decision(since, addr=ip, action="tarpit")
+	check(d["reason"] == "lost_connection", "tarpit outcome after RST",
+	    d["reason"], "lost_connection", d["line"])
+
+
+def retry_until_pass(rigs, ip, sender, delay):
+	"""The greylisting of a client whose tarpit failed, one attempt at
+	each of the four rigs (the same rig four times, or alternating MX
+	hosts): new (2 retries left), an early retry, after DELAY seconds a
+	counted retry (1 left), then the pass."""
+	g = attempt(rigs[0], ip, sender, "new")
+	check("retries_left=2" in g["extra"], "retries left", g["extra"],
+	    "retries_left=2")
+	first = time.monotonic()
+	attempt(rigs[1], ip, sender, "early_retry")
+	time.sleep(max(0, first + delay + 0.5 - time.monotonic()))
+	g = attempt(rigs[2], ip, sender, "retry_counted")
+	check("retries_left=1" in g["extra"], "retries left", g["extra"],
+	    "retries_left=1")
+	attempt(rigs[3], ip, sender, None, "pass_triplet")
 
 
 def send_clean(r, n, source="127.0.0.10"):

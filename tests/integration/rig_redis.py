@@ -13,11 +13,10 @@ DESCRIPTION
 	with_redis(test), with_sentinels(test), until_greylisted(r, ip,
 	limit) and MILTER_PARAMS
 	are what the Redis tests share.
-	hang_up_in_tarpit() (and rig.attempt()) drive one SMTP session
+	rig.hang_up_in_tarpit() and rig.attempt() drive one SMTP session
 	at a rig, as the two-MX tests need them.
 """
 import os
-import re
 import socket
 import subprocess
 import time
@@ -93,22 +92,6 @@ class Sentinel(Redis):
 
 	def argv(self):
 		return [self.program, self.conf]
-
-
-def hang_up_in_tarpit(r, ip):
-	"""Reset the connection 0.5 s into its tarpit at rig r."""
-	since = r.milter.log.mark()
-	c = r.smtp(source=ip)
-	check(c.banner().code == 220, "banner")
-	check(c.command("EHLO client.example.com").code == 250, "EHLO")
-	check(c.command("MAIL FROM:<alice@example.com>").code == 250, "MAIL")
-	c.send("RCPT TO:<%s>\r\n" % RCPT)
-	r.milter.log.wait(r"tarpit: start client=\[%s\]" % re.escape(ip), 60, since)
-	time.sleep(0.5)
-	c.reset()
-	d = r.milter.wait_decision(since, addr=ip, action="tarpit")
-	check(d["reason"] == "lost_connection", "tarpit outcome after RST",
-	    d["reason"], "lost_connection", d["line"])
 
 
 # Milter parameters the Redis tests share; each adds its own.

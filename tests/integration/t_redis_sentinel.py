@@ -26,9 +26,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import urllib.request
 
 import rig
-from rig import check
+from rig import check, hang_up_in_tarpit
 from rig_base import free_port
-from rig_redis import cli, hang_up_in_tarpit, until_greylisted, with_sentinels
+from rig_redis import cli, until_greylisted, with_sentinels
 
 
 IP = "127.0.0.51"

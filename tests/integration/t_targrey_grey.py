@@ -31,11 +31,10 @@ DESCRIPTION
 import os
 import re
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import rig
-from rig import GREYLISTED, RCPT, attempt, check
+from rig import RCPT, attempt, check, hang_up_in_tarpit, retry_until_pass
 
 IP = "127.0.0.31"
 GREY_DELAY = 10		# greylist_delay, s
@@ -57,28 +56,8 @@ def client_line(r, ip):
 
 def test_greylist(r):
 	"""After a failed tarpit: greylisted, retried twice, accepted."""
-	since = r.milter.log.mark()
-	c = r.smtp(source=IP)
-	check(c.banner().code == 220, "banner")
-	check(c.command("EHLO client.example.com").code == 250, "EHLO")
-	check(c.command("MAIL FROM:<alice@example.com>").code == 250, "MAIL")
-	c.send("RCPT TO:<%s>\r\n" % RCPT)
-	r.milter.log.wait(r"tarpit: start client=\[%s\]" % re.escape(IP), 60, since)
-	time.sleep(0.5)
-	c.reset()
-	d = r.milter.wait_decision(since, addr=IP, action="tarpit")
-	check(d["reason"] == "lost_connection", "tarpit outcome after RST",
-	    d["reason"], "lost_connection", d["line"])
-	g = attempt(r, IP, "alice@example.com", "new")
-	check("retries_left=2" in g["extra"], "retries left", g["extra"],
-	    "retries_left=2")
-	first = time.monotonic()
-	attempt(r, IP, "alice@example.com", "early_retry")
-	time.sleep(max(0, first + GREY_DELAY + 0.5 - time.monotonic()))
-	g = attempt(r, IP, "alice@example.com", "retry_counted")
-	check("retries_left=1" in g["extra"], "retries left", g["extra"],
-	    "retries_left=1")
-	attempt(r, IP, "alice@example.com", None, "pass_triplet")
+	hang_up_in_tarpit(r, IP)
+	retry_until_pass([r, r, r, r], IP, "alice@example.com", GREY_DELAY)
 	line = client_line(r, IP)
 	check(line.endswith(" passes=1"), "client passes after one pass", line,
 	    "passes=1")
