@@ -19,6 +19,9 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
+from rig_base import terminate
+
 BUILD = os.environ.get("TG_BUILDDIR", os.path.join(os.path.dirname(__file__), "..", ".."))
 DAEMON = os.path.join(BUILD, "src", "targrey-milter")
 failures = []
@@ -146,16 +149,6 @@ def test_signals(tmp):
             p.wait()
 
 
-def stop(p):
-    """SIGTERM, then SIGKILL after 20 s."""
-    p.send_signal(signal.SIGTERM)
-    try:
-        p.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        p.wait()
-
-
 def test_reload_socket(tmp):
     """milter_socket changed by one SIGHUP and back by the next: the
     warnings compare with the socket the daemon listens on."""
@@ -191,7 +184,7 @@ def test_reload_socket(tmp):
             pass
         check(True, "still listens on %d" % p1)
     finally:
-        stop(p)
+        terminate(p)
         log.close()
 
 
@@ -238,7 +231,7 @@ def test_log_file(tmp):
             n = log_text(tmp).count("running as root")
             check(n == 1, "\"running as root\" said once (got %d)" % n)
     finally:
-        stop(p)
+        terminate(p)
         err.close()
 
 

@@ -25,7 +25,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
-from rig_base import RigError, wait_until
+from rig_base import RigError, terminate, wait_until
 
 BUILD = os.environ.get("TG_BUILDDIR", os.path.join(os.path.dirname(__file__), "..", ".."))
 DAEMON = os.path.join(BUILD, "src", "targrey-milter")
@@ -135,12 +135,7 @@ def test_daemon(tmp):
 		check(wait_for(lambda: "reload: redis_password changed" in read(log)),
 		    "reload says redis_password changed", read(log))
 	finally:
-		p.send_signal(signal.SIGTERM)
-		try:
-			p.wait(timeout=20)
-		except subprocess.TimeoutExpired:
-			p.kill()
-			p.wait()
+		terminate(p)
 		err.close()
 	text = read(log) + read(os.path.join(tmp, "d.err"))
 	check(SECRET not in text, "no log line has the password", text)

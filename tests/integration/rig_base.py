@@ -118,6 +118,16 @@ def _proc_children(pid):
     return kids
 
 
+def terminate(proc, timeout=20):
+    """SIGTERM a subprocess.Popen, then SIGKILL it after TIMEOUT seconds."""
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def descendants(pid):
     """All descendants of pid, children first."""
     out = []
